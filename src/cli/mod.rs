@@ -1,0 +1,175 @@
+//! The command-line front end: global flags, the command tree, and the one place where a run
+//! becomes an exit code. Commands live in `crate::commands`, one file per leaf.
+
+pub mod error;
+pub mod printer;
+pub mod table;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser};
+
+use crate::commands::Command;
+use crate::config::{self, Overrides, ProcessEnv, Resolved};
+use crate::exit;
+use crate::journal::{Identity, Journal};
+pub use error::{CliError, ErrorKind};
+pub use printer::{BrokenPipe, ColorChoice, OutputMode, Printer};
+
+/// Keeps a small AI-serving stack alive: Redis, ChromaDB, OpenWebUI and the host.
+#[derive(Debug, Parser)]
+#[command(name = "ifctl", version, about, propagate_version = true)]
+#[command(after_long_help = const_format_help())]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const fn const_format_help() -> &'static str {
+    // The general exit codes follow the examples; `health` documents its own.
+    concat!(
+        "EXAMPLES:\n",
+        "  ifctl health check                         probe Redis, Chroma, OpenWebUI and the host\n",
+        "  ifctl health check --format nagios         one line for Nagios/Icinga\n",
+        "  ifctl history --since 1h --kind health     what changed in the last hour\n",
+        "  ifctl config show                          every setting and where it came from\n",
+        "\n",
+        "ENVIRONMENT:\n",
+        "  IFCTL_CONFIG, IFCTL_STATE_DIR, IFCTL_REDIS_URL, IFCTL_CHROMADB_URL, IFCTL_OPENWEBUI_URL,\n",
+        "  IFCTL_CHROMADB_TENANT, IFCTL_CHROMADB_DATABASE, IFCTL_CHROMADB_COLLECTIONS, IFCTL_DISK_PATHS,\n",
+        "  IFCTL_SNAPSHOT_DIR; secrets: IFCTL_REDIS_PASSWORD, IFCTL_OPENWEBUI_TOKEN, IFCTL_OPENWEBUI_EMAIL,\n",
+        "  IFCTL_OPENWEBUI_PASSWORD (names configurable). NO_COLOR disables colour.\n",
+        "\n",
+        "EXIT STATUS:\n",
+        "  0    success\n",
+        "  1    the operation failed\n",
+        "  2    usage or configuration error\n",
+        "  3    a backend was unreachable\n",
+        "  4    integrity failure (checksum mismatch, validation failed, journal chain broken, data loss)\n",
+        "  5    action queued for approval (its id is printed)\n",
+        "  6    refused by policy (cooldown, auto-recovery disabled, lock held by another process)\n",
+        "  130  interrupted\n",
+        "  health check uses the Nagios convention instead: 0 healthy, 1 degraded, 2 unhealthy, 3 unknown."
+    )
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Output for people or a stable JSON schema on stdout (errors too)
+    #[arg(long, global = true, value_enum, default_value = "human", value_name = "MODE")]
+    pub output: OutputMode,
+    /// When to use colour (never with NO_COLOR set, or with JSON)
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Print only results and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail on stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// What every command receives: the printer and the way to the config and the journal.
+pub struct Context {
+    pub printer: Printer,
+    pub global: GlobalArgs,
+}
+
+impl Context {
+    /// Resolves the configuration once: defaults < file < environment < flags.
+    pub fn config(&self) -> Result<Resolved, CliError> {
+        let overrides = Overrides { config_file: self.global.config.clone(), state_dir: self.global.state_dir.clone() };
+        let resolved = config::resolve(&ProcessEnv, &overrides)?;
+        if let Some(file) = &resolved.file {
+            self.printer.debug(&format!("config file `{}`", file.display()));
+        }
+        Ok(resolved)
+    }
+
+    pub fn journal(&self, resolved: &Resolved) -> Journal {
+        Journal::new(resolved.config.journal_path(), Identity::current())
+    }
+}
+
+/// Parses the arguments, runs the command and returns the process exit code.
+pub fn run(args: Vec<OsString>) -> u8 {
+    let is_health = args.iter().skip(1).find(|a| !a.to_string_lossy().starts_with('-')).is_some_and(|a| a == "health");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let informational = matches!(
+                err.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            let _ = err.print();
+            return match (informational, is_health) {
+                (true, _) if err.kind() != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    exit::SUCCESS
+                }
+                (_, true) => exit::health::UNKNOWN,
+                _ => exit::USAGE,
+            };
+        }
+    };
+    let printer = Printer::new(cli.global.output, cli.global.color, cli.global.quiet, cli.global.verbose);
+    let ctx = Context { printer, global: cli.global.clone() };
+    match crate::commands::run(&ctx, cli.command) {
+        Ok(code) => code,
+        Err(Failure::Error(error)) => {
+            ctx.printer.error(&error);
+            error.exit_code
+        }
+        Err(Failure::BrokenPipe) => exit::SUCCESS,
+    }
+}
+
+/// How a command can end other than with its own exit code.
+pub enum Failure {
+    Error(CliError),
+    BrokenPipe,
+}
+
+impl From<CliError> for Failure {
+    fn from(error: CliError) -> Failure {
+        Failure::Error(error)
+    }
+}
+
+impl From<BrokenPipe> for Failure {
+    fn from(_: BrokenPipe) -> Failure {
+        Failure::BrokenPipe
+    }
+}
+
+impl From<crate::config::ConfigError> for Failure {
+    fn from(error: crate::config::ConfigError) -> Failure {
+        Failure::Error(error.into())
+    }
+}
+
+impl From<crate::journal::JournalError> for Failure {
+    fn from(error: crate::journal::JournalError) -> Failure {
+        Failure::Error(error.into())
+    }
+}
+
+/// The clap model, for completions and man pages.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// A single-threaded runtime: probes are I/O-bound and a second thread costs memory and start-up.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts")
+}

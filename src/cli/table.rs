@@ -1,0 +1,12 @@
+//! Tables for people, with comfy-table; plain (no box drawing, no colour) when not on a terminal.
+
+use comfy_table::presets::{NOTHING, UTF8_FULL_CONDENSED};
+use comfy_table::{ContentArrangement, Table};
+
+pub fn new_table(headers: &[&str], tty: bool) -> Table {
+    let mut table = Table::new();
+    table.load_style(if tty { UTF8_FULL_CONDENSED } else { NOTHING });
+    table.set_content_arrangement(if tty { ContentArrangement::Dynamic } else { ContentArrangement::Disabled });
+    table.set_header(headers.iter().copied());
+    table
+}

@@ -1,0 +1,165 @@
+//! A thin client for Chroma's HTTP API v2 (v1 answers 410 on Chroma ≥ 1.0).
+//!
+//! Collections are addressed by name for get/delete and by UUID everywhere else (SERVERS.md).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{self, Answer, HttpError};
+
+const EXPECTED: &str = "a Chroma v2 API";
+
+#[derive(Debug, Clone)]
+pub struct ChromaClient {
+    http: reqwest::Client,
+    base: String,
+    tenant: String,
+    database: String,
+    timeout: Duration,
+}
+
+/// A collection as the server describes it (the fields ifctl uses).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Collection {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub dimension: Option<u32>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub configuration_json: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ErrorBody {
+    error: String,
+    message: String,
+}
+
+impl ChromaClient {
+    pub fn new(http: reqwest::Client, url: &str, tenant: &str, database: &str, timeout: Duration) -> ChromaClient {
+        ChromaClient {
+            http,
+            base: url.trim_end_matches('/').to_string(),
+            tenant: tenant.to_string(),
+            database: database.to_string(),
+            timeout,
+        }
+    }
+
+    fn scoped(&self, rest: &str) -> String {
+        format!("{}/api/v2/tenants/{}/databases/{}{rest}", self.base, self.tenant, self.database)
+    }
+
+    async fn get(&self, url: &str) -> Result<Answer, HttpError> {
+        http::send(self.http.get(url), url, self.timeout).await
+    }
+
+    async fn post(&self, url: &str, body: &serde_json::Value) -> Result<Answer, HttpError> {
+        http::send(self.http.post(url).json(body), url, self.timeout).await
+    }
+
+    /// Decodes a 2xx JSON answer, or turns anything else into the right error.
+    fn decode<T: serde::de::DeserializeOwned>(&self, url: &str, answer: Answer) -> Result<T, HttpError> {
+        if answer.is_html() {
+            return Err(HttpError::WrongService {
+                url: url.to_string(),
+                expected: EXPECTED,
+                detail: "it answers with an HTML page".into(),
+            });
+        }
+        if !(200..300).contains(&answer.status) {
+            return Err(match serde_json::from_slice::<ErrorBody>(&answer.body) {
+                Ok(body) => HttpError::Status {
+                    url: url.to_string(),
+                    status: answer.status,
+                    kind: Some(body.error),
+                    message: body.message,
+                },
+                Err(_) => HttpError::Status {
+                    url: url.to_string(),
+                    status: answer.status,
+                    kind: None,
+                    message: String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).trim().to_string(),
+                },
+            });
+        }
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| HttpError::Decode { url: url.to_string(), detail: e.to_string() })
+    }
+
+    /// `GET /api/v2/heartbeat`: the server's clock in nanoseconds. Also the test that this URL is
+    /// Chroma at all: HTML, 404 and v1's 410 come back as [`HttpError::WrongService`].
+    pub async fn heartbeat(&self) -> Result<u128, HttpError> {
+        let url = format!("{}/api/v2/heartbeat", self.base);
+        let answer = self.get(&url).await?;
+        let wrong = |detail: String| HttpError::WrongService { url: url.clone(), expected: EXPECTED, detail };
+        match answer.status {
+            404 => return Err(wrong("it answers 404 Not Found for the v2 heartbeat".into())),
+            410 => {
+                return Err(wrong(format!(
+                    "it answers 410 Gone ({})",
+                    String::from_utf8_lossy(&answer.body[..answer.body.len().min(120)]).trim()
+                )));
+            }
+            _ => {}
+        }
+        let body: serde_json::Value = self.decode(&url, answer).map_err(|e| match e {
+            HttpError::Decode { detail, .. } => wrong(format!("its answer is not JSON ({detail})")),
+            other => other,
+        })?;
+        body.get("nanosecond heartbeat")
+            .and_then(|v| v.as_u64().map(u128::from).or_else(|| v.as_f64().map(|f| f as u128)))
+            .ok_or_else(|| wrong(format!("its heartbeat answer has no `nanosecond heartbeat` field: {body}")))
+    }
+
+    /// `GET /api/v2/version`: a bare JSON string (1.5.9 says "1.0.0").
+    pub async fn version(&self) -> Result<String, HttpError> {
+        let url = format!("{}/api/v2/version", self.base);
+        let answer = self.get(&url).await?;
+        self.decode(&url, answer)
+    }
+
+    /// A collection by name; `Ok(None)` when it does not exist.
+    pub async fn collection(&self, name: &str) -> Result<Option<Collection>, HttpError> {
+        let url = self.scoped(&format!("/collections/{name}"));
+        let answer = self.get(&url).await?;
+        match self.decode::<Collection>(&url, answer) {
+            Ok(collection) => Ok(Some(collection)),
+            Err(HttpError::Status { status: 404, kind: Some(kind), message, .. })
+                if kind == "NotFoundError" && message.starts_with("Collection") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The number of records in a collection (by UUID).
+    pub async fn count(&self, collection_id: &str) -> Result<u64, HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/count"));
+        let answer = self.get(&url).await?;
+        self.decode(&url, answer)
+    }
+
+    /// A nearest-neighbour query with one embedding; returns the ids found.
+    pub async fn query_ids(
+        &self,
+        collection_id: &str,
+        embedding: &[f32],
+        n_results: u32,
+    ) -> Result<Vec<String>, HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/query"));
+        let body = json!({"query_embeddings": [embedding], "n_results": n_results, "include": ["distances"]});
+        let answer = self.post(&url, &body).await?;
+        #[derive(Deserialize)]
+        struct QueryIds {
+            ids: Vec<Vec<String>>,
+        }
+        let found: QueryIds = self.decode(&url, answer)?;
+        Ok(found.ids.into_iter().next().unwrap_or_default())
+    }
+}

@@ -1,0 +1,94 @@
+//! What every HTTP client here shares: one `reqwest::Client` and the classification of failures.
+
+use std::time::Duration;
+
+/// Why an HTTP call did not give the expected answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HttpError {
+    /// Nothing listens there (connection refused, no route, DNS failure).
+    #[error("cannot connect to {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// The server accepted the connection but did not answer in time.
+    #[error("no answer from {url} within {}", humantime::format_duration(*.after))]
+    Timeout { url: String, after: Duration },
+    /// Something answers, but it is not the service we expected.
+    #[error("{url} is not {expected}: {detail}")]
+    WrongService { url: String, expected: &'static str, detail: String },
+    /// The service answered with an error status.
+    #[error("{url} answered {status}: {message}")]
+    Status { url: String, status: u16, kind: Option<String>, message: String },
+    /// The answer could not be decoded.
+    #[error("{url} sent an answer ifctl cannot read: {detail}")]
+    Decode { url: String, detail: String },
+}
+
+impl HttpError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// The one HTTP client of a process: connection reuse across probes, a connect timeout, no proxy.
+pub fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("ifctl/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .expect("the HTTP client configuration is static and valid")
+}
+
+/// Maps a transport error to the kind that matters to an operator.
+pub fn transport_error(url: &str, err: &reqwest::Error, timeout: Duration) -> HttpError {
+    if err.is_timeout() {
+        return HttpError::Timeout { url: url.to_string(), after: timeout };
+    }
+    let mut detail = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        detail = inner.to_string();
+        source = inner.source();
+    }
+    if err.is_connect() {
+        HttpError::Unreachable { url: url.to_string(), detail }
+    } else {
+        HttpError::Decode { url: url.to_string(), detail }
+    }
+}
+
+/// True when a body looks like an HTML page rather than an API answer.
+pub fn looks_like_html(content_type: Option<&str>, body: &[u8]) -> bool {
+    if content_type.is_some_and(|ct| ct.contains("text/html")) {
+        return true;
+    }
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).map_or(&body[..0], |i| &body[i..]);
+    let head = String::from_utf8_lossy(&start[..start.len().min(64)]).to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// A GET or POST answer read whole: status, content type and body.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn is_html(&self) -> bool {
+        looks_like_html(self.content_type.as_deref(), &self.body)
+    }
+}
+
+/// Sends a request and reads the whole answer, classifying transport failures.
+pub async fn send(request: reqwest::RequestBuilder, url: &str, timeout: Duration) -> Result<Answer, HttpError> {
+    let response = request.send().await.map_err(|e| transport_error(url, &e, timeout))?;
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
+    let body = response.bytes().await.map_err(|e| transport_error(url, &e, timeout))?.to_vec();
+    Ok(Answer { status, content_type, body })
+}

@@ -1,0 +1,133 @@
+//! A thin client for the OpenWebUI endpoints ifctl uses: readiness, sign-in and the model list.
+//!
+//! OpenWebUI answers unknown paths with its web app's `index.html` and status 200, so every call
+//! here treats an HTML answer as "this is not the endpoint you think".
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{self, HttpError};
+use crate::config::Secret;
+
+const EXPECTED: &str = "OpenWebUI's API";
+
+#[derive(Debug, Clone)]
+pub struct OpenWebUiClient {
+    http: reqwest::Client,
+    base: String,
+    timeout: Duration,
+}
+
+/// What `/ready` (or `/health/db` on versions without it) said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready {
+        endpoint: &'static str,
+    },
+    /// 503: still starting, or its database is unavailable.
+    NotReady {
+        endpoint: &'static str,
+        detail: String,
+    },
+}
+
+impl OpenWebUiClient {
+    pub fn new(http: reqwest::Client, url: &str, timeout: Duration) -> OpenWebUiClient {
+        OpenWebUiClient { http, base: url.trim_end_matches('/').to_string(), timeout }
+    }
+
+    fn wrong(&self, url: &str, detail: impl Into<String>) -> HttpError {
+        HttpError::WrongService { url: url.to_string(), expected: EXPECTED, detail: detail.into() }
+    }
+
+    /// `GET /ready`, falling back to `/health/db` when `/ready` is not a route (HTML or 404).
+    pub async fn readiness(&self) -> Result<Readiness, HttpError> {
+        let mut last_detail = String::new();
+        for endpoint in ["/ready", "/health/db"] {
+            let url = format!("{}{endpoint}", self.base);
+            let answer = http::send(self.http.get(&url), &url, self.timeout).await?;
+            if answer.is_html() {
+                last_detail = format!("`{endpoint}` answers with an HTML page");
+                continue;
+            }
+            match answer.status {
+                200 => {
+                    let body: serde_json::Value = serde_json::from_slice(&answer.body)
+                        .map_err(|_| self.wrong(&url, format!("`{endpoint}` does not answer JSON")))?;
+                    if body.get("status").and_then(|s| s.as_bool()) == Some(true) {
+                        return Ok(Readiness::Ready { endpoint });
+                    }
+                    return Err(self.wrong(&url, format!("`{endpoint}` answered {body}, not {{\"status\":true}}")));
+                }
+                503 => {
+                    let detail = String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).trim().to_string();
+                    return Ok(Readiness::NotReady { endpoint, detail });
+                }
+                404 | 405 => last_detail = format!("`{endpoint}` answers {}", answer.status),
+                status => {
+                    return Err(HttpError::Status {
+                        url,
+                        status,
+                        kind: None,
+                        message: String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).trim().to_string(),
+                    });
+                }
+            }
+        }
+        Err(self.wrong(&self.base, last_detail))
+    }
+
+    /// `POST /api/v1/auths/signin`: a fresh session token.
+    pub async fn sign_in(&self, email: &Secret, password: &Secret) -> Result<Secret, HttpError> {
+        let url = format!("{}/api/v1/auths/signin", self.base);
+        let body = json!({"email": email.expose(), "password": password.expose()});
+        let answer = http::send(self.http.post(&url).json(&body), &url, self.timeout).await?;
+        if answer.is_html() {
+            return Err(self.wrong(&url, "sign-in answers with an HTML page"));
+        }
+        if answer.status != 200 {
+            return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
+        }
+        #[derive(Deserialize)]
+        struct SignIn {
+            token: String,
+        }
+        let signed: SignIn = serde_json::from_slice(&answer.body)
+            .map_err(|e| HttpError::Decode { url: url.clone(), detail: e.to_string() })?;
+        Ok(Secret::new(signed.token))
+    }
+
+    /// `GET /api/models` with a bearer token: the ids of the models users can chat with.
+    pub async fn models(&self, token: &Secret) -> Result<Vec<String>, HttpError> {
+        let url = format!("{}/api/models", self.base);
+        let request = self.http.get(&url).bearer_auth(token.expose());
+        let answer = http::send(request, &url, self.timeout).await?;
+        if answer.is_html() {
+            return Err(self.wrong(&url, "`/api/models` answers with an HTML page"));
+        }
+        if answer.status != 200 {
+            return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
+        }
+        #[derive(Deserialize)]
+        struct Model {
+            id: String,
+        }
+        #[derive(Deserialize)]
+        struct Models {
+            data: Vec<Model>,
+        }
+        let models: Models = serde_json::from_slice(&answer.body)
+            .map_err(|e| HttpError::Decode { url: url.clone(), detail: e.to_string() })?;
+        Ok(models.data.into_iter().map(|m| m.id).collect())
+    }
+}
+
+/// OpenWebUI errors are `{"detail": "..."}`.
+fn detail_of(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(String::from))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string())
+}

@@ -1,0 +1,121 @@
+//! How a health report looks to people: a table, the reasons and hints, and a one-line roll-up.
+
+use colored::Colorize;
+use comfy_table::Cell;
+
+use crate::cli::table::new_table;
+use crate::config::Component;
+use crate::health::{ComponentReport, HealthReport, Status, Unit, fmt_value};
+
+pub fn paint(status: Status) -> String {
+    let text = status.as_str();
+    match status {
+        Status::Healthy => text.green().to_string(),
+        Status::Degraded => text.yellow().to_string(),
+        Status::Unhealthy => text.red().bold().to_string(),
+        Status::Unknown => text.magenta().to_string(),
+    }
+}
+
+/// The table plus reasons and hints, ready to print.
+pub fn table(report: &HealthReport, tty: bool) -> String {
+    let with_breakers = report.components.iter().any(|c| c.breaker.is_some());
+    let mut headers = vec!["COMPONENT", "STATUS", "LATENCY"];
+    if with_breakers {
+        headers.push("BREAKER");
+    }
+    headers.push("DETAILS");
+    let mut table = new_table(&headers, tty);
+    for c in &report.components {
+        let name = if c.critical { c.component.to_string() } else { format!("{} (non-critical)", c.component) };
+        let mut row = vec![Cell::new(name), Cell::new(paint(c.status)), Cell::new(format!("{:.1} ms", c.latency_ms))];
+        if with_breakers {
+            row.push(Cell::new(c.breaker.map_or(String::from("-"), |b| match b.retry_in_s {
+                Some(s) => format!("{} (retry in {s:.0}s)", b.state.as_str()),
+                None => b.state.as_str().to_string(),
+            })));
+        }
+        row.push(Cell::new(match &c.reason {
+            Some(reason) => reason.clone(),
+            None => summary(c),
+        }));
+        table.add_row(row);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    for c in report.components.iter().filter(|c| c.hint.is_some()) {
+        out.push_str(&format!("  hint ({}): {}\n", c.component, c.hint.as_deref().unwrap_or("")));
+    }
+    out.push_str(&rollup(report));
+    out.push('\n');
+    out
+}
+
+/// `Overall: unhealthy (redis unhealthy) in 12.3 ms.`
+pub fn rollup(report: &HealthReport) -> String {
+    let culprits: Vec<String> = report
+        .components
+        .iter()
+        .filter(|c| c.critical && c.status != Status::Healthy)
+        .map(|c| format!("{} {}", c.component, c.status))
+        .collect();
+    let because = if culprits.is_empty() { String::new() } else { format!(" ({})", culprits.join(", ")) };
+    format!("Overall: {}{because}, checked in {:.1} ms.", paint(report.status), report.duration_ms)
+}
+
+/// A short description of a healthy component from its details.
+fn summary(c: &ComponentReport) -> String {
+    let d = &c.details;
+    let measure = |name: &str| c.measures.iter().find(|m| m.name == name);
+    match c.component {
+        Component::Redis => {
+            let mut parts = Vec::new();
+            if let Some(v) = d.get("version").and_then(|v| v.as_str()) {
+                parts.push(format!("v{v}"));
+            }
+            if let Some(m) = measure("redis_ping_latency") {
+                parts.push(format!("PING {}", fmt_value(m.value, m.unit)));
+            }
+            if let Some(used) = d.get("used_memory_bytes").and_then(|v| v.as_f64()) {
+                let pct = d
+                    .get("memory_pct")
+                    .and_then(|v| v.as_f64())
+                    .map_or(String::new(), |p| format!(" ({p}% of maxmemory)"));
+                parts.push(format!("{} used{pct}", fmt_value(used, Unit::Bytes)));
+            }
+            if let Some(n) = d.get("connected_clients").and_then(|v| v.as_u64()) {
+                parts.push(format!("{n} clients"));
+            }
+            parts.join(", ")
+        }
+        Component::Chromadb => {
+            let collections = d.get("collections").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+            let present = collections.iter().filter(|c| c.get("present") == Some(&serde_json::json!(true))).count();
+            let records: u64 = collections.iter().filter_map(|c| c.get("count").and_then(|n| n.as_u64())).sum();
+            let mut text = format!("{present}/{} collections, {records} records", collections.len());
+            if let Some(m) = measure("chromadb_query_latency") {
+                text.push_str(&format!(", query {}", fmt_value(m.value, m.unit)));
+            }
+            text
+        }
+        Component::Openwebui => match d.get("models") {
+            Some(serde_json::Value::Array(models)) => format!("ready, {} models", models.len()),
+            Some(serde_json::Value::String(note)) => format!("ready; models {note}"),
+            _ => "ready".into(),
+        },
+        Component::System => {
+            let mut parts: Vec<String> = c
+                .measures
+                .iter()
+                .filter(|m| m.name == "system_disk_used_percent")
+                .map(|m| {
+                    format!("disk {} {}", m.labels.first().map_or("", |l| l.1.as_str()), fmt_value(m.value, m.unit))
+                })
+                .collect();
+            if let Some(m) = measure("system_memory_used_percent") {
+                parts.push(format!("memory {}", fmt_value(m.value, m.unit)));
+            }
+            parts.join(", ")
+        }
+    }
+}

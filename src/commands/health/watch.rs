@@ -1,0 +1,186 @@
+//! `ifctl health watch`: probe on an interval; a live table on a terminal, one line per status
+//! change when piped. Circuit breakers keep a dead backend from being hammered.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::cli::{CliError, Context, Failure};
+use crate::config::{Component, ProcessEnv};
+use crate::exit;
+use crate::health::{
+    self, Breaker, ComponentReport, HealthReport, Probes, Problem, Secrets, Status, Transition, apply_dependencies,
+};
+use crate::journal::format_ts;
+
+use super::{check::selected, view};
+
+pub const AFTER_HELP: &str = concat!(
+    "EXAMPLES:\n",
+    "  ifctl health watch                       live table, every 5 s, until Ctrl-C\n",
+    "  ifctl health watch --interval 1s --count 10\n",
+    "  ifctl health watch | tee -a health.log   one line per status change\n",
+    "  ifctl --output json health watch         one JSON object per status change\n",
+    "\n",
+    "A component that fails `health.breaker_failures` probes in a row opens its circuit breaker:\n",
+    "it is not probed for `health.breaker_open_for`, then one trial probe decides (half-open).\n",
+    "Status changes are written to the journal, not every round.\n",
+    "\n",
+    "EXIT STATUS:\n",
+    "  0-3  with --count: the Nagios status of the last round (0 healthy, 1 degraded, 2 unhealthy, 3 unknown)\n",
+    "  3    bad flags or configuration\n",
+    "  130  interrupted (Ctrl-C)"
+);
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Watch only this component (repeatable) [default: all]
+    #[arg(long = "component", short = 'c', value_enum, value_name = "C")]
+    pub components: Vec<Component>,
+    /// Time between rounds, e.g. 1s, 30s [default: health.interval, 5s]
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub interval: Option<Duration>,
+    /// Stop after N rounds [default: run until Ctrl-C]
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Deadline of each probe [default: health.timeout, 2s]
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub timeout: Option<Duration>,
+}
+
+pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
+    let resolved = ctx.config().map_err(|e| e.exit_code(exit::health::UNKNOWN))?;
+    let config = &resolved.config;
+    let interval = args.interval.unwrap_or(config.health.interval);
+    let timeout = args.timeout.unwrap_or(config.health.timeout);
+    if interval.is_zero() || timeout.is_zero() || args.count == Some(0) {
+        return Err(CliError::usage("`--interval`, `--timeout` and `--count` must be greater than zero")
+            .exit_code(exit::health::UNKNOWN)
+            .into());
+    }
+    let components = selected(&args.components);
+    let probes = Probes::new(config, Secrets::from_env(config, &ProcessEnv), timeout);
+    let journal = ctx.journal(&resolved);
+    let mut watcher = Watcher {
+        breakers: components
+            .iter()
+            .map(|c| (*c, Breaker::new(config.health.breaker_failures, config.health.breaker_open_for)))
+            .collect(),
+        last: BTreeMap::new(),
+        known: health::last_journaled(journal.path(), &components),
+    };
+    let live = ctx.printer.stdout_is_tty() && !ctx.printer.json();
+
+    crate::cli::runtime().block_on(async {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut round = 0u64;
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = tokio::signal::ctrl_c() => return Ok(exit::INTERRUPTED),
+            }
+            let report = tokio::select! {
+                report = watcher.round(&probes, &components) => report,
+                _ = tokio::signal::ctrl_c() => return Ok(exit::INTERRUPTED),
+            };
+            round += 1;
+            let changes = health::transitions(&watcher.known, &report);
+            for change in &changes {
+                if let Err(e) = journal.append(change.event()) {
+                    ctx.printer.warn(&format!("status change not journaled: {e}"));
+                }
+                watcher.known.insert(change.component, change.to);
+            }
+            if live {
+                ctx.printer.clear_screen()?;
+                ctx.printer.out(&view::table(&report, true))?;
+                let next = match args.count {
+                    Some(n) if round >= n => String::new(),
+                    _ => format!(" Next round in {}; Ctrl-C to stop.", humantime::format_duration(interval)),
+                };
+                ctx.printer.line(&format!("Round {round} at {}.{next}", format_ts(&report.checked_at)))?;
+            } else {
+                for change in &changes {
+                    print_change(ctx, &report, change)?;
+                }
+            }
+            if args.count.is_some_and(|n| round >= n) {
+                return Ok::<u8, Failure>(report.status.code());
+            }
+        }
+    })
+}
+
+/// State kept between rounds.
+struct Watcher {
+    breakers: BTreeMap<Component, Breaker>,
+    /// The last report of each component, shown again while its breaker is open.
+    last: BTreeMap<Component, ComponentReport>,
+    /// The last status recorded in the journal, to detect changes.
+    known: BTreeMap<Component, Status>,
+}
+
+impl Watcher {
+    async fn round(&mut self, probes: &Probes, components: &[Component]) -> HealthReport {
+        let started = Instant::now();
+        let checked_at = crate::journal::now();
+        let now = Instant::now();
+        let due: Vec<Component> =
+            components.iter().copied().filter(|c| self.breakers.get_mut(c).is_some_and(|b| b.allow(now))).collect();
+        let fresh = futures_util::future::join_all(due.iter().map(|c| probes.probe(*c))).await;
+        let now = Instant::now();
+        for report in fresh {
+            let failed = matches!(report.status, Status::Unhealthy | Status::Unknown);
+            if let Some(breaker) = self.breakers.get_mut(&report.component) {
+                breaker.record(!failed, now);
+            }
+            self.last.insert(report.component, report);
+        }
+        let mut reports = Vec::new();
+        for component in components {
+            let breaker = &self.breakers[component];
+            let mut report = self
+                .last
+                .get(component)
+                .cloned()
+                .unwrap_or_else(|| ComponentReport::new(*component, probes.critical(*component)));
+            if !due.contains(component) {
+                let view = breaker.view(now);
+                let earlier = report.reason.clone().unwrap_or_else(|| "failing".into());
+                report.problem = Some(Problem::CircuitOpen);
+                report.reason = Some(format!(
+                    "circuit open after {} failed probes, not probed (last: {earlier}); trial in {:.0}s",
+                    view.consecutive_failures,
+                    view.retry_in_s.unwrap_or(0.0)
+                ));
+                report.latency_ms = 0.0;
+            }
+            report.breaker = Some(breaker.view(now));
+            reports.push(report);
+        }
+        apply_dependencies(&mut reports, &probes.dependencies());
+        HealthReport::new(reports, checked_at, started.elapsed().as_secs_f64() * 1000.0)
+    }
+}
+
+fn print_change(ctx: &Context, report: &HealthReport, change: &Transition) -> Result<(), Failure> {
+    if ctx.printer.json() {
+        let component = report.get(change.component);
+        ctx.printer.json_line(&serde_json::json!({
+            "ts": report.checked_at, "component": change.component, "from": change.from, "to": change.to,
+            "reason": change.reason, "caused_by": change.caused_by,
+            "breaker": component.and_then(|c| c.breaker), "overall": report.status,
+        }))?;
+        return Ok(());
+    }
+    let from = change.from.map_or("(first seen)".to_string(), |s| s.as_str().to_string());
+    let reason = change.reason.as_deref().map_or(String::new(), |r| format!(": {r}"));
+    ctx.printer.line(&format!(
+        "{} {} {from} -> {}{reason} [overall {}]",
+        format_ts(&report.checked_at),
+        change.component,
+        view::paint(change.to),
+        report.status
+    ))?;
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! One module per command group, one file per leaf command. Commands translate arguments into a
+//! call to the core, journal what happened and render the result; they decide nothing else.
+
+pub mod completions;
+pub mod config;
+pub mod health;
+pub mod history;
+pub mod journal;
+pub mod man;
+
+use crate::cli::{Context, Failure};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Check the health of Redis, Chroma, OpenWebUI and the host
+    #[command(subcommand)]
+    Health(health::HealthCommand),
+    /// Show journal events: health transitions, recoveries, snapshots, migrations
+    #[command(after_long_help = crate::exit::GENERAL_HELP)]
+    History(history::HistoryArgs),
+    /// Work with the audit journal
+    #[command(subcommand)]
+    Journal(journal::JournalCommand),
+    /// Inspect the resolved configuration
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Print a shell completion script
+    #[command(after_long_help = crate::exit::GENERAL_HELP)]
+    Completions(completions::CompletionsArgs),
+    /// Write man pages for every command into a directory
+    #[command(after_long_help = crate::exit::GENERAL_HELP)]
+    Man(man::ManArgs),
+}
+
+/// Runs a parsed command; `Ok` carries the exit code.
+pub fn run(ctx: &Context, command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Health(cmd) => health::run(ctx, cmd),
+        Command::History(args) => history::run(ctx, args),
+        Command::Journal(cmd) => journal::run(ctx, cmd),
+        Command::Config(cmd) => config::run(ctx, cmd),
+        Command::Completions(args) => completions::run(ctx, args),
+        Command::Man(args) => man::run(ctx, args),
+    }
+}

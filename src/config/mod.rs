@@ -1,0 +1,252 @@
+//! Resolved configuration (DESIGN §3): built-in defaults < TOML file < `IFCTL_*` environment < flags.
+//!
+//! Commands read only the resolved [`Config`]; [`Resolved::sources`] says where each value came from.
+
+mod model;
+mod secret;
+mod show;
+
+pub use model::*;
+pub use secret::Secret;
+pub use show::{ShownValue, shown_values};
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Environment variables ifctl reads. Each is documented in `ifctl config show` and the README.
+pub mod env {
+    pub const CONFIG: &str = "IFCTL_CONFIG";
+    pub const STATE_DIR: &str = "IFCTL_STATE_DIR";
+    pub const REDIS_URL: &str = "IFCTL_REDIS_URL";
+    pub const CHROMADB_URL: &str = "IFCTL_CHROMADB_URL";
+    pub const CHROMADB_TENANT: &str = "IFCTL_CHROMADB_TENANT";
+    pub const CHROMADB_DATABASE: &str = "IFCTL_CHROMADB_DATABASE";
+    /// Comma-separated collection names.
+    pub const CHROMADB_COLLECTIONS: &str = "IFCTL_CHROMADB_COLLECTIONS";
+    pub const OPENWEBUI_URL: &str = "IFCTL_OPENWEBUI_URL";
+    pub const SNAPSHOT_DIR: &str = "IFCTL_SNAPSHOT_DIR";
+    /// Comma-separated paths whose disk use the system check reports.
+    pub const DISK_PATHS: &str = "IFCTL_DISK_PATHS";
+}
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag(&'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(path) => write!(f, "file {}", path.display()),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// A configuration error: what was wrong, where (file, key, env var) and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file `{}`: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file `{}` is not valid TOML (line {line}, column {column}): {reason}", path.display())]
+    Syntax { path: PathBuf, line: usize, column: usize, reason: String },
+    #[error("{origin}: key `{key}`: {reason}")]
+    Invalid { origin: String, key: String, reason: String },
+}
+
+impl ConfigError {
+    /// The config key at fault, when there is one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// Values given on the command line, the last layer.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The process environment as seen by config resolution, so tests can pass their own.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Environment for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned().filter(|v| !v.is_empty())
+    }
+}
+
+/// The configuration in force and where every value came from.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub config: Config,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// Source of every value not left at its default, by dotted key (`redis.url`).
+    pub sources: BTreeMap<String, Source>,
+}
+
+impl Resolved {
+    pub fn source_of(&self, key: &str) -> Source {
+        // A value set as a whole table or array covers the keys below it.
+        let mut probe = key;
+        loop {
+            if let Some(source) = self.sources.get(probe) {
+                return source.clone();
+            }
+            match probe.rfind(['.', '[']) {
+                Some(cut) => probe = &probe[..cut],
+                None => break,
+            }
+        }
+        // A table shown as one value (`{degraded, unhealthy}`) takes the source of its keys.
+        let below = format!("{key}.");
+        self.sources.iter().find(|(k, _)| k.starts_with(&below)).map_or(Source::Default, |(_, source)| source.clone())
+    }
+}
+
+/// Resolves the configuration from defaults, file, environment and flags, then validates it.
+pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved, ConfigError> {
+    let file = match (&overrides.config_file, env.var(env::CONFIG)) {
+        (Some(path), _) => Some((path.clone(), true)),
+        (None, Some(path)) => Some((PathBuf::from(path), true)),
+        (None, None) => default_config_file(env).map(|p| (p, false)),
+    };
+    let mut sources = BTreeMap::new();
+    let (mut config, file) = match file {
+        Some((path, explicit)) => match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let config = parse_file(&path, &text)?;
+                record_file_keys(&path, &text, &mut sources);
+                (config, Some(path))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => (Config::defaults(env), None),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        },
+        None => (Config::defaults(env), None),
+    };
+    if file.is_some() && !sources.contains_key("state_dir") {
+        config.state_dir = default_state_dir(env);
+    }
+    apply_env(env, &mut config, &mut sources)?;
+    if let Some(dir) = &overrides.state_dir {
+        config.state_dir = dir.clone();
+        sources.insert("state_dir".into(), Source::Flag("--state-dir"));
+    }
+    let resolved = Resolved { config, file, sources };
+    model::validate(&resolved)?;
+    Ok(resolved)
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let deserializer = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize::<_, Config>(deserializer).map_err(|err| {
+        let key = err.path().to_string();
+        let inner = err.into_inner();
+        let (line, column) = inner.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        if key.is_empty() || key == "." {
+            ConfigError::Syntax { path: path.to_path_buf(), line, column, reason: inner.message().to_string() }
+        } else {
+            let at = if line > 0 { format!(" (line {line})") } else { String::new() };
+            ConfigError::Invalid {
+                origin: format!("config file `{}`{at}", path.display()),
+                key,
+                reason: inner.message().trim().to_string(),
+            }
+        }
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, column)
+}
+
+fn record_file_keys(path: &Path, text: &str, sources: &mut BTreeMap<String, Source>) {
+    fn walk(prefix: &str, table: &toml::Table, path: &Path, sources: &mut BTreeMap<String, Source>) {
+        for (key, value) in table {
+            let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            match value {
+                toml::Value::Table(inner) => walk(&full, inner, path, sources),
+                _ => {
+                    sources.insert(full, Source::File(path.to_path_buf()));
+                }
+            }
+        }
+    }
+    if let Ok(table) = text.parse::<toml::Table>() {
+        walk("", &table, path, sources);
+    }
+}
+
+fn apply_env(
+    env: &dyn Environment,
+    config: &mut Config,
+    sources: &mut BTreeMap<String, Source>,
+) -> Result<(), ConfigError> {
+    let mut set = |var: &str, key: &str, apply: &mut dyn FnMut(String)| {
+        if let Some(value) = env.var(var) {
+            apply(value);
+            sources.insert(key.to_string(), Source::Env(var.to_string()));
+        }
+    };
+    let list = |value: String| -> Vec<String> {
+        value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    };
+    set(env::STATE_DIR, "state_dir", &mut |v| config.state_dir = PathBuf::from(v));
+    set(env::REDIS_URL, "redis.url", &mut |v| config.redis.url = v);
+    set(env::CHROMADB_URL, "chromadb.url", &mut |v| config.chromadb.url = v);
+    set(env::CHROMADB_TENANT, "chromadb.tenant", &mut |v| config.chromadb.tenant = v);
+    set(env::CHROMADB_DATABASE, "chromadb.database", &mut |v| config.chromadb.database = v);
+    set(env::CHROMADB_COLLECTIONS, "chromadb.expected_collections", &mut |v| {
+        config.chromadb.expected_collections = list(v)
+    });
+    set(env::OPENWEBUI_URL, "openwebui.url", &mut |v| config.openwebui.url = v);
+    set(env::SNAPSHOT_DIR, "snapshots.dir", &mut |v| config.snapshots.dir = Some(PathBuf::from(v)));
+    set(env::DISK_PATHS, "system.disk_paths", &mut |v| {
+        config.system.disk_paths = list(v).into_iter().map(PathBuf::from).collect()
+    });
+    Ok(())
+}
+
+fn home(env: &dyn Environment) -> PathBuf {
+    env.var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// `$XDG_CONFIG_HOME/ifctl/ifctl.toml`, else `~/.config/ifctl/ifctl.toml`.
+pub fn default_config_file(env: &dyn Environment) -> Option<PathBuf> {
+    let base = env.var("XDG_CONFIG_HOME").map(PathBuf::from).unwrap_or_else(|| home(env).join(".config"));
+    Some(base.join("ifctl").join("ifctl.toml"))
+}
+
+/// `$XDG_STATE_HOME/ifctl`, else `~/.local/state/ifctl`.
+pub fn default_state_dir(env: &dyn Environment) -> PathBuf {
+    env.var("XDG_STATE_HOME").map(PathBuf::from).unwrap_or_else(|| home(env).join(".local").join("state")).join("ifctl")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,484 @@
+//! The configuration schema: every key of `ifctl.toml`, its default, and validation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, Environment, Resolved, Source};
+
+/// Components ifctl knows. Their names are part of the CLI and of every output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Component {
+    Redis,
+    Chromadb,
+    Openwebui,
+    System,
+}
+
+impl Component {
+    pub const ALL: [Component; 4] = [Component::Redis, Component::Chromadb, Component::Openwebui, Component::System];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Redis => "redis",
+            Component::Chromadb => "chromadb",
+            Component::Openwebui => "openwebui",
+            Component::System => "system",
+        }
+    }
+}
+
+impl std::fmt::Display for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Journal, snapshots (default destination), checkpoints, tokens.
+    pub state_dir: PathBuf,
+    pub redis: RedisConfig,
+    pub chromadb: ChromaConfig,
+    pub openwebui: OpenWebUiConfig,
+    pub system: SystemConfig,
+    pub health: HealthConfig,
+    pub thresholds: Thresholds,
+    pub snapshots: SnapshotConfig,
+    pub recovery: RecoveryConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            state_dir: PathBuf::new(),
+            redis: RedisConfig::default(),
+            chromadb: ChromaConfig::default(),
+            openwebui: OpenWebUiConfig::default(),
+            system: SystemConfig::default(),
+            health: HealthConfig::default(),
+            thresholds: Thresholds::default(),
+            snapshots: SnapshotConfig::default(),
+            recovery: RecoveryConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Built-in defaults, with the state dir under XDG_STATE_HOME.
+    pub fn defaults(env: &dyn Environment) -> Config {
+        Config { state_dir: super::default_state_dir(env), ..Config::default() }
+    }
+
+    pub fn critical(&self, component: Component) -> bool {
+        match component {
+            Component::Redis => self.redis.critical,
+            Component::Chromadb => self.chromadb.critical,
+            Component::Openwebui => self.openwebui.critical,
+            Component::System => self.system.critical,
+        }
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.state_dir.join("journal.jsonl")
+    }
+
+    pub fn snapshot_dir(&self) -> PathBuf {
+        self.snapshots.dir.clone().unwrap_or_else(|| self.state_dir.join("snapshots"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    pub url: String,
+    /// Name of the environment variable holding the password (never the password itself).
+    pub password_env: String,
+    /// A file holding the password, read when the variable is unset.
+    pub password_file: Option<PathBuf>,
+    pub critical: bool,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            url: "redis://127.0.0.1:6379".into(),
+            password_env: "IFCTL_REDIS_PASSWORD".into(),
+            password_file: None,
+            critical: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChromaConfig {
+    pub url: String,
+    pub tenant: String,
+    pub database: String,
+    pub expected_collections: Vec<String>,
+    pub critical: bool,
+}
+
+impl Default for ChromaConfig {
+    fn default() -> Self {
+        ChromaConfig {
+            url: "http://127.0.0.1:8000".into(),
+            tenant: "default_tenant".into(),
+            database: "default_database".into(),
+            expected_collections: ["sergio_personality", "sergio_rhetorical", "sergio_humor", "sergio_corpus"]
+                .map(String::from)
+                .to_vec(),
+            critical: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenWebUiConfig {
+    pub url: String,
+    pub token_env: String,
+    pub token_file: Option<PathBuf>,
+    pub email_env: String,
+    pub password_env: String,
+    pub password_file: Option<PathBuf>,
+    pub critical: bool,
+    /// Components OpenWebUI needs; when one is unhealthy the report names it as the cause.
+    pub depends_on: Vec<Component>,
+}
+
+impl Default for OpenWebUiConfig {
+    fn default() -> Self {
+        OpenWebUiConfig {
+            url: "http://127.0.0.1:8080".into(),
+            token_env: "IFCTL_OPENWEBUI_TOKEN".into(),
+            token_file: None,
+            email_env: "IFCTL_OPENWEBUI_EMAIL".into(),
+            password_env: "IFCTL_OPENWEBUI_PASSWORD".into(),
+            password_file: None,
+            critical: false,
+            depends_on: vec![Component::Redis],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemConfig {
+    pub disk_paths: Vec<PathBuf>,
+    pub critical: bool,
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        SystemConfig { disk_paths: vec![PathBuf::from("/")], critical: true }
+    }
+}
+
+/// How probes run: their deadline, the watch interval and the circuit breaker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthConfig {
+    #[serde(with = "human_duration")]
+    pub timeout: Duration,
+    #[serde(with = "human_duration")]
+    pub interval: Duration,
+    /// Consecutive failed probes that open a component's circuit breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker waits before one trial probe (half-open).
+    #[serde(with = "human_duration")]
+    pub breaker_open_for: Duration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            timeout: Duration::from_secs(2),
+            interval: Duration::from_secs(5),
+            breaker_failures: 3,
+            breaker_open_for: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A degraded and an unhealthy level for one measure; a value at or above a level reaches it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Levels {
+    pub degraded: f64,
+    pub unhealthy: f64,
+}
+
+impl Levels {
+    pub const fn new(degraded: f64, unhealthy: f64) -> Levels {
+        Levels { degraded, unhealthy }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    pub redis: RedisThresholds,
+    pub chromadb: LatencyThresholds,
+    pub openwebui: LatencyThresholds,
+    pub system: SystemThresholds,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            redis: RedisThresholds::default(),
+            chromadb: LatencyThresholds { latency_ms: Levels::new(500.0, 1500.0) },
+            openwebui: LatencyThresholds { latency_ms: Levels::new(1000.0, 1800.0) },
+            system: SystemThresholds::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisThresholds {
+    pub latency_ms: Levels,
+    /// used_memory as a percentage of maxmemory (ignored when maxmemory is 0).
+    pub memory_pct: Levels,
+    pub blocked_clients: Levels,
+}
+
+impl Default for RedisThresholds {
+    fn default() -> Self {
+        RedisThresholds {
+            latency_ms: Levels::new(100.0, 1000.0),
+            memory_pct: Levels::new(80.0, 95.0),
+            blocked_clients: Levels::new(50.0, 500.0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyThresholds {
+    pub latency_ms: Levels,
+}
+
+impl Default for LatencyThresholds {
+    fn default() -> Self {
+        LatencyThresholds { latency_ms: Levels::new(500.0, 1500.0) }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemThresholds {
+    pub disk_pct: Levels,
+    pub memory_pct: Levels,
+}
+
+impl Default for SystemThresholds {
+    fn default() -> Self {
+        SystemThresholds { disk_pct: Levels::new(85.0, 95.0), memory_pct: Levels::new(90.0, 97.0) }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SnapshotConfig {
+    /// Default `<state_dir>/snapshots`.
+    pub dir: Option<PathBuf>,
+}
+
+/// Recovery policy (DESIGN §6). Parsed and validated now so a full config file is accepted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecoveryConfig {
+    pub max_attempts_per_hour: u32,
+    pub cooldown_seconds: u64,
+    pub healthy_reset_seconds: u64,
+    pub approval_ttl_seconds: u64,
+    pub needs_approval: Vec<String>,
+    pub redis: RedisRecovery,
+    pub openwebui: OpenWebUiRecovery,
+    pub system: SystemRecovery,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig {
+            max_attempts_per_hour: 3,
+            cooldown_seconds: 300,
+            healthy_reset_seconds: 600,
+            approval_ttl_seconds: 3600,
+            needs_approval: [
+                "redis.flush_unexpiring",
+                "redis.restart",
+                "chromadb.snapshot_rollback",
+                "chromadb.index_rebuild",
+                "system.process_restart",
+            ]
+            .map(String::from)
+            .to_vec(),
+            redis: RedisRecovery::default(),
+            openwebui: OpenWebUiRecovery::default(),
+            system: SystemRecovery::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisRecovery {
+    pub restart_command: Option<String>,
+    pub flush_patterns: Vec<String>,
+}
+
+impl Default for RedisRecovery {
+    fn default() -> Self {
+        RedisRecovery { restart_command: None, flush_patterns: vec!["cache:*".into()] }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenWebUiRecovery {
+    pub primary_model: Option<String>,
+    pub fallback_models: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemRecovery {
+    pub cleanup_paths: Vec<CleanupPath>,
+    pub memory_relief_command: Option<String>,
+    pub process_restart_command: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupPath {
+    pub path: PathBuf,
+    #[serde(with = "human_duration")]
+    pub older_than: Duration,
+    #[serde(default = "default_glob")]
+    pub glob: String,
+}
+
+fn default_glob() -> String {
+    "*".into()
+}
+
+/// Durations in config are human strings: `90s`, `5m`, `1h`.
+pub mod human_duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*value).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!("`{text}` is not a duration ({e}); write e.g. `90s`, `5m`, `1h`"))
+        })
+    }
+}
+
+/// Checks what types alone cannot: URL schemes, collection names, threshold order.
+pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
+    let c = &resolved.config;
+    let fail = |key: &str, reason: String| {
+        let origin = match resolved.source_of(key) {
+            Source::Default => "built-in default".to_string(),
+            Source::File(path) => format!("config file `{}`", path.display()),
+            Source::Env(var) => format!("environment variable `{var}`"),
+            Source::Flag(flag) => format!("flag `{flag}`"),
+        };
+        Err(ConfigError::Invalid { origin, key: key.to_string(), reason })
+    };
+    check_url(&c.redis.url, &["redis", "rediss", "unix"]).or_else(|r| fail("redis.url", r))?;
+    check_url(&c.chromadb.url, &["http", "https"]).or_else(|r| fail("chromadb.url", r))?;
+    check_url(&c.openwebui.url, &["http", "https"]).or_else(|r| fail("openwebui.url", r))?;
+    for (i, name) in c.chromadb.expected_collections.iter().enumerate() {
+        if !valid_collection_name(name) {
+            fail(
+                &format!("chromadb.expected_collections[{i}]"),
+                format!(
+                    "`{name}` is not a valid Chroma collection name (3–512 characters from [a-zA-Z0-9._-], starting and ending with a letter or digit)"
+                ),
+            )?;
+        }
+    }
+    for (key, value) in [("chromadb.tenant", &c.chromadb.tenant), ("chromadb.database", &c.chromadb.database)] {
+        if value.trim().is_empty() {
+            fail(key, "must not be empty".into())?;
+        }
+    }
+    if c.system.disk_paths.iter().any(|p| !p.is_absolute()) {
+        fail("system.disk_paths", "every path must be absolute".into())?;
+    }
+    if c.openwebui.depends_on.contains(&Component::Openwebui) {
+        fail("openwebui.depends_on", "OpenWebUI cannot depend on itself".into())?;
+    }
+    if c.health.timeout.is_zero() {
+        fail("health.timeout", "must be greater than zero".into())?;
+    }
+    if c.health.interval.is_zero() {
+        fail("health.interval", "must be greater than zero".into())?;
+    }
+    if c.health.breaker_failures == 0 {
+        fail("health.breaker_failures", "must be at least 1".into())?;
+    }
+    let t = &c.thresholds;
+    for (key, levels) in [
+        ("thresholds.redis.latency_ms", t.redis.latency_ms),
+        ("thresholds.redis.memory_pct", t.redis.memory_pct),
+        ("thresholds.redis.blocked_clients", t.redis.blocked_clients),
+        ("thresholds.chromadb.latency_ms", t.chromadb.latency_ms),
+        ("thresholds.openwebui.latency_ms", t.openwebui.latency_ms),
+        ("thresholds.system.disk_pct", t.system.disk_pct),
+        ("thresholds.system.memory_pct", t.system.memory_pct),
+    ] {
+        if !(levels.degraded >= 0.0 && levels.degraded <= levels.unhealthy) {
+            fail(
+                key,
+                format!(
+                    "degraded ({}) must be a non-negative number no greater than unhealthy ({})",
+                    levels.degraded, levels.unhealthy
+                ),
+            )?;
+        }
+    }
+    for (i, name) in c.recovery.needs_approval.iter().enumerate() {
+        if !name.contains('.') {
+            fail(
+                &format!("recovery.needs_approval[{i}]"),
+                format!("`{name}` must name a component and a strategy, e.g. `redis.restart`"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn check_url(raw: &str, schemes: &[&str]) -> Result<(), String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(format!("`{raw}` has scheme `{}`; expected one of: {}", url.scheme(), schemes.join(", ")));
+    }
+    if url.scheme() != "unix" && url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{raw}` has no host"));
+    }
+    Ok(())
+}
+
+/// Chroma's rule: 3–512 characters from `[a-zA-Z0-9._-]`, starting and ending alphanumeric.
+pub fn valid_collection_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (3..=512).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(b))
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+}

@@ -1,0 +1,196 @@
+use std::collections::BTreeMap;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    map.entry("HOME".into()).or_insert_with(|| "/home/op".into());
+    map
+}
+
+fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+    let path = dir.path().join("ifctl.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn no_file_means_standard_local_ports_and_xdg_state() {
+    let e = env(&[("XDG_CONFIG_HOME", "/nonexistent-ifctl-test"), ("XDG_STATE_HOME", "/var/st")]);
+    let r = resolve(&e, &Overrides::default()).unwrap();
+    assert_eq!(r.file, None);
+    assert_eq!(r.config.redis.url, "redis://127.0.0.1:6379");
+    assert_eq!(r.config.chromadb.url, "http://127.0.0.1:8000");
+    assert_eq!(r.config.openwebui.url, "http://127.0.0.1:8080");
+    assert_eq!(r.config.state_dir, PathBuf::from("/var/st/ifctl"));
+    assert_eq!(r.source_of("redis.url"), Source::Default);
+}
+
+#[test]
+fn precedence_is_defaults_file_env_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "state_dir = \"/from/file\"\n[redis]\nurl = \"redis://10.0.0.1:6379\"\n[chromadb]\nurl = \"http://file:8000\"\n",
+    );
+    let e = env(&[("IFCTL_CHROMADB_URL", "http://env:8000"), ("IFCTL_STATE_DIR", "/from/env")]);
+    let overrides = Overrides { config_file: Some(path.clone()), state_dir: Some("/from/flag".into()) };
+    let r = resolve(&e, &overrides).unwrap();
+    assert_eq!(r.config.redis.url, "redis://10.0.0.1:6379");
+    assert_eq!(r.source_of("redis.url"), Source::File(path));
+    assert_eq!(r.config.chromadb.url, "http://env:8000");
+    assert_eq!(r.source_of("chromadb.url"), Source::Env("IFCTL_CHROMADB_URL".into()));
+    assert_eq!(r.config.state_dir, PathBuf::from("/from/flag"));
+    assert_eq!(r.source_of("state_dir"), Source::Flag("--state-dir"));
+    assert_eq!(r.config.openwebui.url, "http://127.0.0.1:8080");
+}
+
+#[test]
+fn env_alone_points_at_a_stack() {
+    let e = env(&[
+        ("XDG_CONFIG_HOME", "/nonexistent-ifctl-test"),
+        ("IFCTL_REDIS_URL", "redis://127.0.0.1:16379"),
+        ("IFCTL_CHROMADB_COLLECTIONS", "a_one, b_two,,"),
+        ("IFCTL_DISK_PATHS", "/,/tmp"),
+    ]);
+    let r = resolve(&e, &Overrides::default()).unwrap();
+    assert_eq!(r.config.redis.url, "redis://127.0.0.1:16379");
+    assert_eq!(r.config.chromadb.expected_collections, vec!["a_one", "b_two"]);
+    assert_eq!(r.config.system.disk_paths, vec![PathBuf::from("/"), PathBuf::from("/tmp")]);
+}
+
+#[test]
+fn unknown_key_is_named_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "[redis]\nurl = \"redis://x:1\"\ncritcal = true\n");
+    let err = resolve(&env(&[]), &Overrides { config_file: Some(path.clone()), ..Default::default() }).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.key(), Some("redis.critcal"), "{text}");
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("line 3"), "{text}");
+    assert!(text.contains("unknown field"), "{text}");
+}
+
+#[test]
+fn wrong_type_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "[health]\nbreaker_failures = \"three\"\n");
+    let err = resolve(&env(&[]), &Overrides { config_file: Some(path), ..Default::default() }).unwrap_err();
+    assert_eq!(err.key(), Some("health.breaker_failures"), "{err}");
+}
+
+#[test]
+fn bad_duration_and_bad_levels_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "[health]\ntimeout = \"soon\"\n");
+    let err = resolve(&env(&[]), &Overrides { config_file: Some(path), ..Default::default() }).unwrap_err();
+    assert_eq!(err.key(), Some("health.timeout"), "{err}");
+    assert!(err.to_string().contains("not a duration"), "{err}");
+
+    let path = write(&dir, "[thresholds.system.disk_pct]\ndegraded = 99\nunhealthy = 90\n");
+    let err = resolve(&env(&[]), &Overrides { config_file: Some(path), ..Default::default() }).unwrap_err();
+    assert_eq!(err.key(), Some("thresholds.system.disk_pct"), "{err}");
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "[redis\nurl = 1\n");
+    let err = resolve(&env(&[]), &Overrides { config_file: Some(path), ..Default::default() }).unwrap_err();
+    assert!(matches!(err, ConfigError::Syntax { line: 1, .. }), "{err:?}");
+}
+
+#[test]
+fn bad_url_from_env_names_the_variable() {
+    let e = env(&[("XDG_CONFIG_HOME", "/nonexistent-ifctl-test"), ("IFCTL_CHROMADB_URL", "localhost:8000")]);
+    let err = resolve(&e, &Overrides::default()).unwrap_err();
+    assert_eq!(err.key(), Some("chromadb.url"));
+    assert!(err.to_string().contains("IFCTL_CHROMADB_URL"), "{err}");
+}
+
+#[test]
+fn explicit_missing_file_is_an_error_but_missing_xdg_file_is_not() {
+    let e = env(&[("IFCTL_CONFIG", "/nonexistent/ifctl.toml")]);
+    assert!(matches!(resolve(&e, &Overrides::default()), Err(ConfigError::Read { .. })));
+    let e = env(&[("XDG_CONFIG_HOME", "/nonexistent-ifctl-test")]);
+    assert!(resolve(&e, &Overrides::default()).is_ok());
+}
+
+#[test]
+fn full_design_example_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        r#"
+state_dir = "/var/lib/ifctl"
+[redis]
+url = "redis://127.0.0.1:6379"
+password_env = "IFCTL_REDIS_PASSWORD"
+critical = true
+[chromadb]
+url = "http://127.0.0.1:8000"
+tenant = "default_tenant"
+database = "default_database"
+expected_collections = ["sergio_personality", "sergio_rhetorical", "sergio_humor", "sergio_corpus"]
+[openwebui]
+url = "http://127.0.0.1:8080"
+token_env = "IFCTL_OPENWEBUI_TOKEN"
+email_env = "IFCTL_OPENWEBUI_EMAIL"
+password_env = "IFCTL_OPENWEBUI_PASSWORD"
+critical = false
+[system]
+disk_paths = ["/"]
+[thresholds.redis]
+latency_ms = { degraded = 50, unhealthy = 500 }
+[snapshots]
+dir = "/var/lib/ifctl/snapshots"
+[recovery]
+max_attempts_per_hour = 3
+cooldown_seconds = 300
+healthy_reset_seconds = 600
+approval_ttl_seconds = 3600
+needs_approval = ["redis.flush_unexpiring", "redis.restart"]
+[recovery.redis]
+restart_command = "systemctl restart redis-server"
+flush_patterns = ["cache:*"]
+[recovery.openwebui]
+primary_model = "llama3"
+fallback_models = ["mistral"]
+[recovery.system]
+cleanup_paths = [{ path = "/tmp/ifctl", older_than = "7d", glob = "*" }]
+memory_relief_command = "sync"
+process_restart_command = "systemctl restart open-webui"
+"#,
+    );
+    let r = resolve(&env(&[]), &Overrides { config_file: Some(path.clone()), ..Default::default() }).unwrap();
+    assert_eq!(r.config.thresholds.redis.latency_ms, Levels::new(50.0, 500.0));
+    assert_eq!(r.source_of("thresholds.redis.latency_ms"), Source::File(path));
+    assert_eq!(r.config.recovery.system.cleanup_paths[0].older_than.as_secs(), 7 * 86400);
+}
+
+#[test]
+fn show_masks_secrets_and_lists_sources() {
+    let e = env(&[
+        ("XDG_CONFIG_HOME", "/nonexistent-ifctl-test"),
+        ("IFCTL_REDIS_PASSWORD", "hunter2"),
+        ("IFCTL_REDIS_URL", "redis://127.0.0.1:1"),
+    ]);
+    let r = resolve(&e, &Overrides::default()).unwrap();
+    let shown = shown_values(&r, &e);
+    let text = serde_json::to_string(&shown).unwrap();
+    assert!(!text.contains("hunter2"), "a secret leaked: {text}");
+    let pw = shown.iter().find(|v| v.key == "redis.password").unwrap();
+    assert_eq!(pw.value, "********");
+    assert_eq!(pw.source, "env IFCTL_REDIS_PASSWORD");
+    let url = shown.iter().find(|v| v.key == "redis.url").unwrap();
+    assert_eq!(url.source, "env IFCTL_REDIS_URL");
+    let token = shown.iter().find(|v| v.key == "openwebui.token").unwrap();
+    assert_eq!(token.value, "(not set)");
+    assert!(shown.iter().any(|v| v.key == "thresholds.system.disk_pct"));
+}
+
+#[test]
+fn secret_never_prints() {
+    let s = Secret::new("hunter2");
+    assert_eq!(format!("{s} {s:?}"), "******** Secret(********)");
+}

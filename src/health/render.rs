@@ -1,0 +1,158 @@
+//! Text formats of a health report that machines read: Prometheus exposition and a Nagios
+//! plugin line. (Tables for people live in the CLI.) `serve`'s `/metrics` reuses these.
+
+use std::fmt::Write;
+
+use super::{ComponentReport, HealthReport, Measure, Status, Unit};
+
+/// Prometheus text exposition format; passes `promtool check metrics`.
+pub fn prometheus(report: &HealthReport) -> String {
+    let mut out = String::with_capacity(4096);
+    family(
+        &mut out,
+        "ifctl_health_status",
+        "Worst status of the critical components: 0 healthy, 1 degraded, 2 unhealthy, 3 unknown.",
+        "gauge",
+    );
+    let _ = writeln!(out, "ifctl_health_status {}", report.status.code());
+    family(
+        &mut out,
+        "ifctl_component_status",
+        "Component status: 0 healthy, 1 degraded, 2 unhealthy, 3 unknown.",
+        "gauge",
+    );
+    for c in &report.components {
+        let _ = writeln!(
+            out,
+            "ifctl_component_status{{component=\"{}\",critical=\"{}\"}} {}",
+            c.component,
+            c.critical,
+            c.status.code()
+        );
+    }
+    family(
+        &mut out,
+        "ifctl_component_up",
+        "1 when the component answered its probe (healthy or degraded), else 0.",
+        "gauge",
+    );
+    for c in &report.components {
+        let up = matches!(c.status, Status::Healthy | Status::Degraded) as u8;
+        let _ = writeln!(out, "ifctl_component_up{{component=\"{}\"}} {up}", c.component);
+    }
+    family(&mut out, "ifctl_check_duration_seconds", "Wall time of the component's probe.", "gauge");
+    for c in &report.components {
+        let _ =
+            writeln!(out, "ifctl_check_duration_seconds{{component=\"{}\"}} {}", c.component, c.latency_ms / 1000.0);
+    }
+    if report.components.iter().any(|c| c.breaker.is_some()) {
+        family(
+            &mut out,
+            "ifctl_circuit_breaker_state",
+            "Circuit breaker per component: 0 closed, 1 half-open, 2 open.",
+            "gauge",
+        );
+        for c in &report.components {
+            if let Some(b) = &c.breaker {
+                let _ =
+                    writeln!(out, "ifctl_circuit_breaker_state{{component=\"{}\"}} {}", c.component, b.state.code());
+            }
+        }
+    }
+    // Measures of one name must be contiguous, with one HELP/TYPE header.
+    let mut measures: Vec<&Measure> = report.components.iter().flat_map(|c| &c.measures).collect();
+    measures.sort_by_key(|m| m.name);
+    let mut last = "";
+    for m in measures {
+        let name = metric_name(m);
+        if m.name != last {
+            family(&mut out, &name, m.help, "gauge");
+            last = m.name;
+        }
+        let value = match m.unit {
+            Unit::Milliseconds => m.value / 1000.0,
+            Unit::Percent => m.value / 100.0,
+            Unit::Bytes | Unit::Count => m.value,
+        };
+        let _ = writeln!(out, "{name}{} {value}", labels(&m.labels));
+    }
+    out
+}
+
+fn family(out: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// `redis_ping_latency` (ms) → `ifctl_redis_ping_latency_seconds`; `…_percent` → `…_ratio`.
+pub fn metric_name(m: &Measure) -> String {
+    match m.unit {
+        Unit::Milliseconds => format!("ifctl_{}_seconds", m.name),
+        Unit::Percent => format!("ifctl_{}_ratio", m.name.trim_end_matches("_percent")),
+        Unit::Bytes => format!("ifctl_{}_bytes", m.name),
+        Unit::Count => format!("ifctl_{}", m.name),
+    }
+}
+
+fn labels(pairs: &[(&'static str, String)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}=\"{}\"", escape_label(v))).collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+fn escape_label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// One Nagios plugin line: `IFCTL <STATE> - <summary> | <perfdata>`.
+pub fn nagios(report: &HealthReport) -> String {
+    let state = match report.status {
+        Status::Healthy => "OK",
+        Status::Degraded => "WARNING",
+        Status::Unhealthy => "CRITICAL",
+        Status::Unknown => "UNKNOWN",
+    };
+    let troubled: Vec<&ComponentReport> = report.components.iter().filter(|c| c.status != Status::Healthy).collect();
+    let summary = if troubled.is_empty() {
+        format!("{} components healthy", report.components.len())
+    } else {
+        troubled
+            .iter()
+            .map(|c| {
+                let reason = c.reason.as_deref().unwrap_or("");
+                let tag = if c.critical { "" } else { " (non-critical)" };
+                format!("{} {}{tag}: {reason}", c.component, c.status)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut perf = Vec::new();
+    for c in &report.components {
+        perf.push(format!("{}_check={:.3}ms", c.component, c.latency_ms));
+        for m in &c.measures {
+            let mut label = m.name.to_string();
+            for (_, v) in &m.labels {
+                label.push('_');
+                label.push_str(v);
+            }
+            let uom = match m.unit {
+                Unit::Milliseconds => "ms",
+                Unit::Percent => "%",
+                Unit::Bytes => "B",
+                Unit::Count => "",
+            };
+            let (warn, crit) =
+                m.levels.map_or((String::new(), String::new()), |l| (trim(l.degraded), trim(l.unhealthy)));
+            perf.push(format!("'{}'={}{uom};{warn};{crit};;", label.replace('\'', ""), trim(m.value)));
+        }
+    }
+    let summary = summary.replace(['\n', '\r'], " ").replace('|', "/");
+    format!("IFCTL {state} - {summary} | {}", perf.join(" "))
+}
+
+fn trim(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(ifctl::cli::run(std::env::args_os().collect()))
+}

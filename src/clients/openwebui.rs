@@ -61,10 +61,7 @@ impl OpenWebUiClient {
                     }
                     return Err(self.wrong(&url, format!("`{endpoint}` answered {body}, not {{\"status\":true}}")));
                 }
-                503 => {
-                    let detail = String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).trim().to_string();
-                    return Ok(Readiness::NotReady { endpoint, detail });
-                }
+                503 => return Ok(Readiness::NotReady { endpoint, detail: detail_of(&answer.body) }),
                 404 | 405 => last_detail = format!("`{endpoint}` answers {}", answer.status),
                 status => {
                     return Err(HttpError::Status {

@@ -261,7 +261,7 @@ pub fn fmt_value(value: f64, unit: Unit) -> String {
 /// The whole check: every component asked for, and the roll-up.
 #[derive(Debug, Clone, Serialize)]
 pub struct HealthReport {
-    /// Worst status among critical components (healthy when none is critical).
+    /// Worst status among critical components (among all checked when none is critical).
     pub status: Status,
     pub checked_at: DateTime<Utc>,
     pub duration_ms: f64,
@@ -283,9 +283,11 @@ impl HealthReport {
     }
 }
 
-/// The worst status among critical components.
+/// The worst status among critical components; when none of the checked components is critical
+/// (`health check --component openwebui`), the worst of those checked.
 pub fn overall(components: &[ComponentReport]) -> Status {
-    components.iter().filter(|c| c.critical).fold(Status::Healthy, |acc, c| acc.worst(c.status))
+    let any_critical = components.iter().any(|c| c.critical);
+    components.iter().filter(|c| c.critical || !any_critical).fold(Status::Healthy, |acc, c| acc.worst(c.status))
 }
 
 /// Marks components whose dependencies are unhealthy: the report names the dependency as the
@@ -295,13 +297,20 @@ pub fn apply_dependencies(components: &mut [ComponentReport], depends_on: &BTree
         components.iter().filter(|c| c.status == Status::Unhealthy).map(|c| c.component).collect();
     for report in components.iter_mut() {
         let Some(needs) = depends_on.get(&report.component) else { continue };
+        // A component that is itself down or misaddressed has its own cause.
+        if matches!(report.problem, Some(Problem::Unreachable | Problem::Timeout | Problem::Misconfigured)) {
+            continue;
+        }
         let down: Vec<Component> = needs.iter().copied().filter(|d| unhealthy.contains(d)).collect();
         if down.is_empty() {
             continue;
         }
         let names = down.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ");
         report.caused_by = down;
-        let hint = Some(format!("recover {names} first: `ifctl health check --component {}`", report.caused_by[0]));
+        let hint = Some(format!(
+            "the cause is {names}: bring it back first (`ifctl health check --component {}` shows why it is down)",
+            report.caused_by[0]
+        ));
         if report.status == Status::Healthy {
             report.finding(
                 Status::Degraded,

@@ -19,7 +19,7 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
             report.finding(
                 Status::Unhealthy,
                 Problem::Error,
-                format!("`{endpoint}` answers 503: not ready ({detail})"),
+                format!("`{endpoint}` answers 503, not ready: {detail}"),
                 Some("OpenWebUI is starting (migrations take about a minute) or its database is down".into()),
             );
             return;

@@ -115,7 +115,8 @@ pub(super) fn parse_info(text: &str) -> HashMap<String, String> {
 }
 
 fn classify(report: &mut ComponentReport, url: &str, err: &redis::RedisError, password_env: &str) {
-    let text = err.to_string();
+    // Parse errors span several lines; a report reason is one.
+    let text = err.to_string().lines().next().unwrap_or_default().trim().to_string();
     if err.is_connection_refusal() {
         report.finding(
             Status::Unhealthy,
@@ -140,7 +141,7 @@ fn classify(report: &mut ComponentReport, url: &str, err: &redis::RedisError, pa
         report.finding(
             Status::Unknown,
             Problem::Misconfigured,
-            format!("the server at `{url}` does not speak the Redis protocol ({text})"),
+            format!("the server at `{url}` does not speak the Redis protocol (it answered something else, e.g. HTTP)"),
             Some("check `redis.url` / IFCTL_REDIS_URL: it points at some other service".into()),
         );
     } else if err.is_io_error() || err.is_connection_dropped() {

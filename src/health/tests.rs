@@ -21,6 +21,12 @@ fn overall_is_the_worst_critical_status() {
     assert_eq!(all([(Status::Degraded, true), (Status::Healthy, true), (Status::Healthy, false)]), Status::Degraded);
     assert_eq!(all([(Status::Degraded, true), (Status::Unknown, true), (Status::Healthy, false)]), Status::Unknown);
     assert_eq!(all([(Status::Unknown, true), (Status::Unhealthy, true), (Status::Healthy, false)]), Status::Unhealthy);
+    let only_non_critical = [report(Component::Openwebui, Status::Unknown, false)];
+    assert_eq!(
+        overall(&only_non_critical),
+        Status::Unknown,
+        "with no critical component checked, the checked ones count"
+    );
 }
 
 #[test]

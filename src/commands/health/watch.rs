@@ -8,7 +8,8 @@ use crate::cli::{CliError, Context, Failure};
 use crate::config::{Component, ProcessEnv};
 use crate::exit;
 use crate::health::{
-    self, Breaker, ComponentReport, HealthReport, Probes, Problem, Secrets, Status, Transition, apply_dependencies,
+    self, Breaker, BreakerState, BreakerView, ComponentReport, HealthReport, Probes, Problem, Secrets, Status,
+    Transition, apply_dependencies,
 };
 use crate::journal::format_ts;
 
@@ -67,6 +68,7 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
             .collect(),
         last: BTreeMap::new(),
         known: health::last_journaled(journal.path(), &components),
+        shown_breakers: BTreeMap::new(),
     };
     let live = ctx.printer.stdout_is_tty() && !ctx.printer.json();
 
@@ -103,6 +105,9 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
                 for change in &changes {
                     print_change(ctx, &report, change)?;
                 }
+                for (component, view) in watcher.breaker_changes(&report) {
+                    print_breaker(ctx, &report, component, &view)?;
+                }
             }
             if args.count.is_some_and(|n| round >= n) {
                 return Ok::<u8, Failure>(report.status.code());
@@ -118,9 +123,24 @@ struct Watcher {
     last: BTreeMap<Component, ComponentReport>,
     /// The last status recorded in the journal, to detect changes.
     known: BTreeMap<Component, Status>,
+    /// Breaker states last reported, to print their changes.
+    shown_breakers: BTreeMap<Component, BreakerState>,
 }
 
 impl Watcher {
+    /// Breakers whose state differs from the one last shown (all closed at the start).
+    fn breaker_changes(&mut self, report: &HealthReport) -> Vec<(Component, BreakerView)> {
+        let mut changed = Vec::new();
+        for c in &report.components {
+            let Some(view) = c.breaker else { continue };
+            let before = self.shown_breakers.insert(c.component, view.state).unwrap_or(BreakerState::Closed);
+            if before != view.state {
+                changed.push((c.component, view));
+            }
+        }
+        changed
+    }
+
     async fn round(&mut self, probes: &Probes, components: &[Component]) -> HealthReport {
         let started = Instant::now();
         let checked_at = crate::journal::now();
@@ -167,7 +187,8 @@ fn print_change(ctx: &Context, report: &HealthReport, change: &Transition) -> Re
     if ctx.printer.json() {
         let component = report.get(change.component);
         ctx.printer.json_line(&serde_json::json!({
-            "ts": report.checked_at, "component": change.component, "from": change.from, "to": change.to,
+            "ts": report.checked_at, "component": change.component, "event": "status",
+            "from": change.from, "to": change.to,
             "reason": change.reason, "caused_by": change.caused_by,
             "breaker": component.and_then(|c| c.breaker), "overall": report.status,
         }))?;
@@ -181,6 +202,35 @@ fn print_change(ctx: &Context, report: &HealthReport, change: &Transition) -> Re
         change.component,
         view::paint(change.to),
         report.status
+    ))?;
+    Ok(())
+}
+
+fn print_breaker(
+    ctx: &Context,
+    report: &HealthReport,
+    component: Component,
+    view: &BreakerView,
+) -> Result<(), Failure> {
+    if ctx.printer.json() {
+        ctx.printer.json_line(&serde_json::json!({
+            "ts": report.checked_at, "component": component, "event": "breaker", "breaker": view,
+        }))?;
+        return Ok(());
+    }
+    let detail = match view.state {
+        BreakerState::Open => format!(
+            " after {} failed probes; not probed for {:.0}s",
+            view.consecutive_failures,
+            view.retry_in_s.unwrap_or(0.0)
+        ),
+        BreakerState::HalfOpen => ": one trial probe".to_string(),
+        BreakerState::Closed => ": probing normally".to_string(),
+    };
+    ctx.printer.line(&format!(
+        "{} {component} circuit breaker {}{detail}",
+        format_ts(&report.checked_at),
+        view.state.as_str()
     ))?;
     Ok(())
 }

@@ -1,0 +1,221 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ifctl_global_optspecs
+    string join \n config= state-dir= output= color= q/quiet v/verbose h/help V/version
+end
+
+function __fish_ifctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ifctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ifctl_using_subcommand
+    set -l cmd (__fish_ifctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ifctl -n "__fish_ifctl_needs_command" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_needs_command" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_needs_command" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_needs_command" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_needs_command" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_needs_command" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_needs_command" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "journal" -d 'Work with the audit journal'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "man" -d 'Write man pages for every command into a directory'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s h -l help -d 'Print help'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s c -l component -d 'Check only this component (repeatable) [default: all]' -r -f -a "redis\t''
+chromadb\t''
+openwebui\t''
+system\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: table, or json with --output json]' -r -f -a "table\t''
+json\t''
+prometheus\t''
+nagios\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l timeout -d 'Deadline of each probe, e.g. 500ms, 2s [default: health.timeout, 2s]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s c -l component -d 'Watch only this component (repeatable) [default: all]' -r -f -a "redis\t''
+chromadb\t''
+openwebui\t''
+system\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l interval -d 'Time between rounds, e.g. 1s, 30s [default: health.interval, 5s]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l count -d 'Stop after N rounds [default: run until Ctrl-C]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l timeout -d 'Deadline of each probe [default: health.timeout, 2s]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from help" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from help" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s c -l component -d 'Only events about this component' -r -f -a "redis\t''
+chromadb\t''
+openwebui\t''
+system\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s k -l kind -d 'Only events of this kind; `recovery` matches `recovery.*` (repeatable)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l since -d 'Only events since a duration ago (`90m`, `2h`) or a time (`2026-11-24T08:00:00Z`)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s n -l limit -d 'Show at most the N newest matching events; 0 for all' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s f -l follow -d 'Keep printing new events as they are journaled'
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s h -l help -d 'Print help'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s c -l component -d 'The component the note is about' -r -f -a "redis\t''
+chromadb\t''
+openwebui\t''
+system\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'

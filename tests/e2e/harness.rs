@@ -1,0 +1,334 @@
+//! Real servers for end-to-end tests: each started on a free loopback port with its own temp
+//! data dir, in its own process group, and killed when its handle drops (also on panic).
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal};
+
+/// The venv made by `scripts/test-stack install`.
+pub fn venv() -> PathBuf {
+    let path = std::env::var_os("IFCTL_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache"));
+        cache.join("ifctl").join("test-venv")
+    });
+    assert!(
+        path.join("bin").join("chroma").exists(),
+        "no test venv at {} — run `scripts/test-stack install` first",
+        path.display()
+    );
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A server process and its data dir.
+pub struct Server {
+    pub name: &'static str,
+    pub port: u16,
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    stopped: bool,
+}
+
+impl Server {
+    fn spawn(name: &'static str, mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Server {
+        let log = std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap();
+        cmd.stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log).process_group(0);
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Server { name, port, child: Some(child), dir, stopped: false }
+    }
+
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.as_ref().expect("running").id() as i32).unwrap()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{}.log", self.name))).unwrap_or_default()
+    }
+
+    /// SIGSTOP: the server keeps its socket (connections are accepted) but never answers.
+    pub fn freeze(&mut self) {
+        rustix::process::kill_process_group(self.pid(), Signal::STOP).unwrap();
+        self.stopped = true;
+    }
+
+    pub fn thaw(&mut self) {
+        rustix::process::kill_process_group(self.pid(), Signal::CONT).unwrap();
+        self.stopped = false;
+    }
+
+    /// SIGKILL the whole process group and reap it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = Pid::from_raw(child.id() as i32).unwrap();
+            let _ = rustix::process::kill_process_group(group, Signal::KILL);
+            if self.stopped {
+                let _ = rustix::process::kill_process_group(group, Signal::CONT);
+            }
+            let _ = child.wait();
+        }
+    }
+
+    fn wait_until(&mut self, what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+        let started = Instant::now();
+        while !ready() {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("{} exited ({status}) before {what}; log:\n{}", self.name, self.log());
+            }
+            if started.elapsed() > limit {
+                panic!("{} not {what} after {limit:?}; log:\n{}", self.name, self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn redis() -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(which("redis-server", "/usr/bin/redis-server"));
+    cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir.path());
+    let mut server = Server::spawn("redis", cmd, port, dir);
+    server.wait_until("answering PING", Duration::from_secs(10), || redis_ping(port));
+    server
+}
+
+fn redis_ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    stream.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut buf = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+pub fn chroma() -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(venv().join("bin").join("chroma"));
+    cmd.args(["run", "--host", "127.0.0.1", "--port", &port.to_string(), "--path"])
+        .arg(dir.path().join("data"))
+        .current_dir(dir.path());
+    let mut server = Server::spawn("chroma", cmd, port, dir);
+    server.wait_until("answering its heartbeat", Duration::from_secs(60), || {
+        http_get(port, "/api/v2/heartbeat").is_some_and(|(status, _)| status == 200)
+    });
+    server
+}
+
+/// An OpenWebUI server (about a minute to start: database migrations), optionally using Redis.
+pub fn openwebui(redis_port: Option<u16>) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(venv().join("bin").join("open-webui"));
+    cmd.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .env("DATA_DIR", dir.path().join("data"))
+        .env("OFFLINE_MODE", "true")
+        .env("HF_HUB_OFFLINE", "1")
+        .env("ENABLE_OLLAMA_API", "false")
+        .env("ENABLE_OPENAI_API", "false")
+        .env("WEBUI_SECRET_KEY", "ifctl-test-secret")
+        .current_dir(dir.path());
+    if let Some(redis_port) = redis_port {
+        cmd.env("REDIS_URL", format!("redis://127.0.0.1:{redis_port}/1"));
+    }
+    let mut server = Server::spawn("openwebui", cmd, port, dir);
+    server.wait_until("ready", Duration::from_secs(300), || http_get(port, "/ready").is_some_and(|(s, _)| s == 200));
+    server
+}
+
+fn which(name: &str, fallback: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.exists()))
+        .unwrap_or_else(|| PathBuf::from(fallback))
+}
+
+/// A minimal blocking HTTP/1.1 request over loopback, for test set-up only.
+pub fn http(port: u16, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    let body = body.unwrap_or("");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let (head, rest) = text.split_once("\r\n\r\n")?;
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_string() };
+    Some((status, body))
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    http(port, "GET", path, None, None)
+}
+
+/// Creates a collection with `n` 4-d records through Chroma's API.
+pub fn seed_collection(chroma_port: u16, name: &str, n: usize) {
+    let scope = "/api/v2/tenants/default_tenant/databases/default_database";
+    let body = format!(r#"{{"name":"{name}","metadata":{{"owner":"ifctl-test"}}}}"#);
+    let (status, created) = http(chroma_port, "POST", &format!("{scope}/collections"), Some(&body), None).unwrap();
+    assert_eq!(status, 200, "{created}");
+    let id = serde_json::from_str::<serde_json::Value>(&created).unwrap()["id"].as_str().unwrap().to_string();
+    if n == 0 {
+        return;
+    }
+    let ids: Vec<String> = (0..n).map(|i| format!("doc-{i}")).collect();
+    let embeddings: Vec<[f32; 4]> = (0..n).map(|i| [1.0, i as f32, 0.5, -0.25]).collect();
+    let docs: Vec<String> = (0..n).map(|i| format!("document {i}")).collect();
+    let body = serde_json::json!({"ids": ids, "embeddings": embeddings, "documents": docs}).to_string();
+    let (status, answer) =
+        http(chroma_port, "POST", &format!("{scope}/collections/{id}/add"), Some(&body), None).unwrap();
+    assert_eq!(status, 201, "{answer}");
+}
+
+/// A hermetic environment for running the real `ifctl` binary.
+pub struct Env {
+    pub home: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let home = tempfile::tempdir().unwrap();
+        let mut env = Env { home, vars: Vec::new() };
+        let h = env.home.path().to_path_buf();
+        env.set("HOME", h.display().to_string());
+        env.set("XDG_CONFIG_HOME", h.join("config").display().to_string());
+        env.set("XDG_STATE_HOME", h.join("state").display().to_string());
+        env.set("NO_COLOR", "1");
+        // A stack nobody runs: tests point each component where they want it.
+        env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", closed_port()));
+        env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", closed_port()));
+        env.set("IFCTL_OPENWEBUI_URL", format!("http://127.0.0.1:{}", closed_port()));
+        env
+    }
+
+    pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Env {
+        let value = value.into();
+        self.vars.retain(|(k, _)| k != key);
+        self.vars.push((key.to_string(), value));
+        self
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.home.path().join("state").join("ifctl")
+    }
+
+    pub fn journal(&self) -> PathBuf {
+        self.state_dir().join("journal.jsonl")
+    }
+
+    pub fn write_config(&mut self, text: &str) -> PathBuf {
+        let path = self.home.path().join("config").join("ifctl").join("ifctl.toml");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifctl"));
+        cmd.env_clear().args(args).stdin(Stdio::null());
+        if let Some(path) = std::env::var_os("PATH") {
+            cmd.env("PATH", path);
+        }
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let output = self.command(args).output().unwrap();
+        Run::new(args, output, started.elapsed())
+    }
+}
+
+/// A port with nothing listening (bound then released).
+pub fn closed_port() -> u16 {
+    free_port()
+}
+
+/// The outcome of one `ifctl` run, with assertions that print everything on failure.
+pub struct Run {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    fn new(args: &[&str], output: Output, elapsed: Duration) -> Run {
+        Run {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed,
+        }
+    }
+
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "ifctl {:?} exited {} (want {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout of {:?} is not JSON ({e}):\n{}\n--- stderr\n{}", self.args, self.stdout, self.stderr)
+        })
+    }
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// `python3 -m http.server` serving `dir`.
+pub fn python_http_server(port: u16, dir: tempfile::TempDir) -> Server {
+    let mut cmd = Command::new(venv().join("bin").join("python"));
+    cmd.args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"]).arg(dir.path());
+    let mut server = Server::spawn("http", cmd, port, dir);
+    server.wait_until("serving", Duration::from_secs(20), || http_get(port, "/").is_some());
+    server
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `ifctl` binary against real Redis, Chroma and OpenWebUI servers
+//! started on free loopback ports. Needs `scripts/test-stack install` (the README's test command
+//! runs it).
+
+mod config;
+mod docs;
+mod harness;
+mod health;
+mod journal;
+mod watch;

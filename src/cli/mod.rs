@@ -102,25 +102,9 @@ impl Context {
 
 /// Parses the arguments, runs the command and returns the process exit code.
 pub fn run(args: Vec<OsString>) -> u8 {
-    let is_health = args.iter().skip(1).find(|a| !a.to_string_lossy().starts_with('-')).is_some_and(|a| a == "health");
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(err) => {
-            let informational = matches!(
-                err.kind(),
-                clap::error::ErrorKind::DisplayHelp
-                    | clap::error::ErrorKind::DisplayVersion
-                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            );
-            let _ = err.print();
-            return match (informational, is_health) {
-                (true, _) if err.kind() != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    exit::SUCCESS
-                }
-                (_, true) => exit::health::UNKNOWN,
-                _ => exit::USAGE,
-            };
-        }
+        Err(err) => return parse_failure(&args, &err),
     };
     let printer = Printer::new(cli.global.output, cli.global.color, cli.global.quiet, cli.global.verbose);
     let ctx = Context { printer, global: cli.global.clone() };
@@ -132,6 +116,47 @@ pub fn run(args: Vec<OsString>) -> u8 {
         }
         Err(Failure::BrokenPipe) => exit::SUCCESS,
     }
+}
+
+/// Prints a clap error (or help) and picks the exit code: 3 under `health` (Nagios UNKNOWN),
+/// 2 elsewhere, 0 for `--help` and `--version`. With `--output json` the error is JSON.
+fn parse_failure(args: &[OsString], err: &clap::Error) -> u8 {
+    use clap::error::ErrorKind as Kind;
+    let code = match err.kind() {
+        Kind::DisplayHelp | Kind::DisplayVersion => return print_clap(err, exit::SUCCESS),
+        _ if subcommand(args) == Some("health") => exit::health::UNKNOWN,
+        _ => exit::USAGE,
+    };
+    let json =
+        args.windows(2).any(|w| w[0] == "--output" && w[1] == "json") || args.iter().any(|a| a == "--output=json");
+    if !json {
+        return print_clap(err, code);
+    }
+    let text = err.to_string();
+    let message = text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+    let error = CliError::usage(message).hint("see `ifctl --help`").exit_code(code);
+    Printer::new(OutputMode::Json, ColorChoice::Never, false, 0).error(&error);
+    code
+}
+
+fn print_clap(err: &clap::Error, code: u8) -> u8 {
+    let _ = err.print();
+    code
+}
+
+/// The first word that is neither a flag nor a global flag's value.
+fn subcommand(args: &[OsString]) -> Option<&str> {
+    let mut words = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        match word {
+            "--config" | "--state-dir" | "--output" | "--color" => {
+                words.next();
+            }
+            w if w.starts_with('-') => {}
+            w => return Some(w),
+        }
+    }
+    None
 }
 
 /// How a command can end other than with its own exit code.

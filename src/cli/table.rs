@@ -8,5 +8,12 @@ pub fn new_table(headers: &[&str], tty: bool) -> Table {
     table.load_style(if tty { UTF8_FULL_CONDENSED } else { NOTHING });
     table.set_content_arrangement(if tty { ContentArrangement::Dynamic } else { ContentArrangement::Disabled });
     table.set_header(headers.iter().copied());
+    if !tty {
+        // No terminal width to fit, no styling unless the caller enforces it (--color always).
+        table.force_no_tty();
+    } else if table.width().is_none_or(|w| w < 60) {
+        // A terminal that reports no size (a bare pty, a serial console) would squeeze every column.
+        table.set_width(120);
+    }
     table
 }

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 
 use crate::clients::http::HttpError;
 
-use super::{ComponentReport, Measure, Probes, Problem, Status, Unit};
+use super::{ComponentReport, HttpHints, Measure, Probes, Problem, Status, Unit, http_finding};
 
 pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
     let config = &probes.config.chromadb;
@@ -130,39 +130,18 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
 }
 
 fn record_error(report: &mut ComponentReport, url: &str, err: &HttpError) {
-    match err {
-        HttpError::Unreachable { .. } => report.finding(
-            Status::Unhealthy,
-            Problem::Unreachable,
-            err.to_string(),
-            Some(format!("is the Chroma server running and listening at `{url}`?")),
-        ),
-        HttpError::Timeout { .. } => report.finding(
-            Status::Unhealthy,
-            Problem::Timeout,
-            err.to_string(),
-            Some("the server accepts connections but does not answer: is it stopped or overloaded?".into()),
-        ),
-        HttpError::WrongService { detail, .. } => {
-            let hint = if detail.contains("410") || url.contains("/api/v1") {
-                format!(
-                    "`{url}` leads to Chroma's removed v1 API; set `chromadb.url` to the server root, e.g. http://127.0.0.1:8000"
-                )
-            } else {
-                format!(
-                    "set `chromadb.url` (IFCTL_CHROMADB_URL) to the Chroma server root; `{url}` is some other service"
-                )
-            };
-            report.finding(Status::Unknown, Problem::Misconfigured, err.to_string(), Some(hint));
-        }
-        HttpError::Status { status: 401 | 403, .. } => report.finding(
-            Status::Unhealthy,
-            Problem::Auth,
-            err.to_string(),
-            Some("Chroma requires authentication".into()),
-        ),
-        HttpError::Status { .. } | HttpError::Decode { .. } => {
-            report.finding(Status::Unhealthy, Problem::Error, err.to_string(), None)
-        }
-    }
+    let v1 = matches!(err, HttpError::WrongService { detail, .. } if detail.contains("410")) || url.contains("/api/v1");
+    let misconfigured = if v1 {
+        format!(
+            "`{url}` leads to Chroma's removed v1 API; set `chromadb.url` to the server root, e.g. http://127.0.0.1:8000"
+        )
+    } else {
+        format!("set `chromadb.url` (IFCTL_CHROMADB_URL) to the Chroma server root; `{url}` is some other service")
+    };
+    let hints = HttpHints {
+        unreachable: format!("is the Chroma server running and listening at `{url}`?"),
+        timeout: "the server accepts connections but does not answer: is it stopped or overloaded?".into(),
+        misconfigured,
+    };
+    http_finding(report, err, hints);
 }

@@ -326,5 +326,28 @@ pub fn apply_dependencies(components: &mut [ComponentReport], depends_on: &BTree
     }
 }
 
+/// What to tell the operator for each kind of HTTP failure of one service.
+pub(crate) struct HttpHints {
+    pub unreachable: String,
+    pub timeout: String,
+    pub misconfigured: String,
+}
+
+/// Records an HTTP failure: down and hung are unhealthy; "not that service" is a misconfiguration
+/// (status unknown), so a wrong URL never reads as an outage.
+pub(crate) fn http_finding(report: &mut ComponentReport, err: &crate::clients::http::HttpError, hints: HttpHints) {
+    use crate::clients::http::HttpError;
+    let (status, problem, hint) = match err {
+        HttpError::Unreachable { .. } => (Status::Unhealthy, Problem::Unreachable, Some(hints.unreachable)),
+        HttpError::Timeout { .. } => (Status::Unhealthy, Problem::Timeout, Some(hints.timeout)),
+        HttpError::WrongService { .. } => (Status::Unknown, Problem::Misconfigured, Some(hints.misconfigured)),
+        HttpError::Status { status: 401 | 403, .. } => {
+            (Status::Unhealthy, Problem::Auth, Some("the server requires credentials ifctl does not have".into()))
+        }
+        HttpError::Status { .. } | HttpError::Decode { .. } => (Status::Unhealthy, Problem::Error, None),
+    };
+    report.finding(status, problem, err.to_string(), hint);
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use crate::clients::http::HttpError;
 use crate::clients::openwebui::Readiness;
 use crate::config::Secret;
 
-use super::{ComponentReport, Measure, Probes, Problem, Status, Unit};
+use super::{ComponentReport, HttpHints, Measure, Probes, Problem, Status, Unit, http_finding};
 
 pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
     let config = &probes.config.openwebui;
@@ -115,24 +115,12 @@ async fn session_token(probes: &Probes) -> Result<Option<Secret>, String> {
 }
 
 fn record_error(report: &mut ComponentReport, url: &str, err: &HttpError) {
-    match err {
-        HttpError::Unreachable { .. } => report.finding(
-            Status::Unhealthy,
-            Problem::Unreachable,
-            err.to_string(),
-            Some(format!("is OpenWebUI running and listening at `{url}`?")),
+    let hints = HttpHints {
+        unreachable: format!("is OpenWebUI running and listening at `{url}`?"),
+        timeout: "OpenWebUI accepts connections but does not answer: is it stopped or overloaded?".into(),
+        misconfigured: format!(
+            "set `openwebui.url` (IFCTL_OPENWEBUI_URL) to OpenWebUI's root URL; `{url}` is some other service"
         ),
-        HttpError::Timeout { .. } => report.finding(Status::Unhealthy, Problem::Timeout, err.to_string(), None),
-        HttpError::WrongService { .. } => report.finding(
-            Status::Unknown,
-            Problem::Misconfigured,
-            err.to_string(),
-            Some(format!(
-                "set `openwebui.url` (IFCTL_OPENWEBUI_URL) to OpenWebUI's root URL; `{url}` is some other service"
-            )),
-        ),
-        HttpError::Status { .. } | HttpError::Decode { .. } => {
-            report.finding(Status::Unhealthy, Problem::Error, err.to_string(), None)
-        }
-    }
+    };
+    http_finding(report, err, hints);
 }

@@ -234,6 +234,9 @@ fn bad_config_exits_3_for_health_and_2_elsewhere() {
     env.run(&["health", "check", "--format", "xml"]).expect_code(3);
     env.run(&["health", "check", "--timeout", "soon"]).expect_code(3);
     env.run(&["history", "--limit", "many"]).expect_code(2);
+    let run = env.run(&["--output", "json", "health", "check", "--format", "xml"]);
+    run.expect_code(3);
+    assert_eq!(run.json()["error"]["exit_code"], 3, "flag errors are JSON too when JSON was asked for");
     let bad_env = {
         let mut e = Env::new();
         e.set("IFCTL_CHROMADB_URL", "localhost:8000");

@@ -80,3 +80,26 @@ fn watch_rejects_zero_interval_with_unknown() {
     run.expect_code(3);
     assert!(run.stderr.contains("--interval"), "{}", run.stderr);
 }
+
+#[test]
+fn watch_on_a_terminal_redraws_a_table_with_breakers() {
+    let redis = harness::redis();
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    let ifctl = env!("CARGO_BIN_EXE_ifctl");
+    // `script` gives ifctl a pseudo-terminal as stdout.
+    let inner = format!("{ifctl} health watch -c redis -c chromadb --interval 100ms --count 3");
+    let mut cmd = env.command(&[]);
+    let vars: Vec<(String, String)> =
+        cmd.get_envs().filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string()))).collect();
+    cmd = std::process::Command::new("script");
+    cmd.env_clear().envs(vars).env("TERM", "xterm").args(["-qfec", &inner, "/dev/null"]);
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "chromadb is down: exit 2\n{text}");
+    assert_eq!(text.matches("\x1b[H\x1b[2J").count(), 3, "one redraw per round:\n{text}");
+    assert!(text.contains("BREAKER") && text.contains("│"), "{text}");
+    assert!(text.contains("Round 3 at"), "{text}");
+    let last = text.rsplit("\x1b[2J").next().unwrap();
+    assert!(last.contains("open (retry in"), "chromadb's breaker opened after 3 failures:\n{last}");
+}

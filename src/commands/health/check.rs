@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, Failure> {
 
     let format = args.format.unwrap_or(if ctx.printer.json() { Format::Json } else { Format::Table });
     match format {
-        Format::Table => ctx.printer.out(&view::table(&report, ctx.printer.stdout_is_tty()))?,
+        Format::Table => ctx.printer.out(&view::table(&report, ctx.printer.stdout_is_tty(), ctx.printer.color()))?,
         Format::Json => ctx.printer.json_value(&report)?,
         Format::Prometheus => ctx.printer.out(&render::prometheus(&report))?,
         Format::Nagios => ctx.printer.line(&render::nagios(&report))?,

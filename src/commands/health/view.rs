@@ -1,7 +1,7 @@
 //! How a health report looks to people: a table, the reasons and hints, and a one-line roll-up.
 
 use colored::Colorize;
-use comfy_table::Cell;
+use comfy_table::{Attribute, Cell, Color};
 
 use crate::cli::table::new_table;
 use crate::config::Component;
@@ -17,8 +17,22 @@ pub fn paint(status: Status) -> String {
     }
 }
 
+fn status_cell(status: Status, color: bool) -> Cell {
+    let cell = Cell::new(status.as_str());
+    if !color {
+        return cell;
+    }
+    // comfy-table measures widths itself, so colour goes through it, not as escape codes.
+    match status {
+        Status::Healthy => cell.fg(Color::Green),
+        Status::Degraded => cell.fg(Color::Yellow),
+        Status::Unhealthy => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Status::Unknown => cell.fg(Color::Magenta),
+    }
+}
+
 /// The table plus reasons and hints, ready to print.
-pub fn table(report: &HealthReport, tty: bool) -> String {
+pub fn table(report: &HealthReport, tty: bool, color: bool) -> String {
     let with_breakers = report.components.iter().any(|c| c.breaker.is_some());
     let mut headers = vec!["COMPONENT", "STATUS", "LATENCY"];
     if with_breakers {
@@ -26,9 +40,12 @@ pub fn table(report: &HealthReport, tty: bool) -> String {
     }
     headers.push("DETAILS");
     let mut table = new_table(&headers, tty);
+    if color {
+        table.enforce_styling();
+    }
     for c in &report.components {
         let name = if c.critical { c.component.to_string() } else { format!("{} (non-critical)", c.component) };
-        let mut row = vec![Cell::new(name), Cell::new(paint(c.status)), Cell::new(format!("{:.1} ms", c.latency_ms))];
+        let mut row = vec![Cell::new(name), status_cell(c.status, color), Cell::new(format!("{:.1} ms", c.latency_ms))];
         if with_breakers {
             row.push(Cell::new(c.breaker.map_or(String::from("-"), |b| match b.retry_in_s {
                 Some(s) => format!("{} (retry in {s:.0}s)", b.state.as_str()),
@@ -100,7 +117,7 @@ fn summary(c: &ComponentReport) -> String {
         }
         Component::Openwebui => match d.get("models") {
             Some(serde_json::Value::Array(models)) => format!("ready, {} models", models.len()),
-            Some(serde_json::Value::String(note)) => format!("ready; models {note}"),
+            Some(serde_json::Value::String(_)) => "ready; models not checked (no token or credentials)".into(),
             _ => "ready".into(),
         },
         Component::System => {

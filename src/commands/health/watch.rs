@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
             }
             if live {
                 ctx.printer.clear_screen()?;
-                ctx.printer.out(&view::table(&report, true))?;
+                ctx.printer.out(&view::table(&report, true, ctx.printer.color()))?;
                 let next = match args.count {
                     Some(n) if round >= n => String::new(),
                     _ => format!(" Next round in {}; Ctrl-C to stop.", humantime::format_duration(interval)),

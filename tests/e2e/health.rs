@@ -340,3 +340,29 @@ fn openwebui_auth_readiness_and_redis_dependency() {
     table.expect_code(2);
     assert!(table.stdout.contains("the cause is redis"), "{}", table.stdout);
 }
+
+#[test]
+fn redis_password_comes_from_env_or_file_and_never_shows() {
+    let redis = harness::redis_with(&["--requirepass", "s3cr3t-redis-pw"]);
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    let run = env.run(&["--output", "json", "health", "check", "-c", "redis"]);
+    run.expect_code(2);
+    let r = component(&run.json(), "redis").clone();
+    assert_eq!(r["problem"], "auth", "{r:#}");
+    assert!(r["hint"].as_str().unwrap().contains("IFCTL_REDIS_PASSWORD"), "{r:#}");
+
+    env.set("IFCTL_REDIS_PASSWORD", "s3cr3t-redis-pw");
+    env.run(&["health", "check", "-c", "redis"]).expect_code(0);
+
+    env.set("IFCTL_REDIS_PASSWORD", "");
+    let file = env.home.path().join("redis.pass");
+    std::fs::write(&file, "s3cr3t-redis-pw\n").unwrap();
+    env.write_config(&format!("[redis]\npassword_file = \"{}\"\n", file.display()));
+    let run = env.run(&["health", "check", "-c", "redis"]);
+    run.expect_code(0);
+    let shown = env.run(&["config", "show"]);
+    assert!(!shown.stdout.contains("s3cr3t") && !run.stdout.contains("s3cr3t"), "{}", shown.stdout);
+    let journal = harness::read(&env.journal());
+    assert!(!journal.is_empty() && !journal.contains("s3cr3t"), "the journal never holds secrets");
+}

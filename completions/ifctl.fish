@@ -37,6 +37,7 @@ complete -c ifctl -n "__fish_ifctl_needs_command" -s h -l help -d 'Print help (s
 complete -c ifctl -n "__fish_ifctl_needs_command" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "journal" -d 'Work with the audit journal'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -116,6 +117,102 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s q -l quiet -d 'P
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s h -l help -d 'Print help'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "list" -d 'List the snapshots in the destination'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "restore" -d 'Restore collections from a snapshot (verified first, swapped in by rename)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "prune" -d 'Delete old snapshots by a retention policy'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l name -d 'Snapshot name [default: snap-<UTC time>, e.g. snap-20261124T220000Z]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l collection -d 'Export only this collection (repeatable) [default: every collection]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l dest -d 'Directory to write to [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l page-size -d 'Records fetched per request' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l wait -d 'Wait for another snapshot\'s lock on the destination instead of failing'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l dest -d 'Directory to list [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l collection -d 'Restore only this collection (repeatable) [default: all in the snapshot]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l dest -d 'Directory holding named snapshots and receiving the backup [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l batch-size -d 'Records per add request (also capped at 32 MiB per request)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l dry-run -d 'Verify and print what would change; change nothing'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l no-backup -d 'Do not snapshot the live collections before replacing them'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l dest -d 'Directory holding named snapshots [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l keep-last -d 'Keep the N newest snapshots' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l keep-daily -d 'Keep the newest snapshot of each of the last N days' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l keep-weekly -d 'Keep the newest snapshot of each of the last N weeks' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l dest -d 'Directory to prune [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l dry-run -d 'Print what would be deleted; delete nothing'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the snapshots in the destination'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Restore collections from a snapshot (verified first, swapped in by rename)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete old snapshots by a retention policy'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
@@ -207,15 +304,21 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s q -l quiet -d 'Print
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List the snapshots in the destination'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "restore" -d 'Restore collections from a snapshot (verified first, swapped in by rename)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "prune" -d 'Delete old snapshots by a retention policy'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'

@@ -11,3 +11,4 @@ pub mod config;
 pub mod exit;
 pub mod health;
 pub mod journal;
+pub mod snapshot;

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod printer;
+pub mod progress;
 pub mod table;
 
 use std::ffi::OsString;

@@ -137,6 +137,23 @@ impl Printer {
         }
     }
 
+    /// Whether stdin is a terminal someone can answer a question on.
+    pub fn can_prompt(&self) -> bool {
+        std::io::stdin().is_terminal()
+    }
+
+    /// Asks a yes/no question on stderr and reads the answer from stdin; anything but `y`/`yes`
+    /// is no.
+    pub fn confirm(&self, question: &str) -> bool {
+        let _ = write!(std::io::stderr(), "{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+    }
+
     /// Clears a terminal screen before a live redraw.
     pub fn clear_screen(&self) -> Result<(), BrokenPipe> {
         self.out("\x1b[H\x1b[2J")

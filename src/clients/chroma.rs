@@ -162,4 +162,88 @@ impl ChromaClient {
         let found: QueryIds = self.decode(&url, answer)?;
         Ok(found.ids.into_iter().next().unwrap_or_default())
     }
+
+    /// Every collection of the tenant/database, paging through the list.
+    pub async fn list_collections(&self) -> Result<Vec<Collection>, HttpError> {
+        let mut all = Vec::new();
+        let page = 100;
+        loop {
+            let url = self.scoped(&format!("/collections?limit={page}&offset={}", all.len()));
+            let answer = self.get(&url).await?;
+            let batch: Vec<Collection> = self.decode(&url, answer)?;
+            let done = batch.len() < page;
+            all.extend(batch);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Creates a collection with the given configuration (e.g. `{"hnsw": {...}}`) and metadata.
+    pub async fn create_collection(
+        &self,
+        name: &str,
+        metadata: Option<&serde_json::Map<String, serde_json::Value>>,
+        configuration: Option<&serde_json::Value>,
+    ) -> Result<Collection, HttpError> {
+        let url = self.scoped("/collections");
+        let mut body = json!({"name": name});
+        if let Some(metadata) = metadata.filter(|m| !m.is_empty()) {
+            body["metadata"] = serde_json::Value::Object(metadata.clone());
+        }
+        if let Some(configuration) = configuration {
+            body["configuration"] = configuration.clone();
+        }
+        let answer = self.post(&url, &body).await?;
+        self.decode(&url, answer)
+    }
+
+    /// Deletes a collection by name.
+    pub async fn delete_collection(&self, name: &str) -> Result<(), HttpError> {
+        let url = self.scoped(&format!("/collections/{name}"));
+        let answer = http::send(self.http.delete(&url), &url, self.timeout).await?;
+        self.decode::<serde_json::Value>(&url, answer).map(|_| ())
+    }
+
+    /// Renames a collection (by UUID). Chroma answers 500 when the new name is taken.
+    pub async fn rename_collection(&self, collection_id: &str, new_name: &str) -> Result<(), HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}"));
+        let body = json!({"new_name": new_name});
+        let answer = http::send(self.http.put(&url).json(&body), &url, self.timeout).await?;
+        self.decode::<serde_json::Value>(&url, answer).map(|_| ())
+    }
+
+    /// Every record id of a collection, in storage order (one request; ids only are cheap).
+    pub async fn all_ids(&self, collection_id: &str) -> Result<Vec<String>, HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/get"));
+        let answer = self.post(&url, &json!({"include": []})).await?;
+        #[derive(Deserialize)]
+        struct Ids {
+            ids: Vec<String>,
+        }
+        Ok(self.decode::<Ids>(&url, answer)?.ids)
+    }
+
+    /// The raw JSON answer of `get` for these ids with embeddings, documents, metadatas and uris.
+    /// Parsing is left to the caller so it can happen off the network path.
+    pub async fn get_records_raw(&self, collection_id: &str, ids: &[String]) -> Result<Vec<u8>, HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/get"));
+        let body = json!({"ids": ids, "include": ["embeddings", "documents", "metadatas", "uris"]});
+        let answer = self.post(&url, &body).await?;
+        if !(200..300).contains(&answer.status) || answer.is_html() {
+            return Err(self
+                .decode::<serde_json::Value>(&url, answer)
+                .err()
+                .unwrap_or(HttpError::Decode { url, detail: "unexpected answer".into() }));
+        }
+        Ok(answer.body)
+    }
+
+    /// Adds records; `body` is a ready JSON document (`ids`, `embeddings`, …).
+    pub async fn add_raw(&self, collection_id: &str, body: Vec<u8>) -> Result<(), HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/add"));
+        let request = self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        let answer = http::send(request, &url, self.timeout).await?;
+        self.decode::<serde_json::Value>(&url, answer).map(|_| ())
+    }
 }

@@ -31,12 +31,18 @@ impl HttpError {
     }
 }
 
-/// The one HTTP client of a process: connection reuse across probes, a connect timeout, no proxy.
+/// The HTTP client of a probe: connection reuse across rounds, one deadline for connect and
+/// answer, no proxy.
 pub fn client(timeout: Duration) -> reqwest::Client {
+    client_with(timeout, timeout)
+}
+
+/// A client for bulk work (snapshots): a short connect deadline, a long one per request.
+pub fn client_with(connect: Duration, request: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("ifctl/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(timeout)
-        .timeout(timeout)
+        .connect_timeout(connect)
+        .timeout(request)
         .pool_idle_timeout(Duration::from_secs(30))
         .build()
         .expect("the HTTP client configuration is static and valid")

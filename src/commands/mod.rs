@@ -7,6 +7,7 @@ pub mod health;
 pub mod history;
 pub mod journal;
 pub mod man;
+pub mod snapshot;
 
 use crate::cli::{Context, Failure};
 
@@ -18,6 +19,9 @@ pub enum Command {
     /// Show journal events: health transitions, recoveries, snapshots, migrations
     #[command(after_long_help = crate::exit::GENERAL_HELP)]
     History(history::HistoryArgs),
+    /// Snapshots of Chroma collections: create, list, restore, verify, prune
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
     /// Work with the audit journal
     #[command(subcommand)]
     Journal(journal::JournalCommand),
@@ -37,6 +41,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8, Failure> {
     match command {
         Command::Health(cmd) => health::run(ctx, cmd),
         Command::History(args) => history::run(ctx, args),
+        Command::Snapshot(cmd) => snapshot::run(ctx, cmd),
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Config(cmd) => config::run(ctx, cmd),
         Command::Completions(args) => completions::run(ctx, args),

@@ -7,4 +7,5 @@ mod docs;
 mod harness;
 mod health;
 mod journal;
+mod snapshot;
 mod watch;

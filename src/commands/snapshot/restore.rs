@@ -1,0 +1,194 @@
+//! `ifctl snapshot restore`.
+
+use std::path::PathBuf;
+
+use crate::cli::progress::Bars;
+use crate::cli::table::new_table;
+use crate::cli::{CliError, Context, Failure};
+use crate::exit;
+use crate::journal::NewEvent;
+use crate::snapshot::create::{CreateOptions, create};
+use crate::snapshot::restore::{Plan, RestoreOptions, execute, prepare};
+use crate::snapshot::{ChromaSource, SnapshotError, resolve_archive};
+
+use super::bulk_client;
+
+pub const AFTER_HELP: &str = concat!(
+    "EXAMPLES:\n",
+    "  ifctl snapshot restore snap-20261124T220000Z --dry-run\n",
+    "  ifctl snapshot restore snap-20261124T220000Z --collection sergio_humor\n",
+    "  ifctl snapshot restore /mnt/backup/snap-20261124T220000Z.tar.gz --yes   # scripts\n",
+    "\n",
+    "Order of work: verify every checksum and Parquet file (nothing is touched on a mismatch);\n",
+    "back up the live collections that will be replaced as a snapshot `pre-restore-<time>`\n",
+    "(unless --no-backup); for each collection load a staging collection with the saved\n",
+    "distance space, HNSW parameters and metadata, check its count and ids, then swap it in by\n",
+    "rename. Between the two renames (milliseconds) the name is absent; a restore interrupted\n",
+    "there is repaired by the next restore, and the journal records each collection swapped.\n",
+    "Asks for confirmation on a terminal; with stdin not a terminal it refuses unless --yes.\n",
+    "\n",
+    "EXIT STATUS:\n",
+    "  0    restored (or, with --dry-run, the plan was printed)\n",
+    "  1    the restore failed (collections not yet swapped are as they were)\n",
+    "  2    usage or configuration error, or no confirmation\n",
+    "  3    Chroma was unreachable\n",
+    "  4    integrity failure: the archive does not verify; nothing was changed\n",
+    "  6    another process holds the snapshot destination's lock\n",
+    "  130  interrupted"
+);
+
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// Snapshot name (in the destination) or path to a .tar.gz
+    #[arg(value_name = "NAME|PATH")]
+    pub snapshot: String,
+    /// Restore only this collection (repeatable) [default: all in the snapshot]
+    #[arg(long = "collection", value_name = "C")]
+    pub collections: Vec<String>,
+    /// Verify and print what would change; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not snapshot the live collections before replacing them
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Directory holding named snapshots and receiving the backup [default: snapshots.dir]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// Records per add request (also capped at 32 MiB per request)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch_size: usize,
+}
+
+pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
+    let resolved = ctx.config()?;
+    let config = &resolved.config;
+    let dest = args.dest.clone().unwrap_or_else(|| config.snapshot_dir());
+    let opts = RestoreOptions {
+        archive: resolve_archive(&dest, &args.snapshot),
+        collections: args.collections.clone(),
+        batch_rows: args.batch_size.max(1),
+        scratch: config.state_dir.join("tmp"),
+    };
+    let chroma = bulk_client(config);
+    let journal = ctx.journal(&resolved);
+    let runtime = crate::cli::runtime();
+    let prepared = runtime.block_on(prepare(&chroma, &opts))?;
+    let plan = &prepared.plan;
+    if args.dry_run {
+        show_plan(ctx, plan, true)?;
+        return Ok(exit::SUCCESS);
+    }
+    if !args.yes {
+        if !ctx.printer.can_prompt() {
+            return Err(CliError::usage("refusing to restore without confirmation: stdin is not a terminal")
+                .hint("pass --yes to confirm (cron, CI, scripts), or --dry-run to see the plan")
+                .into());
+        }
+        show_plan(ctx, plan, false)?;
+        let replacing = plan.items.iter().filter(|i| i.live_count.is_some()).count();
+        if !ctx.printer.confirm(&format!(
+            "Restore {} collections from `{}`, replacing {replacing} live ones?",
+            plan.items.len(),
+            plan.snapshot
+        )) {
+            return Err(CliError::usage("not confirmed; nothing was changed").into());
+        }
+    }
+    journal.append(NewEvent::new("snapshot.restore_started", "started").component("chromadb").details(
+        serde_json::json!({"snapshot": plan.snapshot, "archive": opts.archive, "plan": plan.items, "repairs": plan.repairs}),
+    ))?;
+    let bars = Bars::new(ctx.printer.progress_allowed());
+    let outcome: Result<_, SnapshotError> = runtime.block_on(async {
+        tokio::select! {
+            done = async {
+                let backup = if args.no_backup || plan.items.iter().all(|i| i.live_count.is_none()) {
+                    None
+                } else {
+                    let live: Vec<String> =
+                        plan.items.iter().filter(|i| i.live_count.is_some()).map(|i| i.name.clone()).collect();
+                    let backup_opts = CreateOptions {
+                        name: format!("pre-restore-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ")),
+                        dest: dest.clone(),
+                        collections: live,
+                        page_size: 1000,
+                        wait: true,
+                    };
+                    let source = ChromaSource {
+                        url: config.chromadb.url.clone(),
+                        version: chroma.version().await.ok(),
+                        tenant: config.chromadb.tenant.clone(),
+                        database: config.chromadb.database.clone(),
+                    };
+                    Some(create(&chroma, source, &backup_opts, &bars, |m| ctx.printer.status(m)).await?)
+                };
+                if let Some(b) = &backup {
+                    ctx.printer.status(&format!("Backed up the live collections as `{}`.", b.manifest.name));
+                }
+                let results = execute(&chroma, &prepared, opts.batch_rows, &journal, &bars).await?;
+                Ok((backup, results))
+            } => done,
+            _ = tokio::signal::ctrl_c() => Err(SnapshotError::Interrupted),
+        }
+    });
+    let (backup, results) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = journal.append(
+                NewEvent::new("snapshot.restored", "failed")
+                    .component("chromadb")
+                    .details(serde_json::json!({"snapshot": plan.snapshot, "error": e.to_string()})),
+            );
+            return Err(e.into());
+        }
+    };
+    let summary = serde_json::json!({
+        "snapshot": plan.snapshot, "archive": opts.archive,
+        "backup": backup.as_ref().map(|b| serde_json::json!({"name": b.manifest.name, "path": b.path})),
+        "collections": results,
+    });
+    journal.append(NewEvent::new("snapshot.restored", "ok").component("chromadb").details(summary.clone()))?;
+    if ctx.printer.json() {
+        ctx.printer.json_value(&summary)?;
+    } else {
+        for r in &results {
+            let before = r.before.map_or("absent".to_string(), |n| format!("{n} records"));
+            ctx.printer.line(&format!("Restored `{}`: {before} -> {} records.", r.name, r.after))?;
+        }
+        ctx.printer.line(&format!("Restored {} collections from `{}`.", results.len(), plan.snapshot))?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn show_plan(ctx: &Context, plan: &Plan, dry_run: bool) -> Result<(), Failure> {
+    if ctx.printer.json() {
+        if dry_run {
+            ctx.printer.json_value(&serde_json::json!({"dry_run": true, "plan": plan}))?;
+        }
+        return Ok(());
+    }
+    let mut table =
+        new_table(&["COLLECTION", "ACTION", "LIVE NOW", "IN SNAPSHOT", "SPACE"], ctx.printer.stdout_is_tty());
+    for i in &plan.items {
+        table.add_row(vec![
+            i.name.clone(),
+            i.action.to_string(),
+            i.live_count.map_or("absent".into(), |n| n.to_string()),
+            i.rows.to_string(),
+            i.space.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let verb = if dry_run { "would restore" } else { "will restore" };
+    ctx.printer.line(&format!("Snapshot `{}` is intact; {verb}:", plan.snapshot))?;
+    ctx.printer.line(&table.to_string())?;
+    for r in &plan.repairs {
+        ctx.printer
+            .line(&format!("Leftover of an interrupted restore: `{}` ({}: {}).", r.leftover, r.collection, r.action))?;
+    }
+    if dry_run {
+        ctx.printer.line("Dry run: nothing was changed.")?;
+    }
+    Ok(())
+}

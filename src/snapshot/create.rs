@@ -1,0 +1,285 @@
+//! `snapshot create`: stream every collection page by page into Parquet, then pack and rename.
+//!
+//! Paging is by id: one cheap ids-only `get` lists the collection, then the records are fetched
+//! by id in pages, so no row is skipped or repeated whatever the server's offset paging does.
+//! Fetching (network, server) overlaps with parsing and writing (a worker thread).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use crate::clients::chroma::{ChromaClient, Collection};
+
+use super::archive::{format_checksums, pack, sha256_file};
+use super::records::{Records, schema};
+use super::{
+    CHECKSUMS_FILE, COLLECTIONS_DIR, ChromaSource, CollectionEntry, EXTENSION, METADATA_FILE, Progress, SnapshotError,
+    SnapshotManifest, check_name, sorted_pretty_json,
+};
+
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub name: String,
+    pub dest: PathBuf,
+    /// Collections to export; empty means every collection of the database.
+    pub collections: Vec<String>,
+    /// Records per `get` request.
+    pub page_size: usize,
+    /// Wait for another process's lock on `dest` instead of failing.
+    pub wait: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub manifest: SnapshotManifest,
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: String,
+    pub seconds: f64,
+}
+
+/// Rows per Parquet row group: bounds the writer's buffer (≈ 2,048 × a few KB).
+const ROW_GROUP_ROWS: usize = 2048;
+
+pub async fn create(
+    chroma: &ChromaClient,
+    source: ChromaSource,
+    opts: &CreateOptions,
+    progress: &dyn Progress,
+    mut on_wait: impl FnMut(&str),
+) -> Result<Created, SnapshotError> {
+    let started = Instant::now();
+    check_name(&opts.name)?;
+    let _lock =
+        super::lock::acquire(&opts.dest, &format!("ifctl snapshot create {}", opts.name), opts.wait, &mut on_wait)?;
+    remove_stale_temporaries(&opts.dest);
+    let final_path = opts.dest.join(format!("{}{EXTENSION}", opts.name));
+    if final_path.exists() {
+        return Err(SnapshotError::Usage(format!(
+            "snapshot `{}` already exists at `{}`; choose another --name",
+            opts.name,
+            final_path.display()
+        )));
+    }
+    let created_at = crate::journal::now();
+    let collections = select(chroma, &opts.collections).await?;
+    let work = tempfile::Builder::new()
+        .prefix(&format!(".ifctl-tmp-{}-", opts.name))
+        .tempdir_in(&opts.dest)
+        .map_err(SnapshotError::io(format!("creating a work dir in `{}`", opts.dest.display())))?;
+    std::fs::create_dir_all(work.path().join(COLLECTIONS_DIR)).map_err(SnapshotError::io("creating the work dir"))?;
+
+    let mut entries = Vec::new();
+    for collection in &collections {
+        entries.push(export_collection(chroma, collection, work.path(), opts.page_size, progress).await?);
+    }
+    let manifest = SnapshotManifest {
+        format_version: super::FORMAT_VERSION,
+        ifctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        name: opts.name.clone(),
+        created_at,
+        chroma: source,
+        collections: entries,
+    };
+    let metadata_path = work.path().join(METADATA_FILE);
+    std::fs::write(&metadata_path, sorted_pretty_json(&manifest))
+        .map_err(SnapshotError::io("writing metadata.json"))?;
+    let (metadata_sha, _) = sha256_file(&metadata_path).map_err(SnapshotError::io("hashing metadata.json"))?;
+    let mut sums = vec![(METADATA_FILE.to_string(), metadata_sha)];
+    sums.extend(manifest.collections.iter().map(|c| (c.file.clone(), c.sha256.clone())));
+    std::fs::write(work.path().join(CHECKSUMS_FILE), format_checksums(&sums))
+        .map_err(SnapshotError::io("writing checksums.sha256"))?;
+
+    progress.on_stage("packing the archive", None);
+    let mut members = vec![
+        (CHECKSUMS_FILE.to_string(), work.path().join(CHECKSUMS_FILE)),
+        (METADATA_FILE.to_string(), metadata_path),
+    ];
+    members.extend(manifest.collections.iter().map(|c| (c.file.clone(), work.path().join(&c.file))));
+    let partial = opts.dest.join(format!(".{}{EXTENSION}.partial", opts.name));
+    let _ = std::fs::remove_file(&partial);
+    pack(&partial, &opts.name, created_at.timestamp().max(0) as u64, &members)?;
+    let (sha256, bytes) = sha256_file(&partial).map_err(SnapshotError::io("hashing the archive"))?;
+    std::fs::rename(&partial, &final_path)
+        .map_err(SnapshotError::io(format!("renaming to `{}`", final_path.display())))?;
+    if let Ok(dir) = std::fs::File::open(&opts.dest) {
+        let _ = dir.sync_all();
+    }
+    progress.on_done();
+    Ok(Created { manifest, path: final_path, bytes, sha256, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The collections to export, by name, in name order.
+async fn select(chroma: &ChromaClient, wanted: &[String]) -> Result<Vec<Collection>, SnapshotError> {
+    let mut all = chroma.list_collections().await?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    let mut chosen = Vec::new();
+    for name in wanted {
+        match all.iter().find(|c| &c.name == name) {
+            Some(c) if !chosen.iter().any(|x: &Collection| x.name == c.name) => chosen.push(c.clone()),
+            Some(_) => {}
+            None => {
+                return Err(SnapshotError::Usage(format!(
+                    "collection `{name}` does not exist (there are: {})",
+                    all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+async fn export_collection(
+    chroma: &ChromaClient,
+    collection: &Collection,
+    work: &Path,
+    page_size: usize,
+    progress: &dyn Progress,
+) -> Result<CollectionEntry, SnapshotError> {
+    let count_at_start = chroma.count(&collection.id).await?;
+    progress.on_stage(&format!("exporting {}", collection.name), Some(count_at_start));
+    let ids = chroma.all_ids(&collection.id).await?;
+    let file = format!("{COLLECTIONS_DIR}/{}.parquet", collection.name);
+    let path = work.join(&file);
+    let dim = collection.dimension.map(|d| d as usize);
+
+    // The writer thread parses and writes while the next pages are being fetched.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, usize)>(2);
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || -> Result<(u64, String, u64), String> {
+        let mut out = ParquetOut::create(&writer_path, dim.unwrap_or(0))?;
+        while let Some((body, asked)) = rx.blocking_recv() {
+            let records = Records::from_get_json(&body, dim)?;
+            if records.len() > asked {
+                return Err(format!("Chroma returned {} records for {asked} ids", records.len()));
+            }
+            out.write(&records)?;
+        }
+        out.finish()
+    });
+
+    let mut pages = futures_util::stream::iter(ids.chunks(page_size.max(1)))
+        .map(|chunk| async move { (chroma.get_records_raw(&collection.id, chunk).await, chunk.len()) })
+        .buffered(2);
+    let mut fetch_error = None;
+    while let Some((body, asked)) = pages.next().await {
+        match body {
+            Ok(body) => {
+                if tx.send((body, asked)).await.is_err() {
+                    break; // the writer failed; its error is reported below
+                }
+                progress.on_rows(asked as u64);
+            }
+            Err(e) => {
+                fetch_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let written = writer.join().map_err(|_| SnapshotError::Failed("the Parquet writer thread panicked".into()))?;
+    if let Some(e) = fetch_error {
+        return Err(e.into());
+    }
+    let (rows_exported, sha256, bytes) = written
+        .map_err(|e| SnapshotError::Failed(format!("exporting `{}` to `{}`: {e}", collection.name, path.display())))?;
+    progress.on_done();
+    Ok(CollectionEntry {
+        name: collection.name.clone(),
+        id: collection.id.clone(),
+        configuration: collection.configuration_json.clone(),
+        metadata: collection.metadata.clone(),
+        count_at_start,
+        rows_exported,
+        dimension: collection.dimension,
+        file,
+        bytes,
+        sha256,
+    })
+}
+
+/// A Parquet file being written, hashed on the way to disk.
+struct ParquetOut {
+    writer: ArrowWriter<Hashing<std::io::BufWriter<std::fs::File>>>,
+    schema: arrow_schema::SchemaRef,
+    rows: u64,
+}
+
+impl ParquetOut {
+    fn create(path: &Path, dim: usize) -> Result<ParquetOut, String> {
+        let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+        let sink = Hashing { inner: std::io::BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), bytes: 0 };
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("3 is a valid zstd level")))
+            // Random floats only grow under dictionary encoding; ids and documents are unique.
+            .set_dictionary_enabled(false)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_created_by(format!("ifctl {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        let schema = schema(dim);
+        let writer = ArrowWriter::try_new(sink, schema.clone(), Some(props)).map_err(|e| e.to_string())?;
+        Ok(ParquetOut { writer, schema: Arc::clone(&schema), rows: 0 })
+    }
+
+    fn write(&mut self, records: &Records) -> Result<(), String> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let batch = records.to_batch(&self.schema).map_err(|e| e.to_string())?;
+        self.writer.write(&batch).map_err(|e| e.to_string())?;
+        self.rows += records.len() as u64;
+        Ok(())
+    }
+
+    /// Rows, sha256 and size of the finished file.
+    fn finish(self) -> Result<(u64, String, u64), String> {
+        let mut sink = self.writer.into_inner().map_err(|e| e.to_string())?;
+        sink.flush().map_err(|e| e.to_string())?;
+        let file = sink.inner.into_inner().map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        Ok((self.rows, hex::encode(sink.hasher.finalize()), sink.bytes))
+    }
+}
+
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Leftovers of a create that crashed: only called while holding the destination lock, so no
+/// other create can be using them.
+fn remove_stale_temporaries(dest: &Path) {
+    let Ok(entries) = std::fs::read_dir(dest) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".ifctl-tmp-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        } else if name.starts_with('.') && name.ends_with(".partial") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

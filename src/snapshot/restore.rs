@@ -1,0 +1,316 @@
+//! `snapshot restore`: verify everything first, back up what will be replaced, load each
+//! collection into a staging collection, check it, then swap it in by rename.
+//!
+//! The swap is two renames (live → `<name>__ifctl_old_<tag>`, staging → `<name>`); between them,
+//! a few milliseconds, the name is absent. A restore killed there is repaired by the next restore
+//! (or `snapshot restore --dry-run`), which renames the old collection back; the journal records
+//! every collection swapped.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::clients::chroma::ChromaClient;
+use crate::journal::{Journal, NewEvent};
+
+use super::records::Records;
+use super::verify::{Verified, read_records, verify_archive};
+use super::{CollectionEntry, Progress, SnapshotError};
+
+const STAGING: &str = "__ifctl_staging_";
+const OLD: &str = "__ifctl_old_";
+/// Largest `add` body sent; the server refuses bodies over 40 MiB.
+const MAX_BODY_BYTES: usize = 32 << 20;
+
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    pub archive: PathBuf,
+    /// Collections to restore; empty means all in the snapshot.
+    pub collections: Vec<String>,
+    /// Records per `add` request (also bounded by bytes).
+    pub batch_rows: usize,
+    /// Where to unpack (a private temp dir is made inside).
+    pub scratch: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanItem {
+    pub name: String,
+    pub rows: u64,
+    /// Records in the live collection now; `None` when it does not exist.
+    pub live_count: Option<u64>,
+    /// `replace` or `create`.
+    pub action: &'static str,
+    pub space: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub snapshot: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub items: Vec<PlanItem>,
+    /// Leftovers of an interrupted restore that will be repaired first.
+    pub repairs: Vec<Repair>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Repair {
+    pub collection: String,
+    /// `rename_back` (the old collection returns to its name) or `delete` (a staging copy, or an
+    /// old copy whose replacement is in place).
+    pub action: &'static str,
+    pub leftover: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionResult {
+    pub name: String,
+    pub before: Option<u64>,
+    pub after: u64,
+}
+
+/// A verified archive and the plan for it; nothing has been changed yet.
+pub struct Prepared {
+    pub verified: Verified,
+    pub plan: Plan,
+    entries: Vec<CollectionEntry>,
+}
+
+/// Verifies the archive and works out what would change. Touches nothing.
+pub async fn prepare(chroma: &ChromaClient, opts: &RestoreOptions) -> Result<Prepared, SnapshotError> {
+    let verified = verify_archive(&opts.archive, &opts.scratch)?;
+    let manifest = &verified.unpacked.manifest;
+    let mut entries = Vec::new();
+    for name in &opts.collections {
+        if !manifest.collections.iter().any(|c| &c.name == name) {
+            return Err(SnapshotError::Usage(format!(
+                "snapshot `{}` has no collection `{name}` (it has: {})",
+                manifest.name,
+                manifest.collections.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    for entry in &manifest.collections {
+        if opts.collections.is_empty() || opts.collections.contains(&entry.name) {
+            check_restorable(entry)?;
+            entries.push(entry.clone());
+        }
+    }
+    let mut items = Vec::new();
+    for entry in &entries {
+        let live = match chroma.collection(&entry.name).await? {
+            Some(c) => Some(chroma.count(&c.id).await?),
+            None => None,
+        };
+        items.push(PlanItem {
+            name: entry.name.clone(),
+            rows: entry.rows_exported,
+            live_count: live,
+            action: if live.is_some() { "replace" } else { "create" },
+            space: space_of(entry),
+        });
+    }
+    let repairs = leftovers(chroma).await?;
+    let plan = Plan { snapshot: manifest.name.clone(), created_at: manifest.created_at, items, repairs };
+    Ok(Prepared { verified, plan, entries })
+}
+
+/// Carries out a prepared restore, journaling each step so an interrupted run can be understood.
+pub async fn execute(
+    chroma: &ChromaClient,
+    prepared: &Prepared,
+    batch_rows: usize,
+    journal: &Journal,
+    progress: &dyn Progress,
+) -> Result<Vec<CollectionResult>, SnapshotError> {
+    repair(chroma, &prepared.plan.repairs, journal).await?;
+    let tag = crate::journal::now().format("%Y%m%d%H%M%S").to_string();
+    let mut results = Vec::new();
+    for (entry, item) in prepared.entries.iter().zip(&prepared.plan.items) {
+        let file = prepared.verified.unpacked.collection_file(entry);
+        let staging = derived_name(&entry.name, STAGING, &tag);
+        progress.on_stage(&format!("restoring {}", entry.name), Some(entry.rows_exported));
+        if chroma.collection(&staging).await?.is_some() {
+            chroma.delete_collection(&staging).await?;
+        }
+        let created =
+            chroma.create_collection(&staging, entry.metadata.as_ref(), configuration_of(entry).as_ref()).await?;
+        let loaded = load(chroma, &created.id, &file, entry, batch_rows, progress).await;
+        let checked = match loaded {
+            Ok(ids) => check_staging(chroma, &created.id, &ids, entry).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            let _ = chroma.delete_collection(&staging).await;
+            return Err(e);
+        }
+        // The swap. Journaled first, so a crash between the renames is explained.
+        let live = chroma.collection(&entry.name).await?;
+        let old = derived_name(&entry.name, OLD, &tag);
+        journal
+            .append(NewEvent::new("snapshot.swap", "started").component("chromadb").details(serde_json::json!({
+                "collection": entry.name, "staging": staging, "old": live.as_ref().map(|_| &old),
+            })))
+            .map_err(|e| SnapshotError::Failed(format!("journal: {e}; nothing was swapped")))?;
+        if let Some(live) = &live {
+            chroma.rename_collection(&live.id, &old).await?;
+        }
+        chroma.rename_collection(&created.id, &entry.name).await?;
+        if live.is_some() {
+            chroma.delete_collection(&old).await?;
+        }
+        let result = CollectionResult { name: entry.name.clone(), before: item.live_count, after: entry.rows_exported };
+        journal
+            .append(NewEvent::new("snapshot.collection_restored", "ok").component("chromadb").details(
+                serde_json::json!({
+                    "collection": entry.name, "snapshot": prepared.plan.snapshot,
+                    "before": result.before, "after": result.after,
+                }),
+            ))
+            .map_err(|e| SnapshotError::Failed(format!("journal: {e} (collection `{}` was restored)", entry.name)))?;
+        results.push(result);
+        progress.on_done();
+    }
+    Ok(results)
+}
+
+/// Loads a snapshot file into a collection in batches bounded by rows and bytes; returns the ids.
+async fn load(
+    chroma: &ChromaClient,
+    collection_id: &str,
+    file: &std::path::Path,
+    entry: &CollectionEntry,
+    batch_rows: usize,
+    progress: &dyn Progress,
+) -> Result<HashSet<String>, SnapshotError> {
+    let integrity = |e: String| SnapshotError::Integrity(format!("`{}`: {e}", file.display()));
+    let mut ids = HashSet::with_capacity(entry.rows_exported as usize);
+    for records in read_records(file, entry).map_err(integrity)? {
+        let records = records.map_err(integrity)?;
+        let mut start = 0;
+        while start < records.len() {
+            let end = batch_end(&records, start, batch_rows);
+            let chunk = records.slice(start..end);
+            chroma.add_raw(collection_id, chunk.add_body()).await?;
+            ids.extend(chunk.ids);
+            progress.on_rows((end - start) as u64);
+            start = end;
+        }
+    }
+    Ok(ids)
+}
+
+/// The end of the next batch from `start`: at most `max_rows` rows and `MAX_BODY_BYTES`.
+fn batch_end(records: &Records, start: usize, max_rows: usize) -> usize {
+    let mut bytes = 64;
+    let mut end = start;
+    while end < records.len() && end - start < max_rows.max(1) {
+        let row = records.row_bytes(end);
+        if end > start && bytes + row > MAX_BODY_BYTES {
+            break;
+        }
+        bytes += row;
+        end += 1;
+    }
+    end
+}
+
+/// The staging collection holds exactly the snapshot's ids, no more, no fewer.
+async fn check_staging(
+    chroma: &ChromaClient,
+    collection_id: &str,
+    expected: &HashSet<String>,
+    entry: &CollectionEntry,
+) -> Result<(), SnapshotError> {
+    let count = chroma.count(collection_id).await?;
+    let ids: HashSet<String> = chroma.all_ids(collection_id).await?.into_iter().collect();
+    if count != entry.rows_exported || ids != *expected {
+        let missing = expected.difference(&ids).count();
+        let extra = ids.difference(expected).count();
+        return Err(SnapshotError::Integrity(format!(
+            "staging copy of `{}` does not match the snapshot ({count} records, expected {}; {missing} ids missing, {extra} unexpected); the live collection was not touched",
+            entry.name, entry.rows_exported
+        )));
+    }
+    Ok(())
+}
+
+/// `{"hnsw": …}` (or `{"spann": …}`) from the saved `configuration_json`.
+fn configuration_of(entry: &CollectionEntry) -> Option<serde_json::Value> {
+    let saved = entry.configuration.as_ref()?;
+    let mut out = serde_json::Map::new();
+    for key in ["hnsw", "spann"] {
+        if let Some(value) = saved.get(key).filter(|v| v.is_object()) {
+            out.insert(key.to_string(), value.clone());
+        }
+    }
+    (!out.is_empty()).then_some(serde_json::Value::Object(out))
+}
+
+fn space_of(entry: &CollectionEntry) -> Option<String> {
+    let saved = entry.configuration.as_ref()?;
+    ["hnsw", "spann"].iter().find_map(|k| saved.get(k)?.get("space")?.as_str().map(String::from))
+}
+
+/// Refuses what would crash or confuse the server: arrays in collection metadata (Chroma 1.5.9
+/// panics on them) and invalid names.
+fn check_restorable(entry: &CollectionEntry) -> Result<(), SnapshotError> {
+    if !crate::config::valid_collection_name(&entry.name) {
+        return Err(SnapshotError::Integrity(format!("collection name `{}` is not valid", entry.name)));
+    }
+    if let Some(metadata) = &entry.metadata {
+        if let Some((key, _)) = metadata.iter().find(|(_, v)| v.is_array() || v.is_object()) {
+            return Err(SnapshotError::Integrity(format!(
+                "collection `{}` metadata key `{key}` holds an array or object, which Chroma cannot store",
+                entry.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `<name><marker><tag>`, shortened with a hash when it would pass Chroma's 512-character limit.
+fn derived_name(name: &str, marker: &str, tag: &str) -> String {
+    let full = format!("{name}{marker}{tag}");
+    if full.len() <= 500 {
+        return full;
+    }
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(name.as_bytes()));
+    format!("c{}{marker}{tag}", &digest[..16])
+}
+
+/// Collections left by an interrupted restore, and what to do with each.
+async fn leftovers(chroma: &ChromaClient) -> Result<Vec<Repair>, SnapshotError> {
+    let all = chroma.list_collections().await?;
+    let names: HashSet<&str> = all.iter().map(|c| c.name.as_str()).collect();
+    let mut repairs = Vec::new();
+    for c in &all {
+        if let Some((base, _)) = c.name.split_once(STAGING) {
+            repairs.push(Repair { collection: base.to_string(), action: "delete", leftover: c.name.clone() });
+        } else if let Some((base, _)) = c.name.split_once(OLD) {
+            let action = if names.contains(base) { "delete" } else { "rename_back" };
+            repairs.push(Repair { collection: base.to_string(), action, leftover: c.name.clone() });
+        }
+    }
+    Ok(repairs)
+}
+
+async fn repair(chroma: &ChromaClient, repairs: &[Repair], journal: &Journal) -> Result<(), SnapshotError> {
+    for r in repairs {
+        match r.action {
+            "rename_back" => {
+                let Some(old) = chroma.collection(&r.leftover).await? else { continue };
+                chroma.rename_collection(&old.id, &r.collection).await?;
+            }
+            _ => chroma.delete_collection(&r.leftover).await?,
+        }
+        journal
+            .append(NewEvent::new("snapshot.repaired", r.action).component("chromadb").details(serde_json::json!({
+                "collection": r.collection, "leftover": r.leftover, "action": r.action,
+            })))
+            .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
+    }
+    Ok(())
+}

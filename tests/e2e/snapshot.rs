@@ -1,0 +1,420 @@
+//! Snapshots end to end against a real Chroma: round trips, integrity, hostile archives, crashes.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::{self, Env, Server};
+
+const SCOPE: &str = "/api/v2/tenants/default_tenant/databases/default_database";
+
+fn chroma_env() -> (Server, Env) {
+    let chroma = harness::chroma();
+    let mut env = Env::new();
+    env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port));
+    (chroma, env)
+}
+
+fn api(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
+    let body = body.map(|b| b.to_string());
+    let (status, text) = harness::http(port, method, &format!("{SCOPE}{path}"), body.as_deref(), None).unwrap();
+    assert!((200..300).contains(&status), "{method} {path} -> {status}: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// A collection with every metadata type, null documents, uris and its own HNSW settings.
+fn make_collection(port: u16, name: &str, space: &str, rows: usize, dim: usize) -> String {
+    let created = api(
+        port,
+        "POST",
+        "/collections",
+        Some(json!({"name": name, "metadata": {"owner": "ifctl-test", "rank": 3, "ratio": 0.25, "live": true},
+            "configuration": {"hnsw": {"space": space, "ef_construction": 120, "max_neighbors": 12, "ef_search": 60}}})),
+    );
+    let id = created["id"].as_str().unwrap().to_string();
+    let mut seed = 0x9e3779b9u32 ^ name.len() as u32;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        (seed as f32 / u32::MAX as f32) * 2.0 - 1.0
+    };
+    for start in (0..rows).step_by(500) {
+        let end = (start + 500).min(rows);
+        let ids: Vec<String> = (start..end).map(|i| format!("{name}-{i:05}")).collect();
+        let embeddings: Vec<Vec<f32>> = (start..end).map(|_| (0..dim).map(|_| next()).collect()).collect();
+        let documents: Vec<Value> = (start..end)
+            .map(|i| if i % 7 == 3 { Value::Null } else { json!(format!("document {i} ünïcödé “quoted” 😂")) })
+            .collect();
+        let metadatas: Vec<Value> = (start..end)
+            .map(|i| {
+                if i % 11 == 5 {
+                    Value::Null
+                } else {
+                    json!({"n": i, "big": 1u64 << 40, "score": i as f64 / 8.0, "flag": i % 2 == 0,
+                           "label": format!("l{}", i % 5), "tags": ["x", format!("t{}", i % 3)]})
+                }
+            })
+            .collect();
+        let uris: Vec<Value> =
+            (start..end).map(|i| if i % 13 == 0 { json!(format!("s3://bucket/{i}")) } else { Value::Null }).collect();
+        api(
+            port,
+            "POST",
+            &format!("/collections/{id}/add"),
+            Some(
+                json!({"ids": ids, "embeddings": embeddings, "documents": documents, "metadatas": metadatas, "uris": uris}),
+            ),
+        );
+    }
+    id
+}
+
+fn collection(port: u16, name: &str) -> Option<Value> {
+    let (status, text) = harness::http(port, "GET", &format!("{SCOPE}/collections/{name}"), None, None).unwrap();
+    (status == 200).then(|| serde_json::from_str(&text).unwrap())
+}
+
+fn count(port: u16, name: &str) -> u64 {
+    let id = collection(port, name).unwrap()["id"].as_str().unwrap().to_string();
+    api(port, "GET", &format!("/collections/{id}/count"), None).as_u64().unwrap()
+}
+
+fn python() -> PathBuf {
+    harness::venv().join("bin").join("python")
+}
+
+fn tools(args: &[&str]) -> std::process::Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/snapshot_tools.py");
+    std::process::Command::new(python()).arg(script).args(args).output().unwrap()
+}
+
+fn unpack(archive: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("tar").arg("xzf").arg(archive).arg("-C").arg(dir.path()).status().unwrap();
+    assert!(status.success());
+    dir
+}
+
+fn create(env: &Env, name: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["--output", "json", "snapshot", "create", "--name", name];
+    args.extend_from_slice(extra);
+    let run = env.run(&args);
+    run.expect_code(0);
+    run.json()
+}
+
+#[test]
+fn create_restore_round_trips_everything() {
+    let (chroma, env) = chroma_env();
+    let port = chroma.port;
+    for (name, space) in [("rt_l2", "l2"), ("rt_ip", "ip"), ("rt_cos", "cosine")] {
+        make_collection(port, name, space, 1200, 16);
+    }
+    make_collection(port, "rt_empty", "l2", 0, 16);
+    let first = create(&env, "first", &[]);
+    assert_eq!(first["rows"], 3600);
+    let archive = PathBuf::from(first["path"].as_str().unwrap());
+    assert!(archive.ends_with("snapshots/first.tar.gz"), "{archive:?}");
+
+    // The archive unpacks with plain tar; sha256sum -c passes; pyarrow reads the documented schema.
+    let dir = unpack(&archive);
+    let root = dir.path().join("first");
+    let check =
+        std::process::Command::new("sha256sum").arg("-c").arg("checksums.sha256").current_dir(&root).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert_eq!(String::from_utf8_lossy(&check.stdout).matches(": OK").count(), 5);
+    let out = tools(&["schema", root.join("collections/rt_l2.parquet").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["rows"], 1200);
+    assert_eq!(
+        schema["fields"],
+        json!({"id": "string", "document": "string", "metadata": "string", "uri": "string",
+               "embedding": "fixed_size_list<item: float not null>[16]"})
+    );
+    assert_eq!(schema["nullable"]["id"], false);
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(root.join("metadata.json")).unwrap()).unwrap();
+    let l2 = manifest["collections"].as_array().unwrap().iter().find(|c| c["name"] == "rt_l2").unwrap();
+    assert_eq!(l2["configuration"]["hnsw"]["ef_construction"], 120);
+    assert_eq!(l2["metadata"], json!({"owner": "ifctl-test", "rank": 3, "ratio": 0.25, "live": true}));
+
+    // Damage the live data, then restore.
+    let l2_id = collection(port, "rt_l2").unwrap()["id"].as_str().unwrap().to_string();
+    api(port, "POST", &format!("/collections/{l2_id}/delete"), Some(json!({"ids": ["rt_l2-00003", "rt_l2-00700"]})));
+    api(port, "DELETE", "/collections/rt_cos", None);
+    api(
+        port,
+        "POST",
+        &format!("/collections/{l2_id}/update"),
+        Some(json!({"ids": ["rt_l2-00010"], "metadatas": [{"n": "tampered"}]})),
+    );
+    let run = env.run(&["--output", "json", "snapshot", "restore", "first", "--yes"]);
+    run.expect_code(0);
+    let restored = run.json();
+    let results = restored["collections"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let cos = results.iter().find(|r| r["name"] == "rt_cos").unwrap();
+    assert_eq!((cos["before"].clone(), cos["after"].clone()), (Value::Null, json!(1200)));
+    let l2r = results.iter().find(|r| r["name"] == "rt_l2").unwrap();
+    assert_eq!((l2r["before"].as_u64(), l2r["after"].as_u64()), (Some(1198), Some(1200)));
+    assert!(restored["backup"]["name"].as_str().unwrap().starts_with("pre-restore-"));
+
+    // Configuration and collection metadata are back.
+    let cos_now = collection(port, "rt_cos").unwrap();
+    assert_eq!(cos_now["configuration_json"]["hnsw"]["space"], "cosine");
+    assert_eq!(cos_now["configuration_json"]["hnsw"]["max_neighbors"], 12);
+    assert_eq!(cos_now["metadata"]["ratio"], 0.25);
+    assert_eq!(count(port, "rt_empty"), 0);
+
+    // A second export equals the first: l2/ip bit for bit (same file hash), cosine within
+    // the server's own perturbation; ids, documents, metadata and uris exactly.
+    let second = create(&env, "second", &[]);
+    let sha = |snap: &Value, name: &str| -> String {
+        snap["collections"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let dir2 = unpack(Path::new(second["path"].as_str().unwrap()));
+    for name in ["rt_l2", "rt_ip", "rt_cos"] {
+        let atol = if name == "rt_cos" { "1e-6" } else { "0" };
+        let a = root.join(format!("collections/{name}.parquet"));
+        let b = dir2.path().join(format!("second/collections/{name}.parquet"));
+        let out = tools(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), atol]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(sha(&first, "rt_l2"), sha(&second, "rt_l2"), "a re-export of restored l2 data is byte-identical");
+    assert_eq!(sha(&first, "rt_ip"), sha(&second, "rt_ip"));
+
+    let history = env.run(&["--output", "json", "history", "--kind", "snapshot"]).json();
+    let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"snapshot.created") && kinds.contains(&"snapshot.restored"), "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "snapshot.collection_restored").count(), 4);
+    env.run(&["journal", "verify"]).expect_code(0);
+}
+
+#[test]
+fn corrupt_archives_change_nothing_and_exit_4() {
+    let (chroma, env) = chroma_env();
+    make_collection(chroma.port, "keep_me", "l2", 300, 8);
+    let snap = create(&env, "good", &[]);
+    let good = PathBuf::from(snap["path"].as_str().unwrap());
+    api(chroma.port, "POST", "/collections", Some(json!({"name": "keep_me_too"})));
+    let before = count(chroma.port, "keep_me");
+    let dir = tempfile::tempdir().unwrap();
+
+    // A flipped bit inside a member (re-packed, so gzip is valid): the checksum catches it.
+    let flipped = dir.path().join("flipped.tar.gz");
+    let out = tools(&["hostile", "flip", good.to_str().unwrap(), flipped.to_str().unwrap(), "/nonexistent"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = env.run(&["snapshot", "restore", flipped.to_str().unwrap(), "--yes"]);
+    run.expect_code(4);
+    assert!(run.stderr.contains("checksum mismatch for `collections/keep_me.parquet`"), "{}", run.stderr);
+
+    // A flipped byte in the compressed stream.
+    let mut bytes = std::fs::read(&good).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    let raw = dir.path().join("raw.tar.gz");
+    std::fs::write(&raw, bytes).unwrap();
+    let run = env.run(&["snapshot", "verify", raw.to_str().unwrap()]);
+    run.expect_code(4);
+    env.run(&["snapshot", "restore", raw.to_str().unwrap(), "--yes"]).expect_code(4);
+
+    assert_eq!(count(chroma.port, "keep_me"), before, "the live collection is untouched");
+    let names: Vec<String> = api(chroma.port, "GET", "/collections", None)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains("__ifctl_")), "no staging left: {names:?}");
+    let restored = env.run(&["--output", "json", "history", "--kind", "snapshot.restore_started"]).json();
+    assert!(restored.as_array().unwrap().is_empty(), "nothing was even started");
+}
+
+#[test]
+fn hostile_archives_are_rejected_without_writing_outside() {
+    let (chroma, env) = chroma_env();
+    make_collection(chroma.port, "target", "l2", 50, 4);
+    let snap = create(&env, "base", &[]);
+    let good = snap["path"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["absolute", "dotdot", "symlink", "hardlink", "device", "oversize", "bomb"] {
+        let outside = std::env::temp_dir().join(format!("ifctl-evil-{kind}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&outside);
+        let archive = dir.path().join(format!("{kind}.tar.gz"));
+        let out = tools(&["hostile", kind, &good, archive.to_str().unwrap(), outside.to_str().unwrap()]);
+        assert!(out.status.success(), "{kind}: {}", String::from_utf8_lossy(&out.stderr));
+        let started = Instant::now();
+        let run = env.run(&["snapshot", "verify", archive.to_str().unwrap()]);
+        run.expect_code(4);
+        assert!(started.elapsed() < Duration::from_secs(20), "{kind} took {:?}", started.elapsed());
+        let expected = match kind {
+            "absolute" | "dotdot" => "unsafe path",
+            "symlink" => "symbolic link",
+            "hardlink" => "hard link",
+            "device" => "character device",
+            "oversize" => "the manifest declares",
+            _ => "decompression limit",
+        };
+        assert!(run.stderr.contains(expected), "{kind}: {}", run.stderr);
+        assert!(!outside.exists(), "{kind} wrote outside the private dir");
+        env.run(&["snapshot", "restore", archive.to_str().unwrap(), "--yes"]).expect_code(4);
+    }
+    assert_eq!(count(chroma.port, "target"), 50);
+    let leftovers: Vec<_> = std::fs::read_dir(env.state_dir().join("tmp")).unwrap().collect();
+    assert!(leftovers.is_empty(), "private unpack dirs are removed: {leftovers:?}");
+}
+
+#[test]
+fn list_prune_and_refusals() {
+    let (chroma, env) = chroma_env();
+    make_collection(chroma.port, "small", "l2", 20, 4);
+    for name in ["s1", "s2", "s3"] {
+        create(&env, name, &["--collection", "small"]);
+    }
+    let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["s1", "s2", "s3"]);
+    assert_eq!(listed[0]["rows"], 20);
+    assert_eq!(listed[0]["checksums"], true);
+
+    let run = env.run(&["snapshot", "create", "--name", "s1"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    env.run(&["snapshot", "create", "--name", "../escape"]).expect_code(2);
+    env.run(&["snapshot", "create", "--collection", "nope"]).expect_code(2);
+
+    // stdin is not a terminal: refuse without --yes.
+    let run = env.run(&["snapshot", "restore", "s1"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("stdin is not a terminal"), "{}", run.stderr);
+    let run = env.run(&["snapshot", "restore", "s1", "--dry-run"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("small") && run.stdout.contains("replace"), "{}", run.stdout);
+
+    env.run(&["snapshot", "prune"]).expect_code(2);
+    let run = env.run(&["--output", "json", "snapshot", "prune", "--keep-last", "1", "--dry-run"]);
+    run.expect_code(0);
+    assert_eq!(std::fs::read_dir(env.state_dir().join("snapshots")).unwrap().count(), 4, "3 snapshots + lock file");
+    env.run(&["snapshot", "prune", "--keep-last", "1"]).expect_code(0);
+    let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "s3");
+    let pruned = env.run(&["--output", "json", "history", "--kind", "snapshot.pruned"]).json();
+    assert_eq!(pruned[0]["details"]["deleted"], json!(["s1", "s2"]));
+
+    // Chroma down: exit 3.
+    drop(chroma);
+    env.run(&["snapshot", "create", "--name", "down"]).expect_code(3);
+}
+
+#[test]
+fn second_create_is_refused_while_the_first_holds_the_lock() {
+    let (chroma, env) = chroma_env();
+    make_collection(chroma.port, "locked", "l2", 2000, 64);
+    let mut first = env
+        .command(&["snapshot", "create", "--name", "one"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = env.state_dir().join("snapshots/.ifctl-snapshot.lock");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&lock).unwrap_or_default().contains(&first.id().to_string()) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the first create never took the lock");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = rustix::process::Pid::from_raw(first.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    let run = env.run(&["snapshot", "create", "--name", "two"]);
+    run.expect_code(6);
+    assert!(run.stderr.contains(&format!("pid {}", first.id())) && run.stderr.contains("--wait"), "{}", run.stderr);
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+    let waited = env.run(&["snapshot", "create", "--name", "two", "--wait"]);
+    waited.expect_code(0);
+    assert!(first.wait().unwrap().success());
+}
+
+#[test]
+fn kill_during_create_leaves_no_snapshot() {
+    let (chroma, env) = chroma_env();
+    make_collection(chroma.port, "big", "l2", 4000, 128);
+    let mut child = env.command(&["snapshot", "create", "--name", "crashed", "--page-size", "200"]).spawn().unwrap();
+    let dest = env.state_dir().join("snapshots");
+    let started = Instant::now();
+    // Kill it once its work dir exists, mid-export.
+    loop {
+        let busy = std::fs::read_dir(&dest)
+            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".ifctl-tmp-")))
+            .unwrap_or(false);
+        if busy || started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
+    assert_eq!(listed, json!([]), "a killed create leaves nothing that looks like a snapshot");
+    assert!(!dest.join("crashed.tar.gz").exists());
+    // The next create (under the lock) cleans the leftovers and succeeds under the same name.
+    create(&env, "crashed", &[]);
+    let names: Vec<String> =
+        std::fs::read_dir(&dest).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.starts_with(".ifctl-tmp-") && !n.ends_with(".partial")), "{names:?}");
+}
+
+#[test]
+fn kill_during_restore_leaves_each_collection_whole() {
+    let (chroma, env) = chroma_env();
+    make_collection(chroma.port, "first_c", "l2", 1500, 32);
+    make_collection(chroma.port, "second_c", "l2", 3000, 32);
+    create(&env, "base", &[]);
+    // Change the live data so "as it was" and "restored" differ.
+    for name in ["first_c", "second_c"] {
+        let id = collection(chroma.port, name).unwrap()["id"].as_str().unwrap().to_string();
+        api(chroma.port, "POST", &format!("/collections/{id}/delete"), Some(json!({"ids": [format!("{name}-00001")]})));
+    }
+    let mut child = env
+        .command(&["snapshot", "restore", "base", "--yes", "--no-backup", "--batch-size", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the first collection is swapped in, while the second is loading.
+    let started = Instant::now();
+    loop {
+        if harness::read(&env.journal()).contains("\"first_c\"")
+            && harness::read(&env.journal()).contains("collection_restored")
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "restore made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let restored = env.run(&["--output", "json", "history", "--kind", "snapshot.collection_restored"]).json();
+    let said: Vec<&str> =
+        restored.as_array().unwrap().iter().map(|e| e["details"]["collection"].as_str().unwrap()).collect();
+    assert_eq!(said, vec!["first_c"], "the journal says which collection was restored");
+    assert_eq!(count(chroma.port, "first_c"), 1500, "restored");
+    assert_eq!(count(chroma.port, "second_c"), 2999, "as it was");
+
+    // The staging leftover is reported, then cleaned by the next restore, which completes.
+    let dry = env.run(&["snapshot", "restore", "base", "--dry-run"]);
+    dry.expect_code(0);
+    assert!(dry.stdout.contains("second_c__ifctl_staging_"), "{}", dry.stdout);
+    env.run(&["snapshot", "restore", "base", "--yes", "--no-backup"]).expect_code(0);
+    assert_eq!(count(chroma.port, "second_c"), 3000);
+    let all = api(chroma.port, "GET", "/collections", None);
+    assert!(all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{all}");
+}

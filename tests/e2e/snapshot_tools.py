@@ -1,0 +1,130 @@
+"""Helpers for the snapshot end-to-end tests (run with the test venv's python).
+
+  snapshot_tools.py schema FILE.parquet          print the Arrow schema and row count as JSON
+  snapshot_tools.py compare A.parquet B.parquet ATOL
+                                                 compare two snapshot files: ids, documents, metadata
+                                                 equal; embeddings within ATOL (0 = bit-exact)
+  snapshot_tools.py hostile KIND GOOD.tar.gz OUT.tar.gz OUTSIDE
+                                                 write a hostile variant of a good snapshot archive
+"""
+import io
+import json
+import os
+import sys
+import tarfile
+
+import numpy as np
+import pyarrow.parquet as pq
+
+
+def schema(path):
+    t = pq.read_table(path)
+    fields = {f.name: str(f.type) for f in t.schema}
+    nullable = {f.name: f.nullable for f in t.schema}
+    print(json.dumps({"fields": fields, "nullable": nullable, "rows": t.num_rows}))
+
+
+def compare(a, b, atol):
+    ta, tb = pq.read_table(a), pq.read_table(b)
+    for col in ["id", "document", "metadata", "uri"]:
+        if ta.column(col).to_pylist() != tb.column(col).to_pylist():
+            sys.exit(f"column {col} differs")
+    ea = np.array(ta.column("embedding").to_pylist(), dtype=np.float32)
+    eb = np.array(tb.column("embedding").to_pylist(), dtype=np.float32)
+    if ea.shape != eb.shape:
+        sys.exit(f"embedding shapes differ: {ea.shape} vs {eb.shape}")
+    diff = float(np.max(np.abs(ea - eb))) if ea.size else 0.0
+    if atol == 0.0 and not np.array_equal(ea.view(np.uint32), eb.view(np.uint32)):
+        sys.exit(f"embeddings are not bit-exact (max diff {diff})")
+    if diff > atol:
+        sys.exit(f"embeddings differ by {diff} > {atol}")
+    print(json.dumps({"rows": ta.num_rows, "max_diff": diff}))
+
+
+def members(good):
+    with tarfile.open(good, "r:gz") as tar:
+        return [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+
+
+def write(out, entries):
+    with tarfile.open(out, "w:gz") as tar:
+        for info, data in entries:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+
+
+def hostile(kind, good, out, outside):
+    entries = members(good)
+    top = entries[0][0].name.split("/")[0]
+    evil = tarfile.TarInfo()
+    evil.mtime = 0
+    if kind == "absolute":
+        evil.name, data = outside, b"owned"
+        evil.size = len(data)
+        entries.append((evil, data))
+    elif kind == "dotdot":
+        rel = os.path.relpath(outside, "/tmp")
+        evil.name, data = f"{top}/../../../../../../tmp/{rel}", b"owned"
+        evil.size = len(data)
+        entries.append((evil, data))
+    elif kind == "symlink":
+        evil.name, evil.type, evil.linkname = f"{top}/collections/link.parquet", tarfile.SYMTYPE, outside
+        entries.append((evil, None))
+    elif kind == "hardlink":
+        evil.name, evil.type, evil.linkname = f"{top}/collections/hard.parquet", tarfile.LNKTYPE, "/etc/passwd"
+        entries.append((evil, None))
+    elif kind == "device":
+        evil.name, evil.type, evil.devmajor, evil.devminor = f"{top}/collections/dev.parquet", tarfile.CHRTYPE, 1, 3
+        entries.append((evil, None))
+    elif kind == "oversize":
+        # A member larger than the manifest declares: its bytes are padded after the real file.
+        for i, (info, data) in enumerate(entries):
+            if info.name.endswith(".parquet"):
+                data = data + b"\0" * 4096
+                info.size = len(data)
+                entries[i] = (info, data)
+                break
+    elif kind == "bomb":
+        # 1 GiB of zeros compresses to ~1 MB: far past the decompression ratio limit.
+        with tarfile.open(out, "w:gz") as tar:
+            for info, data in entries:
+                tar.addfile(info, io.BytesIO(data) if data is not None else None)
+            info = tarfile.TarInfo(f"{top}/collections/bomb.parquet")
+            info.size = 1 << 30
+
+            class Zeros(io.RawIOBase):
+                def __init__(self, n):
+                    self.left = n
+
+                def readable(self):
+                    return True
+
+                def readinto(self, b):
+                    n = min(len(b), self.left)
+                    b[:n] = bytes(n)
+                    self.left -= n
+                    return n
+
+            tar.addfile(info, io.BufferedReader(Zeros(info.size), 1 << 20))
+        return
+    elif kind == "flip":
+        for i, (info, data) in enumerate(entries):
+            if info.name.endswith(".parquet"):
+                data = bytearray(data)
+                data[len(data) // 2] ^= 0x01
+                entries[i] = (info, bytes(data))
+                break
+    else:
+        sys.exit(f"unknown kind {kind}")
+    write(out, entries)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "schema":
+        schema(sys.argv[2])
+    elif cmd == "compare":
+        compare(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif cmd == "hostile":
+        hostile(*sys.argv[2:6])
+    else:
+        sys.exit(__doc__)

@@ -20,6 +20,8 @@ use super::{CollectionEntry, Progress, SnapshotError};
 
 const STAGING: &str = "__ifctl_staging_";
 const OLD: &str = "__ifctl_old_";
+/// Scratch copies made by `snapshot verify --deep`.
+pub(super) const VERIFY: &str = "__ifctl_verify_";
 /// Largest `add` body sent; the server refuses bodies over 40 MiB.
 const MAX_BODY_BYTES: usize = 32 << 20;
 
@@ -176,7 +178,7 @@ pub async fn execute(
 }
 
 /// Loads a snapshot file into a collection in batches bounded by rows and bytes; returns the ids.
-async fn load(
+pub(super) async fn load(
     chroma: &ChromaClient,
     collection_id: &str,
     file: &std::path::Path,
@@ -217,7 +219,7 @@ fn batch_end(records: &Records, start: usize, max_rows: usize) -> usize {
 }
 
 /// The staging collection holds exactly the snapshot's ids, no more, no fewer.
-async fn check_staging(
+pub(super) async fn check_staging(
     chroma: &ChromaClient,
     collection_id: &str,
     expected: &HashSet<String>,
@@ -237,7 +239,7 @@ async fn check_staging(
 }
 
 /// `{"hnsw": …}` (or `{"spann": …}`) from the saved `configuration_json`.
-fn configuration_of(entry: &CollectionEntry) -> Option<serde_json::Value> {
+pub(super) fn configuration_of(entry: &CollectionEntry) -> Option<serde_json::Value> {
     let saved = entry.configuration.as_ref()?;
     let mut out = serde_json::Map::new();
     for key in ["hnsw", "spann"] {
@@ -271,7 +273,7 @@ fn check_restorable(entry: &CollectionEntry) -> Result<(), SnapshotError> {
 }
 
 /// `<name><marker><tag>`, shortened with a hash when it would pass Chroma's 512-character limit.
-fn derived_name(name: &str, marker: &str, tag: &str) -> String {
+pub(super) fn derived_name(name: &str, marker: &str, tag: &str) -> String {
     let full = format!("{name}{marker}{tag}");
     if full.len() <= 500 {
         return full;
@@ -287,7 +289,7 @@ async fn leftovers(chroma: &ChromaClient) -> Result<Vec<Repair>, SnapshotError> 
     let names: HashSet<&str> = all.iter().map(|c| c.name.as_str()).collect();
     let mut repairs = Vec::new();
     for c in &all {
-        if let Some((base, _)) = c.name.split_once(STAGING) {
+        if let Some((base, _)) = c.name.split_once(STAGING).or_else(|| c.name.split_once(VERIFY)) {
             repairs.push(Repair { collection: base.to_string(), action: "delete", leftover: c.name.clone() });
         } else if let Some((base, _)) = c.name.split_once(OLD) {
             let action = if names.contains(base) { "delete" } else { "rename_back" };

@@ -119,3 +119,100 @@ pub fn read_records(
     let reader = builder.with_batch_size(READ_BATCH_ROWS).build().map_err(|e| format!("cannot read: {e}"))?;
     Ok(reader.map(|batch| Records::from_batch(&batch.map_err(|e| format!("cannot read a row group: {e}"))?)))
 }
+
+/// What `--deep` found for one collection.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeepCheck {
+    pub name: String,
+    pub rows: u64,
+    /// Largest difference between an embedding in the file and the one read back.
+    pub max_embedding_diff: f32,
+    pub tolerance: f32,
+}
+
+/// Cosine collections give back inserted embeddings perturbed by up to ~2.4e-7 (SERVERS.md).
+pub const COSINE_TOLERANCE: f32 = 1e-6;
+
+/// Restores every collection of a verified snapshot into a scratch collection on the server,
+/// reads it back and compares it with the file, then deletes the scratch collection.
+pub async fn deep_verify(
+    chroma: &crate::clients::chroma::ChromaClient,
+    verified: &Verified,
+    progress: &dyn super::Progress,
+) -> Result<Vec<DeepCheck>, SnapshotError> {
+    use super::restore::{VERIFY, check_staging, configuration_of, derived_name, load};
+    let tag = crate::journal::now().format("%Y%m%d%H%M%S").to_string();
+    let mut checks = Vec::new();
+    for entry in &verified.unpacked.manifest.collections {
+        let file = verified.unpacked.collection_file(entry);
+        let scratch = derived_name(&entry.name, VERIFY, &tag);
+        progress.on_stage(&format!("deep-checking {}", entry.name), Some(entry.rows_exported * 2));
+        let created =
+            chroma.create_collection(&scratch, entry.metadata.as_ref(), configuration_of(entry).as_ref()).await?;
+        let outcome = async {
+            let ids = load(chroma, &created.id, &file, entry, 1000, progress).await?;
+            check_staging(chroma, &created.id, &ids, entry).await?;
+            compare(chroma, &created.id, &file, entry, progress).await
+        }
+        .await;
+        let dropped = chroma.delete_collection(&scratch).await;
+        let check = outcome?;
+        dropped?;
+        checks.push(check);
+        progress.on_done();
+    }
+    Ok(checks)
+}
+
+async fn compare(
+    chroma: &crate::clients::chroma::ChromaClient,
+    collection_id: &str,
+    file: &Path,
+    entry: &CollectionEntry,
+    progress: &dyn super::Progress,
+) -> Result<DeepCheck, SnapshotError> {
+    let space = entry
+        .configuration
+        .as_ref()
+        .and_then(|c| ["hnsw", "spann"].iter().find_map(|k| c.get(k)?.get("space")?.as_str().map(String::from)));
+    let tolerance = if space.as_deref() == Some("cosine") { COSINE_TOLERANCE } else { 0.0 };
+    let integrity = |msg: String| SnapshotError::Integrity(format!("deep check of `{}`: {msg}", entry.name));
+    let mut max_diff = 0f32;
+    for expected in read_records(file, entry).map_err(integrity)? {
+        let expected = expected.map_err(integrity)?;
+        let body = chroma.get_records_raw(collection_id, &expected.ids).await?;
+        let got = Records::from_get_json(&body, entry.dimension.map(|d| d as usize)).map_err(integrity)?;
+        let position: std::collections::HashMap<&str, usize> =
+            got.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        for (i, id) in expected.ids.iter().enumerate() {
+            let j = *position.get(id.as_str()).ok_or_else(|| integrity(format!("id `{id}` did not come back")))?;
+            if expected.documents[i] != got.documents[j] {
+                return Err(integrity(format!("document of `{id}` differs")));
+            }
+            if expected.metadatas[i] != got.metadatas[j] {
+                return Err(integrity(format!(
+                    "metadata of `{id}` differs: {:?} vs {:?}",
+                    expected.metadatas[i], got.metadatas[j]
+                )));
+            }
+            if expected.uris[i] != got.uris[j] {
+                return Err(integrity(format!("uri of `{id}` differs")));
+            }
+            let dim = expected.dim;
+            let a = &expected.embeddings[i * dim..(i + 1) * dim];
+            let b = &got.embeddings[j * dim..(j + 1) * dim];
+            for (x, y) in a.iter().zip(b) {
+                let diff = (x - y).abs();
+                if (tolerance == 0.0 && x.to_bits() != y.to_bits()) || diff > tolerance {
+                    return Err(integrity(format!(
+                        "embedding of `{id}` differs by {diff:e} (allowed {tolerance:e} for a {} collection)",
+                        space.as_deref().unwrap_or("?")
+                    )));
+                }
+                max_diff = max_diff.max(diff);
+            }
+        }
+        progress.on_rows(expected.len() as u64);
+    }
+    Ok(DeepCheck { name: entry.name.clone(), rows: entry.rows_exported, max_embedding_diff: max_diff, tolerance })
+}

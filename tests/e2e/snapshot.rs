@@ -189,6 +189,16 @@ fn create_restore_round_trips_everything() {
     assert_eq!(sha(&first, "rt_l2"), sha(&second, "rt_l2"), "a re-export of restored l2 data is byte-identical");
     assert_eq!(sha(&first, "rt_ip"), sha(&second, "rt_ip"));
 
+    // --deep restores into scratch collections, compares, and removes them.
+    let deep = env.run(&["--output", "json", "snapshot", "verify", "second", "--deep"]);
+    deep.expect_code(0);
+    let checks = deep.json()["deep"].as_array().unwrap().clone();
+    assert_eq!(checks.len(), 4);
+    let l2 = checks.iter().find(|c| c["name"] == "rt_l2").unwrap();
+    assert_eq!((l2["max_embedding_diff"].as_f64(), l2["tolerance"].as_f64()), (Some(0.0), Some(0.0)));
+    let all = api(port, "GET", "/collections", None);
+    assert!(all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{all}");
+
     let history = env.run(&["--output", "json", "history", "--kind", "snapshot"]).json();
     let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"snapshot.created") && kinds.contains(&"snapshot.restored"), "{kinds:?}");

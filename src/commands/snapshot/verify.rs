@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::cli::progress::Bars;
 use crate::cli::{Context, Failure};
 use crate::exit;
 use crate::snapshot::resolve_archive;
-use crate::snapshot::verify::verify_archive;
+use crate::snapshot::verify::{deep_verify, verify_archive};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
@@ -15,12 +16,16 @@ pub const AFTER_HELP: &str = concat!(
     "Unpacks into a private temporary directory (archives are untrusted: absolute paths, `..`,\n",
     "links, devices, oversized members and decompression bombs are rejected), checks every\n",
     "sha256 against checksums.sha256 and metadata.json, opens each Parquet file with the\n",
-    "documented schema and counts its rows and ids against the manifest.\n",
+    "documented schema and counts its rows and ids against the manifest. --deep also restores\n",
+    "each collection into a scratch collection on the server, reads it back, compares ids,\n",
+    "documents, metadata and embeddings (bit-exact; cosine within 1e-6, the server's own\n",
+    "perturbation), and deletes the scratch collection.\n",
     "\n",
     "EXIT STATUS:\n",
     "  0    the snapshot is intact\n",
     "  1    it could not be read (I/O)\n",
     "  2    usage or configuration error (no such snapshot)\n",
+    "  3    Chroma was unreachable (--deep)\n",
     "  4    integrity failure: the member and the problem are printed"
 );
 
@@ -32,6 +37,9 @@ pub struct VerifyArgs {
     /// Directory holding named snapshots [default: snapshots.dir]
     #[arg(long, value_name = "DIR")]
     pub dest: Option<PathBuf>,
+    /// Also restore into scratch collections on the server, compare, and remove them
+    #[arg(long)]
+    pub deep: bool,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<u8, Failure> {
@@ -40,8 +48,15 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<u8, Failure> {
     let archive = resolve_archive(&dest, &args.snapshot);
     let verified = verify_archive(&archive, &resolved.config.state_dir.join("tmp"))?;
     let report = &verified.report;
+    let deep = if args.deep {
+        let chroma = super::bulk_client(&resolved.config);
+        let bars = Bars::new(ctx.printer.progress_allowed());
+        Some(crate::cli::runtime().block_on(deep_verify(&chroma, &verified, &bars))?)
+    } else {
+        None
+    };
     if ctx.printer.json() {
-        ctx.printer.json_value(report)?;
+        ctx.printer.json_value(&serde_json::json!({"report": report, "deep": deep}))?;
     } else {
         let rows: u64 = report.collections.iter().map(|c| c.rows).sum();
         ctx.printer.line(&format!(
@@ -49,6 +64,12 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<u8, Failure> {
             report.name,
             report.collections.len()
         ))?;
+        for check in deep.iter().flatten() {
+            ctx.printer.line(&format!(
+                "Deep check of `{}`: {} rows restored into a scratch collection and read back identical (largest embedding difference {:e}, allowed {:e}).",
+                check.name, check.rows, check.max_embedding_diff, check.tolerance
+            ))?;
+        }
     }
     Ok(exit::SUCCESS)
 }

@@ -1333,7 +1333,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__verify)
-            opts="-q -v -h -V --dest --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --dest --deep --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -76,9 +76,15 @@ pub async fn create(
         .map_err(SnapshotError::io(format!("creating a work dir in `{}`", opts.dest.display())))?;
     std::fs::create_dir_all(work.path().join(COLLECTIONS_DIR)).map_err(SnapshotError::io("creating the work dir"))?;
 
-    let mut entries = Vec::new();
+    // A collection's writer may still be finishing its last pages while the next collection is
+    // fetched; all writers are joined at the end, in order.
+    let mut pending = Vec::new();
     for collection in &collections {
-        entries.push(export_collection(chroma, collection, work.path(), opts.page_size, progress).await?);
+        pending.push(export_collection(chroma, collection, work.path(), opts.page_size, progress).await?);
+    }
+    let mut entries = Vec::new();
+    for export in pending {
+        entries.push(export.finish()?);
     }
     let manifest = SnapshotManifest {
         format_version: super::FORMAT_VERSION,
@@ -139,13 +145,31 @@ async fn select(chroma: &ChromaClient, wanted: &[String]) -> Result<Vec<Collecti
     Ok(chosen)
 }
 
+/// A collection whose pages have all been fetched; its writer may still be working.
+struct Export {
+    entry: CollectionEntry,
+    writer: std::thread::JoinHandle<Result<(u64, String, u64), String>>,
+    path: PathBuf,
+}
+
+impl Export {
+    fn finish(self) -> Result<CollectionEntry, SnapshotError> {
+        let written =
+            self.writer.join().map_err(|_| SnapshotError::Failed("the Parquet writer thread panicked".into()))?;
+        let (rows_exported, sha256, bytes) = written.map_err(|e| {
+            SnapshotError::Failed(format!("exporting `{}` to `{}`: {e}", self.entry.name, self.path.display()))
+        })?;
+        Ok(CollectionEntry { rows_exported, sha256, bytes, ..self.entry })
+    }
+}
+
 async fn export_collection(
     chroma: &ChromaClient,
     collection: &Collection,
     work: &Path,
     page_size: usize,
     progress: &dyn Progress,
-) -> Result<CollectionEntry, SnapshotError> {
+) -> Result<Export, SnapshotError> {
     let count_at_start = chroma.count(&collection.id).await?;
     progress.on_stage(&format!("exporting {}", collection.name), Some(count_at_start));
     let ids = chroma.all_ids(&collection.id).await?;
@@ -154,7 +178,7 @@ async fn export_collection(
     let dim = collection.dimension.map(|d| d as usize);
 
     // The writer thread parses and writes while the next pages are being fetched.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, usize)>(2);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, usize)>(1);
     let writer_path = path.clone();
     let writer = std::thread::spawn(move || -> Result<(u64, String, u64), String> {
         let mut out = ParquetOut::create(&writer_path, dim.unwrap_or(0))?;
@@ -163,7 +187,7 @@ async fn export_collection(
             if records.len() > asked {
                 return Err(format!("Chroma returned {} records for {asked} ids", records.len()));
             }
-            out.write(&records)?;
+            out.write(records)?;
         }
         out.finish()
     });
@@ -171,41 +195,35 @@ async fn export_collection(
     let mut pages = futures_util::stream::iter(ids.chunks(page_size.max(1)))
         .map(|chunk| async move { (chroma.get_records_raw(&collection.id, chunk).await, chunk.len()) })
         .buffered(2);
-    let mut fetch_error = None;
     while let Some((body, asked)) = pages.next().await {
-        match body {
-            Ok(body) => {
-                if tx.send((body, asked)).await.is_err() {
-                    break; // the writer failed; its error is reported below
-                }
-                progress.on_rows(asked as u64);
-            }
+        let body = match body {
+            Ok(body) => body,
             Err(e) => {
-                fetch_error = Some(e);
-                break;
+                drop(tx);
+                let _ = writer.join();
+                return Err(e.into());
             }
+        };
+        if tx.send((body, asked)).await.is_err() {
+            break; // the writer failed; `finish` reports why
         }
+        progress.on_rows(asked as u64);
     }
     drop(tx);
-    let written = writer.join().map_err(|_| SnapshotError::Failed("the Parquet writer thread panicked".into()))?;
-    if let Some(e) = fetch_error {
-        return Err(e.into());
-    }
-    let (rows_exported, sha256, bytes) = written
-        .map_err(|e| SnapshotError::Failed(format!("exporting `{}` to `{}`: {e}", collection.name, path.display())))?;
     progress.on_done();
-    Ok(CollectionEntry {
+    let entry = CollectionEntry {
         name: collection.name.clone(),
         id: collection.id.clone(),
         configuration: collection.configuration_json.clone(),
         metadata: collection.metadata.clone(),
         count_at_start,
-        rows_exported,
+        rows_exported: 0,
         dimension: collection.dimension,
         file,
-        bytes,
-        sha256,
-    })
+        bytes: 0,
+        sha256: String::new(),
+    };
+    Ok(Export { entry, writer, path })
 }
 
 /// A Parquet file being written, hashed on the way to disk.
@@ -231,13 +249,14 @@ impl ParquetOut {
         Ok(ParquetOut { writer, schema: Arc::clone(&schema), rows: 0 })
     }
 
-    fn write(&mut self, records: &Records) -> Result<(), String> {
+    fn write(&mut self, records: Records) -> Result<(), String> {
         if records.is_empty() {
             return Ok(());
         }
-        let batch = records.to_batch(&self.schema).map_err(|e| e.to_string())?;
+        let rows = records.len() as u64;
+        let batch = records.into_batch(&self.schema).map_err(|e| e.to_string())?;
         self.writer.write(&batch).map_err(|e| e.to_string())?;
-        self.rows += records.len() as u64;
+        self.rows += rows;
         Ok(())
     }
 
@@ -245,8 +264,8 @@ impl ParquetOut {
     fn finish(self) -> Result<(u64, String, u64), String> {
         let mut sink = self.writer.into_inner().map_err(|e| e.to_string())?;
         sink.flush().map_err(|e| e.to_string())?;
-        let file = sink.inner.into_inner().map_err(|e| e.to_string())?;
-        file.sync_all().map_err(|e| e.to_string())?;
+        // No fsync: this is a work file; the archive made from it is synced before its rename.
+        sink.inner.into_inner().map_err(|e| e.to_string())?;
         Ok((self.rows, hex::encode(sink.hasher.finalize()), sink.bytes))
     }
 }

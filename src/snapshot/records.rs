@@ -89,20 +89,16 @@ impl Records {
         })
     }
 
-    /// The Arrow batch for these records.
-    pub fn to_batch(&self, schema: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    /// The Arrow batch for these records (consumed: the columns move into Arrow buffers).
+    pub fn into_batch(self, schema: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let item = Arc::new(Field::new("item", DataType::Float32, false));
-        let embedding = FixedSizeListArray::try_new(
-            item,
-            self.dim as i32,
-            Arc::new(Float32Array::from(self.embeddings.clone())),
-            None,
-        )?;
+        let embedding =
+            FixedSizeListArray::try_new(item, self.dim as i32, Arc::new(Float32Array::from(self.embeddings)), None)?;
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(self.ids.iter())),
-            Arc::new(StringArray::from(self.documents.clone())),
-            Arc::new(StringArray::from(self.metadatas.clone())),
-            Arc::new(StringArray::from(self.uris.clone())),
+            Arc::new(StringArray::from(self.documents)),
+            Arc::new(StringArray::from(self.metadatas)),
+            Arc::new(StringArray::from(self.uris)),
             Arc::new(embedding),
         ];
         RecordBatch::try_new(schema.clone(), columns)
@@ -329,7 +325,7 @@ mod tests {
         let body = br#"{"ids":["a","b"],"embeddings":[[0.1,0.2],[0.3,0.4]],"documents":["x",null],
             "metadatas":[{"k":"v"},null],"uris":["s3://u",null]}"#;
         let r = Records::from_get_json(body, None).unwrap();
-        let batch = r.to_batch(&schema(2)).unwrap();
+        let batch = r.clone().into_batch(&schema(2)).unwrap();
         let back = Records::from_batch(&batch).unwrap();
         assert_eq!(back, r);
         let second = Records::from_batch(&batch.slice(1, 1)).unwrap();

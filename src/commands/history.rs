@@ -115,6 +115,45 @@ fn summary(event: &Event) -> String {
             format!("{from} -> {to}{reason}")
         }
         "operator.note" => text("text").unwrap_or_default(),
+        "snapshot.created" => format!(
+            "`{}`: {} collections, {} rows, {}",
+            text("name").unwrap_or_default(),
+            d["collections"].as_array().map_or(0, Vec::len),
+            d["rows"].as_u64().unwrap_or(0),
+            crate::commands::snapshot::size(d["bytes"].as_u64().unwrap_or(0))
+        ),
+        "snapshot.restore_started" => format!(
+            "from `{}`: {} collections",
+            text("snapshot").unwrap_or_default(),
+            d["plan"].as_array().map_or(0, Vec::len)
+        ),
+        "snapshot.swap" => format!("`{}`: staging swapped in", text("collection").unwrap_or_default()),
+        "snapshot.collection_restored" => format!(
+            "`{}` from `{}`: {} -> {} records",
+            text("collection").unwrap_or_default(),
+            text("snapshot").unwrap_or_default(),
+            d["before"].as_u64().map_or("absent".into(), |n| n.to_string()),
+            d["after"].as_u64().unwrap_or(0)
+        ),
+        "snapshot.restored" => match text("error") {
+            Some(error) => format!("from `{}` failed: {error}", text("snapshot").unwrap_or_default()),
+            None => format!(
+                "from `{}`: {} collections",
+                text("snapshot").unwrap_or_default(),
+                d["collections"].as_array().map_or(0, Vec::len)
+            ),
+        },
+        "snapshot.repaired" => {
+            format!("`{}`: {}", text("leftover").unwrap_or_default(), text("action").unwrap_or_default())
+        }
+        "snapshot.pruned" => format!(
+            "deleted {}",
+            d["deleted"].as_array().map_or(String::new(), |names| names
+                .iter()
+                .filter_map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "))
+        ),
         _ => {
             let compact = d.to_string();
             if compact == "{}" { String::new() } else { compact.chars().take(120).collect() }

@@ -224,6 +224,16 @@ fn corrupt_archives_change_nothing_and_exit_4() {
     run.expect_code(4);
     assert!(run.stderr.contains("checksum mismatch for `collections/keep_me.parquet`"), "{}", run.stderr);
 
+    // The same for the manifest and for the checksums file itself.
+    for kind in ["flip-metadata", "flip-checksums"] {
+        let archive = dir.path().join(format!("{kind}.tar.gz"));
+        let out = tools(&["hostile", kind, good.to_str().unwrap(), archive.to_str().unwrap(), "/nonexistent"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let run = env.run(&["snapshot", "restore", archive.to_str().unwrap(), "--yes"]);
+        run.expect_code(4);
+        assert!(run.stderr.contains("error:"), "{kind}: {}", run.stderr);
+    }
+
     // A flipped byte in the compressed stream.
     let mut bytes = std::fs::read(&good).unwrap();
     let at = bytes.len() / 2;

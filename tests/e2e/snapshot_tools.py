@@ -106,9 +106,10 @@ def hostile(kind, good, out, outside):
 
             tar.addfile(info, io.BufferedReader(Zeros(info.size), 1 << 20))
         return
-    elif kind == "flip":
+    elif kind.startswith("flip"):
+        suffix = {"flip": ".parquet", "flip-metadata": "metadata.json", "flip-checksums": "checksums.sha256"}[kind]
         for i, (info, data) in enumerate(entries):
-            if info.name.endswith(".parquet"):
+            if info.name.endswith(suffix):
                 data = bytearray(data)
                 data[len(data) // 2] ^= 0x01
                 entries[i] = (info, bytes(data))

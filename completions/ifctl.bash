@@ -37,8 +37,14 @@ _ifctl() {
             ifctl,man)
                 cmd="ifctl__subcmd__man"
                 ;;
+            ifctl,migrate)
+                cmd="ifctl__subcmd__migrate"
+                ;;
             ifctl,snapshot)
                 cmd="ifctl__subcmd__snapshot"
+                ;;
+            ifctl,validate)
+                cmd="ifctl__subcmd__validate"
                 ;;
             ifctl__subcmd__config,help)
                 cmd="ifctl__subcmd__config__subcmd__help"
@@ -91,8 +97,14 @@ _ifctl() {
             ifctl__subcmd__help,man)
                 cmd="ifctl__subcmd__help__subcmd__man"
                 ;;
+            ifctl__subcmd__help,migrate)
+                cmd="ifctl__subcmd__help__subcmd__migrate"
+                ;;
             ifctl__subcmd__help,snapshot)
                 cmd="ifctl__subcmd__help__subcmd__snapshot"
+                ;;
+            ifctl__subcmd__help,validate)
+                cmd="ifctl__subcmd__help__subcmd__validate"
                 ;;
             ifctl__subcmd__help__subcmd__config,show)
                 cmd="ifctl__subcmd__help__subcmd__config__subcmd__show"
@@ -185,7 +197,7 @@ _ifctl() {
 
     case "${cmd}" in
         ifctl)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version health history snapshot journal config completions man help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version health history snapshot migrate validate journal config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,7 +541,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help)
-            opts="health history snapshot journal config completions man help"
+            opts="health history snapshot migrate validate journal config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -710,6 +722,20 @@ _ifctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ifctl__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ifctl__subcmd__help__subcmd__snapshot)
             opts="create list restore verify prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -783,6 +809,20 @@ _ifctl() {
         ifctl__subcmd__help__subcmd__snapshot__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1013,6 +1053,60 @@ _ifctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__migrate)
+            opts="-y -q -v -h -V --spec --dry-run --from-snapshot --resume --batch-size --checkpoint-every --max-quarantine --sample --yes --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --spec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-quarantine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1340,6 +1434,52 @@ _ifctl() {
             fi
             case "${prev}" in
                 --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__validate)
+            opts="-q -v -h -V --spec --report --sample --baseline --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --spec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

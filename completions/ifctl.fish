@@ -38,6 +38,8 @@ complete -c ifctl -n "__fish_ifctl_needs_command" -s V -l version -d 'Print vers
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "migrate" -d 'Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "validate" -d 'Check migrated collections: ids, fields, types, neighbours, dimensions, citations'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "journal" -d 'Work with the audit journal'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -214,6 +216,41 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete old snapshots by a retention policy'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l spec -d 'The migration spec (TOML)' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l from-snapshot -d 'With --dry-run: read this snapshot archive instead of the server (works offline)' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l batch-size -d 'Records per import request' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l checkpoint-every -d 'Rows between checkpoints' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l max-quarantine -d 'Share of unconvertible rows per collection that may be quarantined [default: the spec\'s, 0]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l sample -d 'Sampled nearest-neighbour queries per collection in the verify phase' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l dry-run -d 'Transform and report; change nothing'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l resume -d 'Continue an interrupted migration from its checkpoint'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l spec -d 'The migration spec (TOML)' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l report -d 'Also write the report as JSON to this file' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l sample -d 'Sampled nearest-neighbour queries per collection' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l baseline -d 'Snapshot to compare against [default: the last migration\'s pre-migration snapshot]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
@@ -305,14 +342,16 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s q -l quiet -d 'Print
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "migrate" -d 'Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "validate" -d 'Check migrated collections: ids, fields, types, neighbours, dimensions, citations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'

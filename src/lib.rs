@@ -11,4 +11,5 @@ pub mod config;
 pub mod exit;
 pub mod health;
 pub mod journal;
+pub mod migrate;
 pub mod snapshot;

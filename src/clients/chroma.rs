@@ -227,8 +227,13 @@ impl ChromaClient {
     /// The raw JSON answer of `get` for these ids with embeddings, documents, metadatas and uris.
     /// Parsing is left to the caller so it can happen off the network path.
     pub async fn get_records_raw(&self, collection_id: &str, ids: &[String]) -> Result<Vec<u8>, HttpError> {
+        self.get_raw(collection_id, ids, &["embeddings", "documents", "metadatas", "uris"]).await
+    }
+
+    /// The raw JSON answer of `get` for these ids with the given `include` list.
+    pub async fn get_raw(&self, collection_id: &str, ids: &[String], include: &[&str]) -> Result<Vec<u8>, HttpError> {
         let url = self.scoped(&format!("/collections/{collection_id}/get"));
-        let body = json!({"ids": ids, "include": ["embeddings", "documents", "metadatas", "uris"]});
+        let body = json!({"ids": ids, "include": include});
         let answer = self.post(&url, &body).await?;
         if !(200..300).contains(&answer.status) || answer.is_html() {
             return Err(self
@@ -245,5 +250,22 @@ impl ChromaClient {
         let request = self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         let answer = http::send(request, &url, self.timeout).await?;
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
+    }
+
+    /// Nearest-neighbour ids for several query embeddings at once.
+    pub async fn query_many(
+        &self,
+        collection_id: &str,
+        embeddings: &[Vec<f32>],
+        n_results: u32,
+    ) -> Result<Vec<Vec<String>>, HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/query"));
+        let body = json!({"query_embeddings": embeddings, "n_results": n_results, "include": ["distances"]});
+        let answer = self.post(&url, &body).await?;
+        #[derive(Deserialize)]
+        struct QueryIds {
+            ids: Vec<Vec<String>>,
+        }
+        Ok(self.decode::<QueryIds>(&url, answer)?.ids)
     }
 }

@@ -7,7 +7,9 @@ pub mod health;
 pub mod history;
 pub mod journal;
 pub mod man;
+pub mod migrate;
 pub mod snapshot;
+pub mod validate;
 
 use crate::cli::{Context, Failure};
 
@@ -22,6 +24,12 @@ pub enum Command {
     /// Snapshots of Chroma collections: create, list, restore, verify, prune
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
+    /// Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)
+    #[command(after_long_help = migrate::AFTER_HELP)]
+    Migrate(migrate::MigrateArgs),
+    /// Check migrated collections: ids, fields, types, neighbours, dimensions, citations
+    #[command(after_long_help = validate::AFTER_HELP)]
+    Validate(validate::ValidateArgs),
     /// Work with the audit journal
     #[command(subcommand)]
     Journal(journal::JournalCommand),
@@ -42,6 +50,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8, Failure> {
         Command::Health(cmd) => health::run(ctx, cmd),
         Command::History(args) => history::run(ctx, args),
         Command::Snapshot(cmd) => snapshot::run(ctx, cmd),
+        Command::Migrate(args) => migrate::run(ctx, args),
+        Command::Validate(args) => validate::run(ctx, args),
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Config(cmd) => config::run(ctx, cmd),
         Command::Completions(args) => completions::run(ctx, args),

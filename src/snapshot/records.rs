@@ -64,6 +64,18 @@ impl Records {
             _ => (0, 0),
         };
         let (rows, row_dim) = found_dim;
+        let with_embeddings = get.embeddings.is_some_and(|raw| raw.get() != "null");
+        if !with_embeddings {
+            // Asked without embeddings (metadata-only reads).
+            return Ok(Records {
+                documents: get.documents.unwrap_or_else(|| vec![None; n]),
+                metadatas: canonical_metadatas(get.metadatas, n),
+                uris: get.uris.unwrap_or_else(|| vec![None; n]),
+                ids: get.ids,
+                embeddings: Vec::new(),
+                dim: 0,
+            });
+        }
         if n > 0 && rows != n {
             return Err(format!("Chroma returned {n} ids but {rows} embeddings"));
         }
@@ -77,12 +89,7 @@ impl Records {
         Ok(Records {
             ids: get.ids,
             documents: get.documents.unwrap_or_else(|| vec![None; n]),
-            metadatas: get
-                .metadatas
-                .unwrap_or_else(|| vec![None; n])
-                .into_iter()
-                .map(|m| m.filter(|m| !m.is_empty()).map(|m| canonical_json(&serde_json::Value::Object(m))))
-                .collect(),
+            metadatas: canonical_metadatas(get.metadatas, n),
             uris: get.uris.unwrap_or_else(|| vec![None; n]),
             embeddings,
             dim,
@@ -199,6 +206,18 @@ impl Records {
             + self.dim * 4 * 4 / 3
             + 16
     }
+}
+
+/// Each record's metadata as canonical JSON text; empty metadata reads as none (as Chroma does).
+fn canonical_metadatas(
+    metadatas: Option<Vec<Option<serde_json::Map<String, serde_json::Value>>>>,
+    n: usize,
+) -> Vec<Option<String>> {
+    metadatas
+        .unwrap_or_else(|| vec![None; n])
+        .into_iter()
+        .map(|m| m.filter(|m| !m.is_empty()).map(|m| canonical_json(&serde_json::Value::Object(m))))
+        .collect()
 }
 
 /// The Arrow schema of a snapshot file for embeddings of `dim` dimensions.

@@ -147,21 +147,7 @@ pub async fn execute(
             let _ = chroma.delete_collection(&staging).await;
             return Err(e);
         }
-        // The swap. Journaled first, so a crash between the renames is explained.
-        let live = chroma.collection(&entry.name).await?;
-        let old = derived_name(&entry.name, OLD, &tag);
-        journal
-            .append(NewEvent::new("snapshot.swap", "started").component("chromadb").details(serde_json::json!({
-                "collection": entry.name, "staging": staging, "old": live.as_ref().map(|_| &old),
-            })))
-            .map_err(|e| SnapshotError::Failed(format!("journal: {e}; nothing was swapped")))?;
-        if let Some(live) = &live {
-            chroma.rename_collection(&live.id, &old).await?;
-        }
-        chroma.rename_collection(&created.id, &entry.name).await?;
-        if live.is_some() {
-            chroma.delete_collection(&old).await?;
-        }
+        swap_in(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal).await?;
         let result = CollectionResult { name: entry.name.clone(), before: item.live_count, after: entry.rows_exported };
         journal
             .append(NewEvent::new("snapshot.collection_restored", "ok").component("chromadb").details(
@@ -175,6 +161,35 @@ pub async fn execute(
         progress.on_done();
     }
     Ok(results)
+}
+
+/// Puts a loaded staging collection under `name`: live → `<name>__ifctl_old_<tag>`, staging →
+/// `<name>`, old deleted. Journaled (as `event`) before the first rename, so a crash between the
+/// renames is explained; the next restore repairs it (see `leftovers`).
+pub(crate) async fn swap_in(
+    chroma: &ChromaClient,
+    staging_id: &str,
+    staging: &str,
+    name: &str,
+    tag: &str,
+    event: &str,
+    journal: &Journal,
+) -> Result<(), SnapshotError> {
+    let live = chroma.collection(name).await?;
+    let old = derived_name(name, OLD, tag);
+    journal
+        .append(NewEvent::new(event, "started").component("chromadb").details(serde_json::json!({
+            "collection": name, "staging": staging, "old": live.as_ref().map(|_| &old),
+        })))
+        .map_err(|e| SnapshotError::Failed(format!("journal: {e}; nothing was swapped")))?;
+    if let Some(live) = &live {
+        chroma.rename_collection(&live.id, &old).await?;
+    }
+    chroma.rename_collection(staging_id, name).await?;
+    if live.is_some() {
+        chroma.delete_collection(&old).await?;
+    }
+    Ok(())
 }
 
 /// Loads a snapshot file into a collection in batches bounded by rows and bytes; returns the ids.
@@ -239,7 +254,7 @@ pub(super) async fn check_staging(
 }
 
 /// `{"hnsw": …}` (or `{"spann": …}`) from the saved `configuration_json`.
-pub(super) fn configuration_of(entry: &CollectionEntry) -> Option<serde_json::Value> {
+pub(crate) fn configuration_of(entry: &CollectionEntry) -> Option<serde_json::Value> {
     let saved = entry.configuration.as_ref()?;
     let mut out = serde_json::Map::new();
     for key in ["hnsw", "spann"] {
@@ -273,7 +288,7 @@ fn check_restorable(entry: &CollectionEntry) -> Result<(), SnapshotError> {
 }
 
 /// `<name><marker><tag>`, shortened with a hash when it would pass Chroma's 512-character limit.
-pub(super) fn derived_name(name: &str, marker: &str, tag: &str) -> String {
+pub(crate) fn derived_name(name: &str, marker: &str, tag: &str) -> String {
     let full = format!("{name}{marker}{tag}");
     if full.len() <= 500 {
         return full;

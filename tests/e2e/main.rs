@@ -7,5 +7,6 @@ mod docs;
 mod harness;
 mod health;
 mod journal;
+mod migrate;
 mod snapshot;
 mod watch;

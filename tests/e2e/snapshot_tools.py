@@ -4,6 +4,7 @@
   snapshot_tools.py compare A.parquet B.parquet ATOL
                                                  compare two snapshot files: ids, documents, metadata
                                                  equal; embeddings within ATOL (0 = bit-exact)
+  snapshot_tools.py compare-except-metadata A B ATOL   the same without the metadata column
   snapshot_tools.py hostile KIND GOOD.tar.gz OUT.tar.gz OUTSIDE
                                                  write a hostile variant of a good snapshot archive
 """
@@ -24,9 +25,9 @@ def schema(path):
     print(json.dumps({"fields": fields, "nullable": nullable, "rows": t.num_rows}))
 
 
-def compare(a, b, atol):
+def compare(a, b, atol, columns=("id", "document", "metadata", "uri")):
     ta, tb = pq.read_table(a), pq.read_table(b)
-    for col in ["id", "document", "metadata", "uri"]:
+    for col in columns:
         if ta.column(col).to_pylist() != tb.column(col).to_pylist():
             sys.exit(f"column {col} differs")
     ea = np.array(ta.column("embedding").to_pylist(), dtype=np.float32)
@@ -125,6 +126,8 @@ if __name__ == "__main__":
         schema(sys.argv[2])
     elif cmd == "compare":
         compare(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif cmd == "compare-except-metadata":
+        compare(sys.argv[2], sys.argv[3], float(sys.argv[4]), columns=("id", "document", "uri"))
     elif cmd == "hostile":
         hostile(*sys.argv[2:6])
     else:

@@ -1,0 +1,367 @@
+//! `ifctl migrate`: move collection metadata to a new schema, checkpointed, verified, rolled back
+//! on any loss.
+
+use std::path::PathBuf;
+
+use crate::cli::progress::Bars;
+use crate::cli::table::new_table;
+use crate::cli::{CliError, Context, ErrorKind, Failure};
+use crate::exit;
+use crate::journal::NewEvent;
+use crate::migrate::checkpoint::Checkpoint;
+use crate::migrate::spec::Spec;
+use crate::migrate::transform::Provenance;
+use crate::migrate::{MigrationPlan, RunOptions, new_checkpoint, plan, rollback, run as run_migration};
+use crate::snapshot::create::{CreateOptions, create};
+use crate::snapshot::verify::verify_archive;
+use crate::snapshot::{ChromaSource, SnapshotError};
+
+use super::snapshot::bulk_client;
+use super::validate::print_report;
+
+pub const AFTER_HELP: &str = concat!(
+    "EXAMPLES:\n",
+    "  ifctl migrate --spec docs/migration/sergio-v2.toml --dry-run\n",
+    "  ifctl migrate --spec sergio-v2.toml --dry-run --from-snapshot snap.tar.gz   # CI, offline\n",
+    "  ifctl migrate --spec sergio-v2.toml --yes\n",
+    "  ifctl migrate --spec sergio-v2.toml --resume --yes     # after a crash\n",
+    "\n",
+    "Phases: export (a pre-migration snapshot, named in the journal) -> transform -> validate\n",
+    "(rows that cannot be converted stop the run unless --max-quarantine allows them) -> import\n",
+    "into staging collections in batches, checkpointed every --checkpoint-every rows -> verify\n",
+    "(the 8 checks of `ifctl validate` on the staging collections) -> swap by rename. If the\n",
+    "target's ids differ from the source's (beyond quarantined rows) or a check fails, the\n",
+    "migration rolls back and exits 4. Spec format: docs/migration.md.\n",
+    "\n",
+    "EXIT STATUS:\n",
+    "  0    migrated (or, with --dry-run, the spec converts every row)\n",
+    "  1    the migration stopped (Chroma error); resume with --resume\n",
+    "  2    usage, spec or configuration error, or no confirmation\n",
+    "  3    Chroma was unreachable; resume with --resume\n",
+    "  4    rolled back: rows would be lost or a validation check failed (dry run: rows would fail)\n",
+    "  6    another migration holds the lock\n",
+    "  130  interrupted; resume with --resume"
+);
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The migration spec (TOML)
+    #[arg(long, value_name = "FILE")]
+    pub spec: PathBuf,
+    /// Transform and report; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: read this snapshot archive instead of the server (works offline)
+    #[arg(long, value_name = "PATH", requires = "dry_run")]
+    pub from_snapshot: Option<PathBuf>,
+    /// Continue an interrupted migration from its checkpoint
+    #[arg(long, conflicts_with = "dry_run")]
+    pub resume: bool,
+    /// Records per import request
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub batch_size: usize,
+    /// Rows between checkpoints
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub checkpoint_every: u64,
+    /// Share of unconvertible rows per collection that may be quarantined [default: the spec's, 0]
+    #[arg(long, value_name = "PCT")]
+    pub max_quarantine: Option<f64>,
+    /// Sampled nearest-neighbour queries per collection in the verify phase
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub sample: usize,
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
+    let spec = Spec::load(&args.spec)
+        .map_err(|e| CliError::usage(e.to_string()).hint("the spec format is in docs/migration.md"))?;
+    let max_quarantine = args.max_quarantine.unwrap_or(spec.max_quarantine_pct);
+    if !(0.0..=100.0).contains(&max_quarantine) || args.batch_size == 0 || args.checkpoint_every == 0 {
+        return Err(
+            CliError::usage("`--max-quarantine` is 0–100; `--batch-size` and `--checkpoint-every` at least 1").into()
+        );
+    }
+    if args.dry_run {
+        return dry_run(ctx, &args, &spec, max_quarantine);
+    }
+    let resolved = ctx.config()?;
+    let config = &resolved.config;
+    let journal = ctx.journal(&resolved);
+    let dir = config.state_dir.join("migrations");
+    let _lock = crate::snapshot::lock::acquire(&dir, "ifctl migrate", false, |_| {})?;
+    let checkpoint_path = dir.join("checkpoint.json");
+    let existing = Checkpoint::load(&checkpoint_path)?;
+    let chroma = bulk_client(config);
+    let runtime = crate::cli::runtime();
+    let bars = Bars::new(ctx.printer.progress_allowed());
+    let mut checkpoint = match (args.resume, existing) {
+        (true, None) => return Err(CliError::usage("there is no interrupted migration to resume").into()),
+        (true, Some(ck)) if ck.spec_fingerprint != spec.fingerprint() => {
+            return Err(CliError::usage(format!(
+                "the spec changed since the interrupted migration started (checkpoint `{}`); resume with the same spec, or remove the checkpoint to start over",
+                checkpoint_path.display()
+            ))
+            .into());
+        }
+        (true, Some(ck)) => Some(ck),
+        (false, Some(ck)) => {
+            return Err(CliError::usage(format!(
+                "an interrupted migration from {} is waiting (checkpoint `{}`)",
+                crate::journal::format_ts(&ck.started_at),
+                checkpoint_path.display()
+            ))
+            .hint("continue it with --resume, or remove the checkpoint to start over")
+            .into());
+        }
+        (false, None) => None,
+    };
+    if checkpoint.is_none() && !args.yes {
+        if !ctx.printer.can_prompt() {
+            return Err(CliError::usage("refusing to migrate without confirmation: stdin is not a terminal")
+                .hint("pass --yes (cron, CI, scripts), or --dry-run to see what would change")
+                .into());
+        }
+        if !ctx.printer.confirm(&format!("Migrate collection metadata with `{}`?", args.spec.display())) {
+            return Err(CliError::usage("not confirmed; nothing was changed").into());
+        }
+    }
+    // Export: the pre-migration snapshot (a resumed run keeps the one it started from).
+    let snapshot = match &checkpoint {
+        Some(ck) => ck.snapshot.clone(),
+        None => {
+            let opts = CreateOptions {
+                name: format!("pre-migrate-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ")),
+                dest: config.snapshot_dir(),
+                collections: spec.collections.clone(),
+                page_size: 1000,
+                wait: true,
+            };
+            let source = ChromaSource {
+                url: config.chromadb.url.clone(),
+                version: None,
+                tenant: config.chromadb.tenant.clone(),
+                database: config.chromadb.database.clone(),
+            };
+            let created = runtime.block_on(create(&chroma, source, &opts, &bars, |m| ctx.printer.status(m)))?;
+            ctx.printer.status(&format!("Pre-migration snapshot `{}`.", created.manifest.name));
+            created.path
+        }
+    };
+    let verified = verify_archive(&snapshot, &config.state_dir.join("tmp"))?;
+    let mut ck = match checkpoint.take() {
+        Some(ck) => ck,
+        None => {
+            let ck = new_checkpoint(&spec, &args.spec, &snapshot, &verified.unpacked)?;
+            ck.save(&checkpoint_path)?;
+            journal.append(NewEvent::new("migration.started", "started").component("chromadb").details(
+                serde_json::json!({
+                    "spec": args.spec, "spec_fingerprint": ck.spec_fingerprint, "snapshot": snapshot,
+                    "collections": ck.collections.iter().map(|c| &c.name).collect::<Vec<_>>(),
+                }),
+            ))?;
+            ck
+        }
+    };
+    let opts = RunOptions {
+        spec: &spec,
+        spec_path: &args.spec,
+        snapshot: snapshot.clone(),
+        unpacked: &verified.unpacked,
+        batch_rows: args.batch_size,
+        checkpoint_every: args.checkpoint_every,
+        max_quarantine_pct: max_quarantine,
+        checkpoint_path: checkpoint_path.clone(),
+        sample: args.sample,
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            done = run_migration(&chroma, &opts, &mut ck, &journal, &bars) => done,
+            _ = tokio::signal::ctrl_c() => Err(SnapshotError::Interrupted),
+        }
+    });
+    match outcome {
+        Ok(finished) => {
+            journal.append(NewEvent::new("migration.finished", "ok").component("chromadb").details(
+                serde_json::json!({
+                    "spec": args.spec, "snapshot": snapshot, "collections": finished.collections,
+                    "validation_passed": finished.validation.passed,
+                }),
+            ))?;
+            Checkpoint::remove(&checkpoint_path);
+            if ctx.printer.json() {
+                ctx.printer.json_value(&finished)?;
+            } else {
+                for c in &finished.collections {
+                    ctx.printer.line(&format!(
+                        "Migrated `{}` -> `{}`: {} rows{}.",
+                        c.name,
+                        c.target,
+                        c.rows,
+                        if c.quarantined.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} quarantined", c.quarantined.len())
+                        }
+                    ))?;
+                }
+                print_report(ctx, &finished.validation)?;
+            }
+            Ok(exit::SUCCESS)
+        }
+        Err(SnapshotError::Integrity(reason)) => {
+            ctx.printer.warn(&format!("rolling back: {reason}"));
+            let undone =
+                runtime.block_on(rollback(&chroma, &ck, &snapshot, &config.state_dir.join("tmp"), &journal, &bars));
+            let details = match &undone {
+                Ok(done) => serde_json::json!({"reason": reason, "snapshot": snapshot, "rollback": done}),
+                Err(e) => serde_json::json!({"reason": reason, "snapshot": snapshot, "rollback_error": e.to_string()}),
+            };
+            journal.append(
+                NewEvent::new("migration.rolled_back", if undone.is_ok() { "ok" } else { "failed" })
+                    .component("chromadb")
+                    .details(details),
+            )?;
+            Checkpoint::remove(&checkpoint_path);
+            let mut error = CliError::new(ErrorKind::Integrity, format!("migration rolled back: {reason}"));
+            error = match undone {
+                Ok(_) => error.hint(format!(
+                    "the collections are as before; the pre-migration snapshot is `{}`",
+                    snapshot.display()
+                )),
+                Err(e) => error.hint(format!(
+                    "the rollback itself failed ({e}); restore by hand: ifctl snapshot restore {} --yes",
+                    snapshot.display()
+                )),
+            };
+            Err(error.into())
+        }
+        Err(other) => {
+            let _ = journal.append(
+                NewEvent::new("migration.checkpoint", "stopped")
+                    .component("chromadb")
+                    .details(serde_json::json!({"error": other.to_string(), "checkpoint": checkpoint_path})),
+            );
+            let error: CliError = other.into();
+            Err(error
+                .hint("nothing was swapped that is not verified; continue with `ifctl migrate --spec … --resume --yes`")
+                .into())
+        }
+    }
+}
+
+fn dry_run(ctx: &Context, args: &MigrateArgs, spec: &Spec, max_quarantine: f64) -> Result<u8, Failure> {
+    let resolved = ctx.config()?;
+    let config = &resolved.config;
+    let scratch = config.state_dir.join("tmp");
+    let (plan, offline) = match &args.from_snapshot {
+        Some(path) => {
+            let verified = verify_archive(path, &scratch)?;
+            (plan(spec, &verified.unpacked, max_quarantine)?, true)
+        }
+        None => {
+            // Export to a throw-away snapshot in a private dir: the server is only read.
+            let work = tempfile::Builder::new()
+                .prefix(".ifctl-dry-run-")
+                .tempdir_in({
+                    std::fs::create_dir_all(&scratch).map_err(|e| CliError::failed(e.to_string()))?;
+                    &scratch
+                })
+                .map_err(|e| CliError::failed(format!("cannot create a temp dir in `{}`: {e}", scratch.display())))?;
+            let chroma = bulk_client(config);
+            let opts = CreateOptions {
+                name: "dry-run".into(),
+                dest: work.path().to_path_buf(),
+                collections: spec.collections.clone(),
+                page_size: 1000,
+                wait: false,
+            };
+            let source = ChromaSource {
+                url: config.chromadb.url.clone(),
+                version: None,
+                tenant: config.chromadb.tenant.clone(),
+                database: config.chromadb.database.clone(),
+            };
+            let bars = Bars::new(ctx.printer.progress_allowed());
+            let created = crate::cli::runtime().block_on(create(&chroma, source, &opts, &bars, |_| {}))?;
+            let verified = verify_archive(&created.path, &scratch)?;
+            (plan(spec, &verified.unpacked, max_quarantine)?, false)
+        }
+    };
+    show_plan(ctx, args, &plan, offline)?;
+    Ok(if plan.over_allowance().is_some() { exit::INTEGRITY } else { exit::SUCCESS })
+}
+
+fn show_plan(ctx: &Context, args: &MigrateArgs, plan: &MigrationPlan, offline: bool) -> Result<(), Failure> {
+    let verdict = match plan.over_allowance() {
+        Some(c) => format!(
+            "would roll back: {} of {} rows of `{}` cannot be converted (allowed {}%)",
+            c.failed, c.rows, c.name, plan.max_quarantine_pct
+        ),
+        None => "every row converts (or is within the quarantine allowance)".into(),
+    };
+    if ctx.printer.json() {
+        ctx.printer
+            .json_value(&serde_json::json!({"dry_run": true, "offline": offline, "verdict": verdict, "plan": plan}))?;
+        return Ok(());
+    }
+    let source =
+        if offline { format!("snapshot `{}` (offline)", plan.snapshot) } else { "the server (read only)".into() };
+    ctx.printer.line(&format!("Dry run of `{}` on {source}:", args.spec.display()))?;
+    let tty = ctx.printer.stdout_is_tty();
+    let mut table = new_table(&["COLLECTION", "TARGET", "ROWS", "CONVERTIBLE", "WOULD FAIL"], tty);
+    for c in &plan.collections {
+        table.add_row(vec![
+            c.name.clone(),
+            c.target.clone(),
+            c.rows.to_string(),
+            c.convertible.to_string(),
+            c.failed.to_string(),
+        ]);
+    }
+    ctx.printer.line(&table.to_string())?;
+    let mut fields = new_table(&["FIELD", "FROM SOURCE", "DEFAULTED", "CONSTANT", "DERIVED", "TEMPLATE"], tty);
+    let mut totals: std::collections::BTreeMap<&str, std::collections::BTreeMap<Provenance, u64>> = Default::default();
+    for c in &plan.collections {
+        for (field, counts) in &c.fields.counts {
+            for (p, n) in counts {
+                *totals.entry(field.as_str()).or_default().entry(*p).or_default() += n;
+            }
+        }
+    }
+    for (field, counts) in &totals {
+        let n = |p: Provenance| counts.get(&p).copied().unwrap_or(0).to_string();
+        fields.add_row(vec![
+            field.to_string(),
+            n(Provenance::Source),
+            n(Provenance::Default),
+            n(Provenance::Constant),
+            n(Provenance::Derived),
+            n(Provenance::Template),
+        ]);
+    }
+    ctx.printer.line(&fields.to_string())?;
+    let dropped: std::collections::BTreeSet<&String> = plan.collections.iter().flat_map(|c| &c.dropped_keys).collect();
+    if !dropped.is_empty() {
+        ctx.printer.line(&format!(
+            "Source keys dropped (no target field maps them): {}.",
+            dropped.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ))?;
+    }
+    if let Some(sample) = plan.collections.iter().find_map(|c| c.sample.as_ref()) {
+        ctx.printer.line(&format!("Sample `{}`:", sample.id))?;
+        ctx.printer.line(&format!(
+            "  before: {}",
+            sample.before.as_ref().map_or("(none)".into(), crate::journal::canonical_json)
+        ))?;
+        ctx.printer.line(&format!("  after:  {}", crate::journal::canonical_json(&sample.after)))?;
+    }
+    for c in &plan.collections {
+        for f in &c.failures {
+            ctx.printer.line(&format!("Would fail: `{}` row `{}`: {}", c.name, f.id, f.reason))?;
+        }
+    }
+    ctx.printer.line(&format!("Verdict: {verdict}. Dry run: nothing was changed."))?;
+    Ok(())
+}

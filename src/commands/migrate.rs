@@ -132,7 +132,10 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
         Some(ck) => ck.snapshot.clone(),
         None => {
             let opts = CreateOptions {
-                name: format!("pre-migrate-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ")),
+                name: crate::snapshot::unique_name(
+                    &config.snapshot_dir(),
+                    &format!("pre-migrate-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ")),
+                ),
                 dest: config.snapshot_dir(),
                 collections: spec.collections.clone(),
                 page_size: 1000,

@@ -215,8 +215,22 @@ pub fn event_hash(event: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(canonical_json(&without).as_bytes()))
 }
 
+/// Test-only clock: an RFC 3339 time that `now()` returns instead of the system clock, so tests
+/// can drive cooldowns, budgets and expiries across separate processes. Not for production.
+pub const TEST_NOW_ENV: &str = "IFCTL_TEST_NOW";
+
 /// Now, truncated to microseconds so the text form round-trips exactly.
 pub fn now() -> DateTime<Utc> {
+    static FIXED: std::sync::OnceLock<Option<DateTime<Utc>>> = std::sync::OnceLock::new();
+    let fixed = FIXED.get_or_init(|| {
+        std::env::var(TEST_NOW_ENV)
+            .ok()
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    });
+    if let Some(fixed) = fixed {
+        return *fixed;
+    }
     let now = Utc::now();
     let micros = now.timestamp_micros();
     DateTime::from_timestamp_micros(micros).unwrap_or(now)

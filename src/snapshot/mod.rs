@@ -135,6 +135,16 @@ pub fn default_name(at: DateTime<Utc>) -> String {
     format!("snap-{}", at.format("%Y%m%dT%H%M%SZ"))
 }
 
+/// `base`, or `base-2`, `base-3`, … when `<dest>/<base>.tar.gz` is taken (two automatic snapshots
+/// within one second).
+pub fn unique_name(dest: &Path, base: &str) -> String {
+    let taken = |name: &str| dest.join(format!("{name}{EXTENSION}")).exists();
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..).map(|n| format!("{base}-{n}")).find(|name| !taken(name)).expect("some suffix is free")
+}
+
 /// `NAME` means `<dest>/NAME.tar.gz`; anything with a `/` or ending in `.tar.gz` is a path.
 pub fn resolve_archive(dest: &Path, name_or_path: &str) -> PathBuf {
     if name_or_path.contains('/') || name_or_path.ends_with(EXTENSION) {

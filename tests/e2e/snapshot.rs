@@ -328,6 +328,12 @@ fn list_prune_and_refusals() {
     let pruned = env.run(&["--output", "json", "history", "--kind", "snapshot.pruned"]).json();
     assert_eq!(pruned[0]["details"]["deleted"], json!(["s1", "s2"]));
 
+    // Automatic names never collide, even within one second.
+    let first = env.run(&["--output", "json", "snapshot", "create"]).json();
+    let second = env.run(&["--output", "json", "snapshot", "create"]).json();
+    assert_ne!(first["name"], second["name"]);
+    assert!(first["name"].as_str().unwrap().starts_with("snap-"));
+
     // Chroma down: exit 3.
     drop(chroma);
     env.run(&["snapshot", "create", "--name", "down"]).expect_code(3);

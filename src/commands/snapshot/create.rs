@@ -57,9 +57,10 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
     if args.page_size == 0 {
         return Err(CliError::usage("`--page-size` must be at least 1").into());
     }
+    let dest = args.dest.unwrap_or_else(|| config.snapshot_dir());
     let opts = CreateOptions {
-        name: args.name.unwrap_or_else(|| default_name(crate::journal::now())),
-        dest: args.dest.unwrap_or_else(|| config.snapshot_dir()),
+        name: args.name.unwrap_or_else(|| crate::snapshot::unique_name(&dest, &default_name(crate::journal::now()))),
+        dest,
         collections: args.collections,
         page_size: args.page_size,
         wait: args.wait,

@@ -110,7 +110,10 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                     let live: Vec<String> =
                         plan.items.iter().filter(|i| i.live_count.is_some()).map(|i| i.name.clone()).collect();
                     let backup_opts = CreateOptions {
-                        name: format!("pre-restore-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ")),
+                        name: crate::snapshot::unique_name(
+                            &dest,
+                            &format!("pre-restore-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ")),
+                        ),
                         dest: dest.clone(),
                         collections: live,
                         page_size: 1000,

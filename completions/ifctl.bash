@@ -16,11 +16,20 @@ _ifctl() {
             ",$1")
                 cmd="ifctl"
                 ;;
+            ifctl,approve)
+                cmd="ifctl__subcmd__approve"
+                ;;
             ifctl,completions)
                 cmd="ifctl__subcmd__completions"
                 ;;
             ifctl,config)
                 cmd="ifctl__subcmd__config"
+                ;;
+            ifctl,disable)
+                cmd="ifctl__subcmd__disable"
+                ;;
+            ifctl,enable)
+                cmd="ifctl__subcmd__enable"
                 ;;
             ifctl,health)
                 cmd="ifctl__subcmd__health"
@@ -39,6 +48,9 @@ _ifctl() {
                 ;;
             ifctl,migrate)
                 cmd="ifctl__subcmd__migrate"
+                ;;
+            ifctl,recover)
+                cmd="ifctl__subcmd__recover"
                 ;;
             ifctl,snapshot)
                 cmd="ifctl__subcmd__snapshot"
@@ -76,11 +88,20 @@ _ifctl() {
             ifctl__subcmd__health__subcmd__help,watch)
                 cmd="ifctl__subcmd__health__subcmd__help__subcmd__watch"
                 ;;
+            ifctl__subcmd__help,approve)
+                cmd="ifctl__subcmd__help__subcmd__approve"
+                ;;
             ifctl__subcmd__help,completions)
                 cmd="ifctl__subcmd__help__subcmd__completions"
                 ;;
             ifctl__subcmd__help,config)
                 cmd="ifctl__subcmd__help__subcmd__config"
+                ;;
+            ifctl__subcmd__help,disable)
+                cmd="ifctl__subcmd__help__subcmd__disable"
+                ;;
+            ifctl__subcmd__help,enable)
+                cmd="ifctl__subcmd__help__subcmd__enable"
                 ;;
             ifctl__subcmd__help,health)
                 cmd="ifctl__subcmd__help__subcmd__health"
@@ -99,6 +120,9 @@ _ifctl() {
                 ;;
             ifctl__subcmd__help,migrate)
                 cmd="ifctl__subcmd__help__subcmd__migrate"
+                ;;
+            ifctl__subcmd__help,recover)
+                cmd="ifctl__subcmd__help__subcmd__recover"
                 ;;
             ifctl__subcmd__help,snapshot)
                 cmd="ifctl__subcmd__help__subcmd__snapshot"
@@ -197,12 +221,50 @@ _ifctl() {
 
     case "${cmd}" in
         ifctl)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version health history snapshot migrate validate journal config completions man help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version health recover approve disable enable history snapshot migrate validate journal config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__approve)
+            opts="-q -v -h -V --list --deny --reason --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -335,6 +397,90 @@ _ifctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__disable)
+            opts="-c -q -v -h -V --component --for --reason --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --component)
+                    COMPREPLY=($(compgen -W "redis chromadb openwebui system" -- "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -W "redis chromadb openwebui system" -- "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__enable)
+            opts="-c -q -v -h -V --component --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --component)
+                    COMPREPLY=($(compgen -W "redis chromadb openwebui system" -- "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -W "redis chromadb openwebui system" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -541,8 +687,22 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help)
-            opts="health history snapshot migrate validate journal config completions man help"
+            opts="health recover approve disable enable history snapshot migrate validate journal config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -585,6 +745,34 @@ _ifctl() {
         ifctl__subcmd__help__subcmd__config__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -723,6 +911,20 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__recover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1105,6 +1307,56 @@ _ifctl() {
                     ;;
                 --sample)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__recover)
+            opts="-c -q -v -h -V --component --strategy --dry-run --reason --failure --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --component)
+                    COMPREPLY=($(compgen -W "redis chromadb openwebui system" -- "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -W "redis chromadb openwebui system" -- "${cur}"))
+                    return 0
+                    ;;
+                --strategy)
+                    COMPREPLY=($(compgen -W "reconnect flush_unexpiring restart query_retry collection_reload snapshot_rollback index_rebuild token_refresh graceful_degradation disk_cleanup memory_relief process_restart" -- "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failure)
+                    COMPREPLY=($(compgen -W "down slow memory disk auth data error" -- "${cur}"))
                     return 0
                     ;;
                 --config)

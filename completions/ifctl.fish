@@ -36,6 +36,10 @@ complete -c ifctl -n "__fish_ifctl_needs_command" -s v -l verbose -d 'Print more
 complete -c ifctl -n "__fish_ifctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_needs_command" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "recover" -d 'Run a recovery strategy for a component (by policy, verified, journaled)'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "approve" -d 'Approve, list or deny recoveries waiting for approval'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "disable" -d 'Disable automatic recovery for a while (the kill switch)'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "enable" -d 'End a disable window early'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "migrate" -d 'Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)'
@@ -100,6 +104,88 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subc
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from help" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from help" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s c -l component -d 'The component to recover' -r -f -a "redis\t''
+chromadb\t''
+openwebui\t''
+system\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l strategy -d 'The strategy [default: the next in escalation order for the failure seen]' -r -f -a "reconnect\t''
+flush_unexpiring\t''
+restart\t''
+query_retry\t''
+collection_reload\t''
+snapshot_rollback\t''
+index_rebuild\t''
+token_refresh\t''
+graceful_degradation\t''
+disk_cleanup\t''
+memory_relief\t''
+process_restart\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l reason -d 'Why (journaled)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l failure -d 'The failure to address [default: what the health check sees]' -r -f -a "down\t''
+slow\t''
+memory\t''
+disk\t''
+auth\t''
+data\t''
+error\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l dry-run -d 'Print the plan and the policy\'s verdict; change nothing'
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l deny -d 'Deny (close) this pending action' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l reason -d 'Why (journaled)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l list -d 'List pending actions'
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s c -l component -d 'Only this component [default: all]' -r -f -a "redis\t''
+chromadb\t''
+openwebui\t''
+system\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l for -d 'How long, e.g. 30m, 2h (at most 72h)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l reason -d 'Why (journaled, shown in health output)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s c -l component -d 'Only this component [default: all]' -r -f -a "redis\t''
+chromadb\t''
+openwebui\t''
+system\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s c -l component -d 'Only events about this component' -r -f -a "redis\t''
 chromadb\t''
 openwebui\t''
@@ -342,16 +428,20 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s q -l quiet -d 'Print
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "migrate" -d 'Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "validate" -d 'Check migrated collections: ids, fields, types, neighbours, dimensions, citations'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health history snapshot migrate validate journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "recover" -d 'Run a recovery strategy for a component (by policy, verified, journaled)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "approve" -d 'Approve, list or deny recoveries waiting for approval'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "disable" -d 'Disable automatic recovery for a while (the kill switch)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "enable" -d 'End a disable window early'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "migrate" -d 'Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "validate" -d 'Check migrated collections: ids, fields, types, neighbours, dimensions, citations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable history snapshot migrate validate journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'

@@ -12,4 +12,5 @@ pub mod exit;
 pub mod health;
 pub mod journal;
 pub mod migrate;
+pub mod recovery;
 pub mod snapshot;

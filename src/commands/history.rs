@@ -115,6 +115,29 @@ fn summary(event: &Event) -> String {
             format!("{from} -> {to}{reason}")
         }
         "operator.note" => text("text").unwrap_or_default(),
+        "recovery.attempt" => {
+            let strategy = text("strategy").unwrap_or_default();
+            let ms = d["duration_ms"].as_f64().unwrap_or(0.0);
+            let actions: Vec<&str> =
+                d["actions"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|x| x.as_str()).collect());
+            let error = text("error").map_or(String::new(), |e| format!("; error: {e}"));
+            let after = text("status_after").map_or(String::new(), |s| format!("; then {s}"));
+            format!("{strategy} in {:.1} s: {}{error}{after}", ms / 1000.0, actions.join("; "))
+        }
+        "recovery.pending" => format!(
+            "{} awaits approval: ifctl approve {}",
+            text("strategy").unwrap_or_default(),
+            text("action_id").unwrap_or_default()
+        ),
+        "approval.granted" | "approval.denied" => format!(
+            "{} {}{}",
+            text("strategy").unwrap_or_default(),
+            text("action_id").unwrap_or_default(),
+            text("reason").map_or(String::new(), |r| format!(": {r}"))
+        ),
+        "recovery.disabled" => {
+            format!("until {}: {}", text("until").unwrap_or_default(), text("reason").unwrap_or_default())
+        }
         "snapshot.created" => format!(
             "`{}`: {} collections, {} rows, {}",
             text("name").unwrap_or_default(),

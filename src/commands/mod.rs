@@ -1,13 +1,16 @@
 //! One module per command group, one file per leaf command. Commands translate arguments into a
 //! call to the core, journal what happened and render the result; they decide nothing else.
 
+pub mod approve;
 pub mod completions;
 pub mod config;
+pub mod disable;
 pub mod health;
 pub mod history;
 pub mod journal;
 pub mod man;
 pub mod migrate;
+pub mod recover;
 pub mod snapshot;
 pub mod validate;
 
@@ -18,6 +21,18 @@ pub enum Command {
     /// Check the health of Redis, Chroma, OpenWebUI and the host
     #[command(subcommand)]
     Health(health::HealthCommand),
+    /// Run a recovery strategy for a component (by policy, verified, journaled)
+    #[command(after_long_help = recover::AFTER_HELP)]
+    Recover(recover::RecoverArgs),
+    /// Approve, list or deny recoveries waiting for approval
+    #[command(after_long_help = approve::AFTER_HELP)]
+    Approve(approve::ApproveArgs),
+    /// Disable automatic recovery for a while (the kill switch)
+    #[command(after_long_help = disable::DISABLE_HELP)]
+    Disable(disable::DisableArgs),
+    /// End a disable window early
+    #[command(after_long_help = disable::ENABLE_HELP)]
+    Enable(disable::EnableArgs),
     /// Show journal events: health transitions, recoveries, snapshots, migrations
     #[command(after_long_help = crate::exit::GENERAL_HELP)]
     History(history::HistoryArgs),
@@ -48,6 +63,10 @@ pub enum Command {
 pub fn run(ctx: &Context, command: Command) -> Result<u8, Failure> {
     match command {
         Command::Health(cmd) => health::run(ctx, cmd),
+        Command::Recover(args) => recover::run(ctx, args),
+        Command::Approve(args) => approve::run(ctx, args),
+        Command::Disable(args) => disable::disable(ctx, args),
+        Command::Enable(args) => disable::enable(ctx, args),
         Command::History(args) => history::run(ctx, args),
         Command::Snapshot(cmd) => snapshot::run(ctx, cmd),
         Command::Migrate(args) => migrate::run(ctx, args),

@@ -302,6 +302,29 @@ pub struct RecoveryConfig {
     pub redis: RedisRecovery,
     pub openwebui: OpenWebUiRecovery,
     pub system: SystemRecovery,
+    pub chromadb: ChromaRecovery,
+    /// Per component: what still works and what is lost in its degraded mode.
+    pub degraded_modes: std::collections::BTreeMap<String, DegradedCapabilities>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DegradedCapabilities {
+    pub available: Vec<String>,
+    pub lost: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChromaRecovery {
+    /// Attempts of `query_retry` (exponential backoff with jitter from 200 ms).
+    pub query_retries: u32,
+}
+
+impl Default for ChromaRecovery {
+    fn default() -> Self {
+        ChromaRecovery { query_retries: 5 }
+    }
 }
 
 impl Default for RecoveryConfig {
@@ -323,6 +346,8 @@ impl Default for RecoveryConfig {
             redis: RedisRecovery::default(),
             openwebui: OpenWebUiRecovery::default(),
             system: SystemRecovery::default(),
+            chromadb: ChromaRecovery::default(),
+            degraded_modes: Default::default(),
         }
     }
 }
@@ -353,6 +378,8 @@ pub struct SystemRecovery {
     pub cleanup_paths: Vec<CleanupPath>,
     pub memory_relief_command: Option<String>,
     pub process_restart_command: Option<String>,
+    /// `disk_cleanup` also prunes ifctl's own snapshots down to this many (0: leave them).
+    pub snapshot_keep_last: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -164,6 +164,9 @@ pub struct ComponentReport {
     /// Components whose failure explains this one's.
     pub caused_by: Vec<Component>,
     pub breaker: Option<BreakerView>,
+    /// Recovery state from the journal: suspended, cooling down, disabled, pending, degraded mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<crate::recovery::RecoveryView>,
     pub details: serde_json::Value,
     pub measures: Vec<Measure>,
 }
@@ -180,6 +183,7 @@ impl ComponentReport {
             hint: None,
             caused_by: Vec::new(),
             breaker: None,
+            recovery: None,
             details: serde_json::json!({}),
             measures: Vec::new(),
         }
@@ -276,6 +280,19 @@ impl HealthReport {
 
     pub fn get(&self, component: Component) -> Option<&ComponentReport> {
         self.components.iter().find(|c| c.component == component)
+    }
+
+    /// Attaches each component's recovery state (from the journal) to the report.
+    pub fn attach_recovery(&mut self, config: &crate::config::Config) {
+        let now = crate::journal::now();
+        let Ok(state) = crate::recovery::state::derive(&config.journal_path(), now, crate::recovery::horizon(config))
+        else {
+            return;
+        };
+        for c in &mut self.components {
+            let view = crate::recovery::policy::view(config, &state, c.component);
+            c.recovery = (!view.is_empty()).then_some(view);
+        }
     }
 
     pub fn statuses(&self) -> BTreeMap<Component, Status> {

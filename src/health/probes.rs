@@ -49,7 +49,7 @@ pub struct CheckOptions {
 /// Everything needed to probe the stack, built once and reused by `watch` and `serve` so HTTP
 /// connections and an OpenWebUI session survive between rounds.
 pub struct Probes {
-    pub(super) config: Config,
+    pub config: Config,
     pub(super) secrets: Secrets,
     pub(super) timeout: Duration,
     pub(super) chroma: ChromaClient,

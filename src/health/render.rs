@@ -59,6 +59,25 @@ pub fn prometheus(report: &HealthReport) -> String {
             }
         }
     }
+    if report.components.iter().any(|c| c.recovery.is_some()) {
+        let flag = |f: &dyn Fn(&crate::recovery::RecoveryView) -> bool, c: &ComponentReport| {
+            c.recovery.as_ref().is_some_and(f) as u8
+        };
+        family(&mut out, "ifctl_recovery_cooldown_active", "1 while recovery is cooling down or suspended.", "gauge");
+        for c in &report.components {
+            let v = flag(&|r| r.cooldown_until.is_some() || r.suspended_until.is_some(), c);
+            let _ = writeln!(out, "ifctl_recovery_cooldown_active{{component=\"{}\"}} {v}", c.component);
+        }
+        family(&mut out, "ifctl_degraded_mode_active", "1 while the component is in its degraded mode.", "gauge");
+        for c in &report.components {
+            let _ = writeln!(
+                out,
+                "ifctl_degraded_mode_active{{component=\"{}\"}} {}",
+                c.component,
+                flag(&|r| r.degraded_mode.is_some(), c)
+            );
+        }
+    }
     // Measures of one name must be contiguous, with one HELP/TYPE header.
     let mut measures: Vec<&Measure> = report.components.iter().flat_map(|c| &c.measures).collect();
     measures.sort_by_key(|m| m.name);

@@ -325,6 +325,28 @@ fn openwebui_auth_readiness_and_redis_dependency() {
     assert_eq!((o["status"].as_str(), o["problem"].as_str()), (Some("degraded"), Some("auth")), "{o:#}");
     assert!(!run.stdout.contains("not-a-valid-token"));
 
+    // Recovery `token_refresh`: signs in, stores the token (0600), and the health check uses it.
+    signin.set("IFCTL_OPENWEBUI_PASSWORD", "correct-horse-battery");
+    let run = signin.run(&["--output", "json", "recover", "-c", "openwebui", "--strategy", "token_refresh"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["status_after"], "healthy", "{}", run.stdout);
+    let stored = signin.state_dir().join("openwebui.token");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777, 0o600);
+    let token_text = std::fs::read_to_string(&stored).unwrap();
+    assert!(
+        !run.stdout.contains(&token_text) && !harness::read(&signin.journal()).contains(&token_text),
+        "never printed or journaled"
+    );
+    signin.set("IFCTL_OPENWEBUI_EMAIL", "").set("IFCTL_OPENWEBUI_PASSWORD", "");
+    let run = signin.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    run.expect_code(0);
+    assert!(
+        component(&run.json(), "openwebui")["details"]["models"].is_array(),
+        "the stored token was used: {}",
+        run.stdout
+    );
+
     // Redis killed: Redis unhealthy, OpenWebUI's readiness fails and the report names Redis.
     env.set("IFCTL_OPENWEBUI_TOKEN", token);
     redis.kill();

@@ -8,5 +8,6 @@ mod harness;
 mod health;
 mod journal;
 mod migrate;
+mod recovery;
 mod snapshot;
 mod watch;

@@ -59,7 +59,8 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, Failure> {
         return Err(CliError::usage("`--timeout` must be greater than zero").exit_code(exit::health::UNKNOWN).into());
     }
     let probes = Probes::new(config, Secrets::from_env(config, &ProcessEnv), timeout);
-    let report = crate::cli::runtime().block_on(probes.check(&components));
+    let mut report = crate::cli::runtime().block_on(probes.check(&components));
+    report.attach_recovery(config);
 
     let journal = ctx.journal(&resolved);
     let previous = health::last_journaled(journal.path(), &components);

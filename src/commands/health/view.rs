@@ -52,10 +52,14 @@ pub fn table(report: &HealthReport, tty: bool, color: bool) -> String {
                 None => b.state.as_str().to_string(),
             })));
         }
-        row.push(Cell::new(match &c.reason {
+        let mut details = match &c.reason {
             Some(reason) => reason.clone(),
             None => summary(c),
-        }));
+        };
+        if let Some(r) = &c.recovery {
+            details.push_str(&recovery_notes(r));
+        }
+        row.push(Cell::new(details));
         table.add_row(row);
     }
     let mut out = table.to_string();
@@ -78,6 +82,27 @@ pub fn rollup(report: &HealthReport) -> String {
         .collect();
     let because = if culprits.is_empty() { String::new() } else { format!(" ({})", culprits.join(", ")) };
     format!("Overall: {}{because}, checked in {:.1} ms.", paint(report.status), report.duration_ms)
+}
+
+/// `[recovery-suspended until …]`, `[auto-recovery disabled …]`, `[degraded mode …]`.
+fn recovery_notes(r: &crate::recovery::RecoveryView) -> String {
+    use crate::journal::format_ts;
+    let mut notes = Vec::new();
+    if let Some(until) = r.suspended_until {
+        notes.push(format!("recovery-suspended until {}", format_ts(&until)));
+    } else if let Some(until) = r.cooldown_until {
+        notes.push(format!("recovery cooling down until {}", format_ts(&until)));
+    }
+    if let Some(d) = &r.disabled {
+        notes.push(format!("auto-recovery disabled until {}: {}", format_ts(&d.until), d.reason));
+    }
+    if !r.pending.is_empty() {
+        notes.push(format!("{} recovery awaiting approval (`ifctl approve --list`)", r.pending.len()));
+    }
+    if let Some(m) = &r.degraded_mode {
+        notes.push(format!("degraded mode: lost {}; still works: {}", m.lost.join(", "), m.available.join(", ")));
+    }
+    notes.iter().map(|n| format!(" [{n}]")).collect()
 }
 
 /// A short description of a healthy component from its details.

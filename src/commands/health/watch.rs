@@ -179,7 +179,9 @@ impl Watcher {
             reports.push(report);
         }
         apply_dependencies(&mut reports, &probes.dependencies());
-        HealthReport::new(reports, checked_at, started.elapsed().as_secs_f64() * 1000.0)
+        let mut report = HealthReport::new(reports, checked_at, started.elapsed().as_secs_f64() * 1000.0);
+        report.attach_recovery(&probes.config);
+        report
     }
 }
 

@@ -1,0 +1,141 @@
+//! `ifctl approve`: run, list or deny recoveries queued for approval.
+
+use crate::cli::progress::Bars;
+use crate::cli::table::new_table;
+use crate::cli::{CliError, Context, ErrorKind, Failure};
+use crate::config::ProcessEnv;
+use crate::exit;
+use crate::health::{Probes, Secrets, Status};
+use crate::journal::{NewEvent, format_ts};
+use crate::recovery::policy::{self, Verdict};
+use crate::recovery::{self, execute, state};
+
+pub const AFTER_HELP: &str = concat!(
+    "EXAMPLES:\n",
+    "  ifctl approve --list\n",
+    "  ifctl approve 0193a8f2-…  --reason \"checked with the team\"\n",
+    "  ifctl approve --deny 0193a8f2-… --reason \"will restart by hand\"\n",
+    "\n",
+    "An approval runs the plan only if it is still pending (not approved, denied or run already),\n",
+    "not expired (`approval_ttl_seconds`), the plan planned now has the same hash (same command,\n",
+    "patterns, snapshot…), the component is still unhealthy, and the policy allows an attempt.\n",
+    "Otherwise it refuses and says which. Approving twice runs it once.\n",
+    "\n",
+    "EXIT STATUS:\n",
+    "  0    approved and recovered; denied; or listed\n",
+    "  1    approved, but the attempt failed\n",
+    "  2    usage or configuration error (no such action id)\n",
+    "  6    refused: already closed, expired, plan changed, component healthy, or policy"
+);
+
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["action_id", "list", "deny"]))]
+pub struct ApproveArgs {
+    /// The action id `recover` printed
+    #[arg(value_name = "ACTION_ID")]
+    pub action_id: Option<String>,
+    /// List pending actions
+    #[arg(long)]
+    pub list: bool,
+    /// Deny (close) this pending action
+    #[arg(long, value_name = "ACTION_ID")]
+    pub deny: Option<String>,
+    /// Why (journaled)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
+    let resolved = ctx.config()?;
+    let config = &resolved.config;
+    let journal = ctx.journal(&resolved);
+    let st = state::derive(&config.journal_path(), crate::journal::now(), recovery::horizon(config))
+        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    if args.list {
+        let pending = st.pending();
+        if ctx.printer.json() {
+            ctx.printer.json_value(&pending)?;
+        } else if pending.is_empty() {
+            ctx.printer.status("No actions are waiting for approval.");
+        } else {
+            let mut table =
+                new_table(&["ACTION ID", "STRATEGY", "REQUESTED", "EXPIRES", "PLAN"], ctx.printer.stdout_is_tty());
+            for p in pending {
+                table.add_row(vec![
+                    p.action_id.clone(),
+                    p.plan.strategy.qualified(),
+                    format_ts(&p.ts),
+                    format_ts(&p.expires_at),
+                    p.plan.actions.join("; "),
+                ]);
+            }
+            ctx.printer.line(&table.to_string())?;
+        }
+        return Ok(exit::SUCCESS);
+    }
+    let (id, deny) = match (&args.deny, &args.action_id) {
+        (Some(id), _) => (id.clone(), true),
+        (None, Some(id)) => (id.clone(), false),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let request = st.requests.get(&id).ok_or_else(|| {
+        CliError::usage(format!("no recovery is waiting for approval under `{id}`"))
+            .hint("`ifctl approve --list` shows the pending ones")
+    })?;
+    let refuse = |why: String| -> Failure { CliError::new(ErrorKind::Refused, why).into() };
+    if let Some(closed) = st.closed.get(&id) {
+        return Err(refuse(format!(
+            "`{id}` was already {} at {} by {}",
+            closed.kind,
+            format_ts(&closed.ts),
+            closed.by
+        )));
+    }
+    if request.expires_at <= st.now {
+        return Err(refuse(format!("`{id}` expired at {}; run `ifctl recover` again", format_ts(&request.expires_at))));
+    }
+    let plan = &request.plan;
+    if deny {
+        journal.append(
+            NewEvent::new(state::DENIED, "denied")
+                .component(plan.component.name())
+                .details(serde_json::json!({"action_id": id, "strategy": plan.strategy, "reason": args.reason})),
+        )?;
+        ctx.printer.line(&format!("Denied `{id}` ({}).", plan.strategy.qualified()))?;
+        return Ok(exit::SUCCESS);
+    }
+    let now_plan = execute::plan(config, plan.strategy).map_err(|e| refuse(format!("cannot plan it now: {e}")))?;
+    if now_plan.hash() != request.plan_hash {
+        return Err(refuse(format!(
+            "the plan changed since it was requested (hash {} then, {} now): {}; run `ifctl recover` again",
+            request.plan_hash,
+            now_plan.hash(),
+            now_plan.actions.join("; ")
+        )));
+    }
+    let secrets = Secrets::from_env(config, &ProcessEnv);
+    let runtime = crate::cli::runtime();
+    let probe = runtime.block_on(Probes::new(config, secrets.clone(), config.health.timeout).probe(plan.component));
+    if probe.status == Status::Healthy {
+        return Err(refuse(format!("{} is healthy now; nothing to approve", plan.component)));
+    }
+    if let Verdict::Refused { reason, .. } = policy::check(config, &st, plan.strategy, true) {
+        return Err(refuse(reason));
+    }
+    journal.append(NewEvent::new(state::GRANTED, "granted").component(plan.component.name()).details(
+        serde_json::json!({
+            "action_id": id, "strategy": plan.strategy, "plan_hash": request.plan_hash, "reason": args.reason,
+        }),
+    ))?;
+    let bars = Bars::new(ctx.printer.progress_allowed());
+    let result = runtime.block_on(recovery::attempt(
+        config,
+        &secrets,
+        &now_plan,
+        Some(&id),
+        args.reason.as_deref(),
+        &journal,
+        &bars,
+    ))?;
+    super::recover::show_result(ctx, &result)
+}

@@ -1,0 +1,211 @@
+//! `ifctl recover`: one recovery attempt for a component, by policy, verified and journaled.
+
+use crate::cli::progress::Bars;
+use crate::cli::{CliError, Context, ErrorKind, Failure as CliFailure};
+use crate::config::{Component, ProcessEnv};
+use crate::exit;
+use crate::health::{Probes, Secrets, Status};
+use crate::journal::NewEvent;
+use crate::recovery::policy::{self, Verdict};
+use crate::recovery::{self, Failure, Plan, Strategy, execute, state};
+
+pub const AFTER_HELP: &str = concat!(
+    "EXAMPLES:\n",
+    "  ifctl recover --component redis --dry-run         what would be done, and whether it may\n",
+    "  ifctl recover --component redis                    the next strategy for what it sees\n",
+    "  ifctl recover --component redis --strategy restart --reason \"OOM loop\"\n",
+    "  ifctl recover --component chromadb --failure data   e.g. collections missing\n",
+    "\n",
+    "Strategies in escalation order: redis reconnect, flush_unexpiring*, restart*; chromadb\n",
+    "query_retry, collection_reload, snapshot_rollback*, index_rebuild*; openwebui token_refresh,\n",
+    "graceful_degradation; system disk_cleanup, memory_relief, process_restart*\n",
+    "(* needs approval by default: `recovery.needs_approval`). Each attempt is followed by a fresh\n",
+    "health check that decides success. Policy: at most `max_attempts_per_hour` attempts per\n",
+    "component per rolling hour, `cooldown_seconds` after a failed one, budget back after\n",
+    "`healthy_reset_seconds` healthy. A disable window stops automatic recovery, not this command.\n",
+    "When OpenWebUI is impaired because Redis is down, Redis is recovered instead.\n",
+    "\n",
+    "EXIT STATUS:\n",
+    "  0    recovered (healthy after the attempt), or nothing to do, or --dry-run\n",
+    "  1    the attempt failed (the component is still not healthy)\n",
+    "  2    usage or configuration error (e.g. no restart_command configured)\n",
+    "  5    the strategy needs approval: its action id is printed (`ifctl approve ID`)\n",
+    "  6    refused by policy (budget spent, cooldown): says when the next attempt is allowed"
+);
+
+#[derive(Debug, clap::Args)]
+pub struct RecoverArgs {
+    /// The component to recover
+    #[arg(long, short = 'c', value_enum, value_name = "C")]
+    pub component: Component,
+    /// The strategy [default: the next in escalation order for the failure seen]
+    #[arg(long, value_enum, value_name = "S")]
+    pub strategy: Option<Strategy>,
+    /// Print the plan and the policy's verdict; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Why (journaled)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// The failure to address [default: what the health check sees]
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub failure: Option<Failure>,
+}
+
+pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
+    let resolved = ctx.config()?;
+    let config = &resolved.config;
+    let journal = ctx.journal(&resolved);
+    let secrets = Secrets::from_env(config, &ProcessEnv);
+    let runtime = crate::cli::runtime();
+    let probes = Probes::new(config, secrets.clone(), config.health.timeout);
+    let mut component = args.component;
+    if let Some(s) = args.strategy {
+        if s.component() != component {
+            return Err(CliError::usage(format!("`{s}` is a {} strategy, not a {component} one", s.component())).into());
+        }
+    }
+    // OpenWebUI's report names Redis as the cause only when Redis is checked with it.
+    let checked: Vec<Component> =
+        if component == Component::Openwebui { vec![Component::Redis, component] } else { vec![component] };
+    let mut report = runtime.block_on(probes.check(&checked));
+    let mut target = report.get(component).cloned().expect("the component was checked");
+    if args.strategy.is_none() && !target.caused_by.is_empty() {
+        let cause = target.caused_by[0];
+        ctx.printer
+            .status(&format!("{component} is impaired because {cause} is unhealthy; recovering {cause} instead."));
+        component = cause;
+        report = runtime.block_on(probes.check(&[component]));
+        target = report.get(component).cloned().expect("the cause was checked");
+    }
+    if target.status == Status::Healthy && args.strategy.is_none() {
+        ctx.printer.line(&format!("`{component}` is healthy; nothing to recover."))?;
+        return Ok(exit::SUCCESS);
+    }
+    let now = crate::journal::now();
+    let st = state::derive(&config.journal_path(), now, recovery::horizon(config))
+        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    let failure = args.failure.unwrap_or_else(|| Failure::from_report(&target));
+    let strategy = args.strategy.unwrap_or_else(|| recovery::next_strategy(component, failure, &st));
+    let plan = execute::plan(config, strategy)
+        .map_err(|e| CliError::usage(format!("cannot plan `{}`: {e}", strategy.qualified())))?;
+    let verdict = policy::check(config, &st, strategy, true);
+    if args.dry_run {
+        return show_plan(ctx, &plan, &verdict, target.reason.as_deref());
+    }
+    if let Some(d) = st.disabled(component) {
+        ctx.printer.warn(&format!(
+            "auto-recovery of {component} is disabled until {} ({}); running because you asked",
+            crate::journal::format_ts(&d.until),
+            d.reason
+        ));
+    }
+    match verdict {
+        Verdict::Refused { reason, .. } => Err(CliError::new(ErrorKind::Refused, reason)
+            .hint("`ifctl history --kind recovery` shows the attempts that count")
+            .into()),
+        Verdict::NeedsApproval => request_approval(ctx, &journal, config, &st, &plan, args.reason.as_deref()),
+        Verdict::Allowed => {
+            let bars = Bars::new(ctx.printer.progress_allowed());
+            let result = runtime.block_on(recovery::attempt(
+                config,
+                &secrets,
+                &plan,
+                None,
+                args.reason.as_deref(),
+                &journal,
+                &bars,
+            ))?;
+            show_result(ctx, &result)
+        }
+    }
+}
+
+/// Journals `recovery.pending` (once per identical plan) and exits 5 with the action id.
+fn request_approval(
+    ctx: &Context,
+    journal: &crate::journal::Journal,
+    config: &crate::config::Config,
+    st: &state::RecoveryState,
+    plan: &Plan,
+    reason: Option<&str>,
+) -> Result<u8, CliFailure> {
+    let hash = plan.hash();
+    let id = match st.pending().into_iter().find(|p| p.plan_hash == hash) {
+        Some(existing) => existing.action_id.clone(),
+        None => {
+            let id = uuid::Uuid::now_v7().to_string();
+            let expires_at =
+                crate::journal::now() + chrono::Duration::seconds(config.recovery.approval_ttl_seconds as i64);
+            journal.append(NewEvent::new(state::PENDING, "pending").component(plan.component.name()).details(
+                serde_json::json!({
+                    "action_id": id, "strategy": plan.strategy, "plan": plan, "plan_hash": hash,
+                    "expires_at": crate::journal::format_ts(&expires_at), "reason": reason,
+                }),
+            ))?;
+            id
+        }
+    };
+    if ctx.printer.json() {
+        ctx.printer
+            .json_value(&serde_json::json!({"pending": true, "action_id": id, "plan": plan, "plan_hash": hash}))?;
+    } else {
+        ctx.printer.line(&format!("`{}` needs approval. Action id: {id}", plan.strategy.qualified()))?;
+        for action in &plan.actions {
+            ctx.printer.line(&format!("  - {action}"))?;
+        }
+        ctx.printer.line(&format!("Approve with: ifctl approve {id}"))?;
+    }
+    Ok(exit::PENDING_APPROVAL)
+}
+
+fn show_plan(ctx: &Context, plan: &Plan, verdict: &Verdict, seen: Option<&str>) -> Result<u8, CliFailure> {
+    if ctx.printer.json() {
+        ctx.printer.json_value(
+            &serde_json::json!({"dry_run": true, "plan": plan, "plan_hash": plan.hash(), "policy": verdict}),
+        )?;
+        return Ok(exit::SUCCESS);
+    }
+    if let Some(seen) = seen {
+        ctx.printer.line(&format!("Seen: {seen}"))?;
+    }
+    ctx.printer.line(&format!("Plan `{}` (hash {}):", plan.strategy.qualified(), plan.hash()))?;
+    for action in &plan.actions {
+        ctx.printer.line(&format!("  - {action}"))?;
+    }
+    let verdict = match verdict {
+        Verdict::Allowed => "allowed now".to_string(),
+        Verdict::NeedsApproval => "needs approval (`recover` would queue it and print an action id)".to_string(),
+        Verdict::Refused { reason, .. } => format!("refused: {reason}"),
+    };
+    ctx.printer.line(&format!("Policy: {verdict}. Dry run: nothing was done."))?;
+    Ok(exit::SUCCESS)
+}
+
+pub fn show_result(ctx: &Context, result: &recovery::AttemptResult) -> Result<u8, CliFailure> {
+    if ctx.printer.json() {
+        ctx.printer.json_value(result)?;
+    } else {
+        for action in &result.actions {
+            ctx.printer.line(&format!("  - {action}"))?;
+        }
+        if let Some(error) = &result.error {
+            ctx.printer.line(&format!("  ! {error}"))?;
+        }
+        let after = result.reason_after.as_deref().map_or(String::new(), |r| format!(": {r}"));
+        ctx.printer.line(&format!(
+            "Recovery `{}.{}` {} in {:.1} s; {} is {}{after}.",
+            result.component,
+            result.strategy,
+            match result.outcome {
+                "success" => "succeeded",
+                "degraded" => "entered degraded mode",
+                _ => "failed",
+            },
+            result.duration_ms / 1000.0,
+            result.component,
+            result.status_after
+        ))?;
+    }
+    Ok(if result.success || result.outcome == "degraded" { exit::SUCCESS } else { exit::FAILURE })
+}

@@ -1,0 +1,600 @@
+//! Planning and carrying out each strategy. Every plan says exactly what it will do; every
+//! execution is followed by a fresh health check that decides success.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::clients::chroma::ChromaClient;
+use crate::config::{Component, Config, Secret};
+use crate::health::{Probes, Secrets, Status};
+use crate::journal::Journal;
+use crate::snapshot::{NoProgress, Progress};
+
+use super::{Plan, Strategy};
+
+/// How long a configured command may run.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Builds the plan for a strategy from the config and what is on disk now. The same inputs give
+/// the same plan, so an approval can check that the plan has not changed.
+pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
+    let r = &config.recovery;
+    let (actions, params): (Vec<String>, Value) = match strategy {
+        Strategy::Reconnect => (
+            vec![format!("open a new connection to `{}` (3 tries with backoff) and PING", config.redis.url)],
+            json!({"url": config.redis.url}),
+        ),
+        Strategy::FlushUnexpiring => (
+            r.redis
+                .flush_patterns
+                .iter()
+                .map(|p| format!("SCAN MATCH `{p}` and DEL each key that has no TTL"))
+                .collect(),
+            json!({"url": config.redis.url, "patterns": r.redis.flush_patterns}),
+        ),
+        Strategy::Restart => {
+            let command = r.redis.restart_command.clone().ok_or("no `recovery.redis.restart_command` is configured")?;
+            (
+                vec![format!("run `{command}`"), "wait up to 30 s for Redis to answer PING".into()],
+                json!({"command": command}),
+            )
+        }
+        Strategy::QueryRetry => (
+            vec![format!(
+                "retry the Chroma probe up to {} times with exponential backoff and jitter",
+                r.chromadb.query_retries
+            )],
+            json!({"attempts": r.chromadb.query_retries}),
+        ),
+        Strategy::CollectionReload => (
+            vec![format!(
+                "re-resolve collections {} by name, re-check their counts and a query",
+                config.chromadb.expected_collections.join(", ")
+            )],
+            json!({"collections": config.chromadb.expected_collections}),
+        ),
+        Strategy::SnapshotRollback => {
+            let (name, path, collections) = newest_verified_snapshot(config)?;
+            (
+                vec![format!(
+                    "restore snapshot `{name}` (collections {}), backing up the live state first",
+                    collections.join(", ")
+                )],
+                json!({"snapshot": name, "path": path, "collections": collections}),
+            )
+        }
+        Strategy::IndexRebuild => (
+            config
+                .chromadb
+                .expected_collections
+                .iter()
+                .map(|c| format!("re-ingest `{c}` from its own rows into a staging collection and swap it in"))
+                .collect(),
+            json!({"collections": config.chromadb.expected_collections}),
+        ),
+        Strategy::TokenRefresh => (
+            vec![
+                format!(
+                    "sign in to `{}` with {} / {}",
+                    config.openwebui.url, config.openwebui.email_env, config.openwebui.password_env
+                ),
+                format!("store the token in `{}` (mode 0600)", token_path(config).display()),
+                "check it against /api/models".into(),
+            ],
+            json!({"url": config.openwebui.url, "store": token_path(config)}),
+        ),
+        Strategy::GracefulDegradation => {
+            let (available, lost) = super::degraded::capabilities(config, Component::Openwebui);
+            (vec!["enter OpenWebUI's degraded mode".into()], json!({"available": available, "lost": lost}))
+        }
+        Strategy::DiskCleanup => {
+            let mut actions: Vec<String> = r
+                .system
+                .cleanup_paths
+                .iter()
+                .map(|c| {
+                    format!(
+                        "delete files matching `{}` under `{}` older than {}",
+                        c.glob,
+                        c.path.display(),
+                        humantime::format_duration(c.older_than)
+                    )
+                })
+                .collect();
+            if r.system.snapshot_keep_last > 0 {
+                actions.push(format!("prune ifctl snapshots to the newest {}", r.system.snapshot_keep_last));
+            }
+            if actions.is_empty() {
+                return Err("no `recovery.system.cleanup_paths` (or `snapshot_keep_last`) are configured".into());
+            }
+            (actions, json!({"rules": r.system.cleanup_paths, "snapshot_keep_last": r.system.snapshot_keep_last}))
+        }
+        Strategy::MemoryRelief => {
+            let command = r
+                .system
+                .memory_relief_command
+                .clone()
+                .ok_or("no `recovery.system.memory_relief_command` is configured")?;
+            (vec![format!("run `{command}`")], json!({"command": command}))
+        }
+        Strategy::ProcessRestart => {
+            let command = r
+                .system
+                .process_restart_command
+                .clone()
+                .ok_or("no `recovery.system.process_restart_command` is configured")?;
+            (vec![format!("run `{command}`")], json!({"command": command}))
+        }
+    };
+    Ok(Plan { component: strategy.component(), strategy, actions, params })
+}
+
+fn token_path(config: &Config) -> PathBuf {
+    config.state_dir.join("openwebui.token")
+}
+
+/// What an execution did, before verification.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Done {
+    pub actions: Vec<String>,
+    pub details: Value,
+}
+
+/// Carries out a plan. `Err` means it could not be carried out (the component is then checked
+/// anyway: the attempt counts as failed).
+pub async fn execute(
+    config: &Config,
+    secrets: &Secrets,
+    plan: &Plan,
+    journal: &Journal,
+    progress: &dyn Progress,
+) -> Result<Done, String> {
+    let p = &plan.params;
+    match plan.strategy {
+        Strategy::Reconnect => reconnect(config, secrets).await,
+        Strategy::FlushUnexpiring => flush_unexpiring(config, secrets).await,
+        Strategy::Restart => {
+            let command = p["command"].as_str().unwrap_or_default();
+            let mut done = run_command(command).await?;
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(30) {
+                if ping(config, secrets).await.is_ok() {
+                    done.actions.push(format!("Redis answered PING after {:.1} s", started.elapsed().as_secs_f64()));
+                    return Ok(done);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            done.actions.push("Redis did not answer PING within 30 s".into());
+            Ok(done)
+        }
+        Strategy::QueryRetry => {
+            let attempts = p["attempts"].as_u64().unwrap_or(5) as u32;
+            let probes = Probes::new(config, secrets.clone(), config.health.timeout);
+            let mut delay = Duration::from_millis(200);
+            for attempt in 1..=attempts.max(1) {
+                let report = probes.probe(Component::Chromadb).await;
+                if report.status == Status::Healthy {
+                    return Ok(Done {
+                        actions: vec![format!("the probe succeeded on try {attempt}")],
+                        details: json!({}),
+                    });
+                }
+                let jitter = Duration::from_millis(u64::from(rand_u16()) % (delay.as_millis() as u64 / 2 + 1));
+                tokio::time::sleep(delay + jitter).await;
+                delay *= 2;
+            }
+            Ok(Done { actions: vec![format!("the probe failed {attempts} times")], details: json!({}) })
+        }
+        Strategy::CollectionReload => {
+            let chroma = bulk_chroma(config);
+            let mut found = Vec::new();
+            for name in config.chromadb.expected_collections.iter() {
+                match chroma.collection(name).await.map_err(|e| e.to_string())? {
+                    Some(c) => {
+                        let count = chroma.count(&c.id).await.map_err(|e| e.to_string())?;
+                        found.push(format!("`{name}` resolved to {} ({count} records)", c.id));
+                    }
+                    None => found.push(format!("`{name}` does not exist")),
+                }
+            }
+            Ok(Done { actions: found, details: json!({}) })
+        }
+        Strategy::SnapshotRollback => {
+            let chroma = bulk_chroma(config);
+            let path = PathBuf::from(p["path"].as_str().unwrap_or_default());
+            let collections: Vec<String> = p["collections"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str().map(String::from))
+                .collect();
+            let backup = backup_live(config, &chroma, &collections, progress).await?;
+            let opts = crate::snapshot::restore::RestoreOptions {
+                archive: path.clone(),
+                collections: collections.clone(),
+                batch_rows: 1000,
+                scratch: config.state_dir.join("tmp"),
+            };
+            let prepared = crate::snapshot::restore::prepare(&chroma, &opts).await.map_err(|e| e.to_string())?;
+            let results = crate::snapshot::restore::execute(&chroma, &prepared, 1000, journal, progress)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(Done {
+                actions: results
+                    .iter()
+                    .map(|r| format!("restored `{}`: {:?} -> {} records", r.name, r.before, r.after))
+                    .collect(),
+                details: json!({"snapshot": p["snapshot"], "backup": backup, "collections": results}),
+            })
+        }
+        Strategy::IndexRebuild => {
+            let chroma = bulk_chroma(config);
+            let work = tempfile::Builder::new()
+                .prefix(".ifctl-rebuild-")
+                .tempdir_in(ensure_dir(&config.state_dir.join("tmp"))?)
+                .map_err(|e| e.to_string())?;
+            let mut names = Vec::new();
+            for name in config.chromadb.expected_collections.iter() {
+                if chroma.collection(name).await.map_err(|e| e.to_string())?.is_some() {
+                    names.push(name.clone());
+                }
+            }
+            if names.is_empty() {
+                return Err("none of the expected collections exists; nothing to rebuild".into());
+            }
+            let created = export(config, &chroma, work.path(), "rebuild", &names, progress).await?;
+            let opts = crate::snapshot::restore::RestoreOptions {
+                archive: created,
+                collections: names.clone(),
+                batch_rows: 1000,
+                scratch: config.state_dir.join("tmp"),
+            };
+            let prepared = crate::snapshot::restore::prepare(&chroma, &opts).await.map_err(|e| e.to_string())?;
+            let results = crate::snapshot::restore::execute(&chroma, &prepared, 1000, journal, progress)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(Done {
+                actions: results.iter().map(|r| format!("rebuilt `{}` ({} records)", r.name, r.after)).collect(),
+                details: json!({"collections": results}),
+            })
+        }
+        Strategy::TokenRefresh => token_refresh(config, secrets).await,
+        Strategy::GracefulDegradation => Ok(Done {
+            actions: vec!["entered OpenWebUI's degraded mode".into()],
+            details: json!({"available": p["available"], "lost": p["lost"]}),
+        }),
+        Strategy::DiskCleanup => disk_cleanup(config),
+        Strategy::MemoryRelief | Strategy::ProcessRestart => {
+            run_command(p["command"].as_str().unwrap_or_default()).await
+        }
+    }
+}
+
+/// A fresh health check of the component: success means healthy.
+pub async fn verify(config: &Config, secrets: &Secrets, component: Component) -> crate::health::ComponentReport {
+    Probes::new(config, secrets.clone(), config.health.timeout).probe(component).await
+}
+
+fn bulk_chroma(config: &Config) -> ChromaClient {
+    let timeout = Duration::from_secs(300);
+    ChromaClient::new(
+        crate::clients::http::client_with(Duration::from_secs(5), timeout),
+        &config.chromadb.url,
+        &config.chromadb.tenant,
+        &config.chromadb.database,
+        timeout,
+    )
+}
+
+fn ensure_dir(dir: &Path) -> Result<&Path, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+async fn export(
+    config: &Config,
+    chroma: &ChromaClient,
+    dest: &Path,
+    name: &str,
+    collections: &[String],
+    progress: &dyn Progress,
+) -> Result<PathBuf, String> {
+    let opts = crate::snapshot::create::CreateOptions {
+        name: crate::snapshot::unique_name(dest, name),
+        dest: dest.to_path_buf(),
+        collections: collections.to_vec(),
+        page_size: 1000,
+        wait: true,
+    };
+    let source = crate::snapshot::ChromaSource {
+        url: config.chromadb.url.clone(),
+        version: None,
+        tenant: config.chromadb.tenant.clone(),
+        database: config.chromadb.database.clone(),
+    };
+    crate::snapshot::create::create(chroma, source, &opts, progress, |_| {})
+        .await
+        .map(|c| c.path)
+        .map_err(|e| e.to_string())
+}
+
+/// Saves the live collections that a rollback replaces, as `pre-rollback-<time>`.
+async fn backup_live(
+    config: &Config,
+    chroma: &ChromaClient,
+    collections: &[String],
+    progress: &dyn Progress,
+) -> Result<Option<String>, String> {
+    let mut live = Vec::new();
+    for name in collections {
+        if chroma.collection(name).await.map_err(|e| e.to_string())?.is_some() {
+            live.push(name.clone());
+        }
+    }
+    if live.is_empty() {
+        return Ok(None);
+    }
+    let name = format!("pre-rollback-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ"));
+    let path = export(config, chroma, &config.snapshot_dir(), &name, &live, progress).await?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// The newest snapshot in the destination that passes verification, with the expected
+/// collections it holds.
+fn newest_verified_snapshot(config: &Config) -> Result<(String, PathBuf, Vec<String>), String> {
+    let dest = config.snapshot_dir();
+    let mut snapshots =
+        crate::snapshot::list::list(&dest).map_err(|e| format!("cannot list `{}`: {e}", dest.display()))?;
+    snapshots.retain(|s| s.created_at.is_some() && s.checksums);
+    while let Some(s) = snapshots.pop() {
+        if crate::snapshot::verify::verify_archive(&s.path, &config.state_dir.join("tmp")).is_ok() {
+            let wanted: Vec<String> =
+                s.collections.iter().filter(|c| config.chromadb.expected_collections.contains(c)).cloned().collect();
+            let collections = if wanted.is_empty() { s.collections.clone() } else { wanted };
+            return Ok((s.name, s.path, collections));
+        }
+    }
+    Err(format!("no snapshot in `{}` verifies", dest.display()))
+}
+
+async fn redis_connection(config: &Config, secrets: &Secrets) -> Result<redis::aio::MultiplexedConnection, String> {
+    use redis::IntoConnectionInfo;
+    let mut info = config.redis.url.as_str().into_connection_info().map_err(|e| e.to_string())?;
+    if let Ok(Some(password)) = &secrets.redis_password {
+        let settings = info.redis_settings().clone().set_password(password.expose());
+        info = info.set_redis_settings(settings);
+    }
+    let client = redis::Client::open(info).map_err(|e| e.to_string())?;
+    tokio::time::timeout(config.health.timeout, client.get_multiplexed_async_connection())
+        .await
+        .map_err(|_| format!("no answer from `{}` within {:?}", config.redis.url, config.health.timeout))?
+        .map_err(|e| e.to_string())
+}
+
+async fn ping(config: &Config, secrets: &Secrets) -> Result<(), String> {
+    let mut conn = redis_connection(config, secrets).await?;
+    let pong: String = redis::cmd("PING").query_async(&mut conn).await.map_err(|e| e.to_string())?;
+    if pong == "PONG" { Ok(()) } else { Err(format!("PING answered `{pong}`")) }
+}
+
+async fn reconnect(config: &Config, secrets: &Secrets) -> Result<Done, String> {
+    let mut delay = Duration::from_millis(100);
+    let mut last = String::new();
+    for attempt in 1..=3 {
+        match ping(config, secrets).await {
+            Ok(()) => return Ok(Done { actions: vec![format!("PING answered on try {attempt}")], details: json!({}) }),
+            Err(e) => last = e,
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 4;
+    }
+    Err(format!("3 tries failed; last: {last}"))
+}
+
+/// Deletes keys matching the configured patterns that have no TTL, scanning in batches.
+async fn flush_unexpiring(config: &Config, secrets: &Secrets) -> Result<Done, String> {
+    let mut conn = redis_connection(config, secrets).await?;
+    let mut deleted = 0u64;
+    let mut kept = 0u64;
+    for pattern in &config.recovery.redis.flush_patterns {
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !keys.is_empty() {
+                let mut pipe = redis::pipe();
+                for key in &keys {
+                    pipe.cmd("TTL").arg(key);
+                }
+                let ttls: Vec<i64> = pipe.query_async(&mut conn).await.map_err(|e| e.to_string())?;
+                let doomed: Vec<&String> = keys.iter().zip(&ttls).filter(|(_, t)| **t == -1).map(|(k, _)| k).collect();
+                kept += (keys.len() - doomed.len()) as u64;
+                if !doomed.is_empty() {
+                    let n: u64 =
+                        redis::cmd("DEL").arg(&doomed).query_async(&mut conn).await.map_err(|e| e.to_string())?;
+                    deleted += n;
+                }
+            }
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+    }
+    Ok(Done {
+        actions: vec![format!("deleted {deleted} keys without TTL; kept {kept} matching keys that expire")],
+        details: json!({"deleted": deleted, "kept_with_ttl": kept}),
+    })
+}
+
+async fn token_refresh(config: &Config, secrets: &Secrets) -> Result<Done, String> {
+    let password = secrets.openwebui_password.clone()?;
+    let (Some(email), Some(password)) = (secrets.openwebui_email.as_ref(), password) else {
+        return Err(format!(
+            "set {} and {} so ifctl can sign in",
+            config.openwebui.email_env, config.openwebui.password_env
+        ));
+    };
+    let client = crate::clients::openwebui::OpenWebUiClient::new(
+        crate::clients::http::client(Duration::from_secs(30)),
+        &config.openwebui.url,
+        Duration::from_secs(30),
+    );
+    let token: Secret = client.sign_in(email, &password).await.map_err(|e| e.to_string())?;
+    let models = client.models(&token).await.map_err(|e| format!("the new token was refused: {e}"))?;
+    let path = token_path(config);
+    write_secret(&path, token.expose()).map_err(|e| format!("cannot store the token in `{}`: {e}", path.display()))?;
+    Ok(Done {
+        actions: vec![
+            format!("signed in, stored a new token in `{}` (0600)", path.display()),
+            format!("/api/models accepted it ({} models)", models.len()),
+        ],
+        details: json!({"store": path}),
+    })
+}
+
+fn write_secret(path: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    file.write_all(value.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Runs an operator-configured command through `sh -c`, with a deadline.
+async fn run_command(command: &str) -> Result<Done, String> {
+    if command.trim().is_empty() {
+        return Err("the command is empty".into());
+    }
+    let child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+    let output = tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| format!("`{command}` did not finish within {} s (killed)", COMMAND_TIMEOUT.as_secs()))?
+        .map_err(|e| format!("`{command}`: {e}"))?;
+    let tail = |b: &[u8]| {
+        let text = String::from_utf8_lossy(b);
+        text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+    };
+    if !output.status.success() {
+        return Err(format!("`{command}` exited with {}: {}", output.status, tail(&output.stderr)));
+    }
+    Ok(Done {
+        actions: vec![format!("ran `{command}` (exit 0)")],
+        details: json!({"stdout": tail(&output.stdout), "stderr": tail(&output.stderr)}),
+    })
+}
+
+/// Deletes old files matching each rule inside its path (never following links, never
+/// directories), then prunes ifctl's own snapshots if configured.
+fn disk_cleanup(config: &Config) -> Result<Done, String> {
+    let mut freed = 0u64;
+    let mut files = 0u64;
+    let now = std::time::SystemTime::now();
+    for rule in &config.recovery.system.cleanup_paths {
+        let mut stack = vec![rule.path.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let Ok(meta) = entry.path().symlink_metadata() else { continue };
+                if meta.is_dir() {
+                    stack.push(entry.path());
+                    continue;
+                }
+                if !meta.is_file() || !glob_match(&rule.glob, &entry.file_name().to_string_lossy()) {
+                    continue;
+                }
+                let old = meta
+                    .modified()
+                    .ok()
+                    .and_then(|m| now.duration_since(m).ok())
+                    .is_some_and(|age| age >= rule.older_than);
+                if old && std::fs::remove_file(entry.path()).is_ok() {
+                    freed += meta.len();
+                    files += 1;
+                }
+            }
+        }
+    }
+    let mut actions = vec![format!(
+        "deleted {files} files, {} freed",
+        crate::health::fmt_value(freed as f64, crate::health::Unit::Bytes)
+    )];
+    let keep = config.recovery.system.snapshot_keep_last;
+    if keep > 0 {
+        let dest = config.snapshot_dir();
+        let snapshots = crate::snapshot::list::list(&dest).map_err(|e| e.to_string())?;
+        let decisions = crate::snapshot::prune::plan(
+            &snapshots,
+            crate::snapshot::prune::Retention { keep_last: Some(keep), ..Default::default() },
+        );
+        let mut pruned = 0;
+        for (s, d) in snapshots.iter().zip(&decisions) {
+            if !d.keep && std::fs::remove_file(&s.path).is_ok() {
+                freed += s.bytes;
+                pruned += 1;
+            }
+        }
+        actions.push(format!("pruned {pruned} old snapshots (kept the newest {keep})"));
+    }
+    Ok(Done { actions, details: json!({"bytes_freed": freed, "files_deleted": files}) })
+}
+
+/// `*` and `?` wildcards within one file name.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+fn rand_u16() -> u16 {
+    (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos() % 65_536)
+        as u16
+}
+
+/// Progress for recoveries run without a terminal.
+pub fn quiet() -> &'static dyn Progress {
+    &NoProgress
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "anything.log"));
+        assert!(glob_match("*.log", "a.log"));
+        assert!(!glob_match("*.log", "a.log.gz"));
+        assert!(glob_match("cache-??.tmp", "cache-01.tmp"));
+        assert!(!glob_match("cache-??.tmp", "cache-1.tmp"));
+    }
+}

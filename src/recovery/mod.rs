@@ -1,0 +1,259 @@
+//! Recovery (DESIGN §6): strategies per component in escalation order, a policy (budget,
+//! cooldown, disable windows, approvals) derived from the journal, and plans whose hash an
+//! approval must match.
+
+pub mod degraded;
+pub mod execute;
+pub mod policy;
+pub mod state;
+
+use serde::{Deserialize, Serialize};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{Component, Config};
+use crate::health::{ComponentReport, Problem};
+
+/// Strategy names are part of the CLI (`recover --strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Strategy {
+    Reconnect,
+    FlushUnexpiring,
+    Restart,
+    QueryRetry,
+    CollectionReload,
+    SnapshotRollback,
+    IndexRebuild,
+    TokenRefresh,
+    GracefulDegradation,
+    DiskCleanup,
+    MemoryRelief,
+    ProcessRestart,
+}
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Reconnect => "reconnect",
+            Strategy::FlushUnexpiring => "flush_unexpiring",
+            Strategy::Restart => "restart",
+            Strategy::QueryRetry => "query_retry",
+            Strategy::CollectionReload => "collection_reload",
+            Strategy::SnapshotRollback => "snapshot_rollback",
+            Strategy::IndexRebuild => "index_rebuild",
+            Strategy::TokenRefresh => "token_refresh",
+            Strategy::GracefulDegradation => "graceful_degradation",
+            Strategy::DiskCleanup => "disk_cleanup",
+            Strategy::MemoryRelief => "memory_relief",
+            Strategy::ProcessRestart => "process_restart",
+        }
+    }
+
+    /// The component a strategy belongs to.
+    pub fn component(self) -> Component {
+        use Strategy::*;
+        match self {
+            Reconnect | FlushUnexpiring | Restart => Component::Redis,
+            QueryRetry | CollectionReload | SnapshotRollback | IndexRebuild => Component::Chromadb,
+            TokenRefresh | GracefulDegradation => Component::Openwebui,
+            DiskCleanup | MemoryRelief | ProcessRestart => Component::System,
+        }
+    }
+
+    /// `redis.restart`, as `recovery.needs_approval` names it.
+    pub fn qualified(self) -> String {
+        format!("{}.{}", self.component(), self.name())
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Every strategy of a component, in escalation order.
+pub fn escalation(component: Component) -> &'static [Strategy] {
+    use Strategy::*;
+    match component {
+        Component::Redis => &[Reconnect, FlushUnexpiring, Restart],
+        Component::Chromadb => &[QueryRetry, CollectionReload, SnapshotRollback, IndexRebuild],
+        Component::Openwebui => &[TokenRefresh, GracefulDegradation],
+        Component::System => &[DiskCleanup, MemoryRelief, ProcessRestart],
+    }
+}
+
+/// The strategies that can help with a failure, in escalation order.
+pub fn applicable(component: Component, failure: Failure) -> Vec<Strategy> {
+    use Strategy::*;
+    let list: &[Strategy] = match (component, failure) {
+        (Component::Redis, Failure::Memory) => &[FlushUnexpiring, Restart],
+        (Component::Redis, _) => &[Reconnect, Restart],
+        (Component::Chromadb, Failure::Data) => &[CollectionReload, SnapshotRollback],
+        (Component::Chromadb, Failure::Slow | Failure::Error) => {
+            &[QueryRetry, CollectionReload, IndexRebuild, SnapshotRollback]
+        }
+        (Component::Chromadb, _) => &[QueryRetry, CollectionReload],
+        (Component::Openwebui, Failure::Auth) => &[TokenRefresh, GracefulDegradation],
+        (Component::Openwebui, _) => &[GracefulDegradation],
+        (Component::System, Failure::Disk) => &[DiskCleanup],
+        (Component::System, Failure::Memory) => &[MemoryRelief, ProcessRestart],
+        (Component::System, _) => &[DiskCleanup, MemoryRelief, ProcessRestart],
+    };
+    list.to_vec()
+}
+
+/// What kind of failure a recovery addresses (`recover --failure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    Down,
+    Slow,
+    Memory,
+    Disk,
+    Auth,
+    Data,
+    Error,
+}
+
+impl Failure {
+    /// The failure a health report shows.
+    pub fn from_report(report: &ComponentReport) -> Failure {
+        let reason = report.reason.as_deref().unwrap_or_default();
+        match report.problem {
+            Some(Problem::Unreachable | Problem::Timeout | Problem::CircuitOpen) => Failure::Down,
+            Some(Problem::Auth) => Failure::Auth,
+            Some(Problem::Data) => Failure::Data,
+            Some(Problem::Threshold) if reason.contains("disk") => Failure::Disk,
+            Some(Problem::Threshold) if reason.contains("memory") => Failure::Memory,
+            Some(Problem::Threshold) => Failure::Slow,
+            _ => Failure::Error,
+        }
+    }
+}
+
+/// Whether a strategy needs an operator's approval under this config.
+pub fn needs_approval(config: &Config, strategy: Strategy) -> bool {
+    config.recovery.needs_approval.iter().any(|s| *s == strategy.qualified())
+}
+
+/// Exactly what a recovery will do. Its hash is what an approval approves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub component: Component,
+    pub strategy: Strategy,
+    /// Each step in words, e.g. `run \`systemctl restart redis-server\``.
+    pub actions: Vec<String>,
+    /// The machine form of the steps (commands, patterns, snapshot, collections).
+    pub params: serde_json::Value,
+}
+
+impl Plan {
+    pub fn hash(&self) -> String {
+        let text = crate::journal::canonical_json(&serde_json::to_value(self).expect("plans serialize"));
+        hex::encode(Sha256::digest(text.as_bytes()))[..16].to_string()
+    }
+}
+
+/// What a component's recovery state looks like in health output.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RecoveryView {
+    /// The attempt budget is spent: `recovery-suspended` until then.
+    pub suspended_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub cooldown_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub disabled: Option<state::Disable>,
+    pub pending: Vec<String>,
+    pub attempts_last_hour: u32,
+    pub degraded_mode: Option<degraded::DegradedMode>,
+}
+
+impl RecoveryView {
+    pub fn is_empty(&self) -> bool {
+        *self == RecoveryView::default()
+    }
+}
+
+/// The horizon the policy needs: the rolling hour, cooldown and reset period, plus one approval
+/// lifetime so a request that just expired is still recognised (and refused as expired).
+pub fn horizon(config: &Config) -> chrono::Duration {
+    let r = &config.recovery;
+    let window = 3600.max(r.cooldown_seconds as i64).max(r.healthy_reset_seconds as i64);
+    chrono::Duration::seconds(window + r.approval_ttl_seconds as i64)
+}
+
+/// The next strategy to try for a failure: the first applicable one that has not already failed
+/// within the hour; the most escalated one when all have.
+pub fn next_strategy(component: Component, failure: Failure, state: &state::RecoveryState) -> Strategy {
+    let hour_ago = state.now - chrono::Duration::hours(1);
+    let candidates = applicable(component, failure);
+    candidates
+        .iter()
+        .copied()
+        .find(|s| !state.attempts.iter().any(|a| a.strategy == *s && !a.success && a.ts > hour_ago))
+        .unwrap_or_else(|| *candidates.last().expect("every component has strategies"))
+}
+
+/// The result of one attempt, as journaled.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptResult {
+    pub component: Component,
+    pub strategy: Strategy,
+    pub success: bool,
+    pub outcome: &'static str,
+    pub duration_ms: f64,
+    pub actions: Vec<String>,
+    pub error: Option<String>,
+    pub status_after: crate::health::Status,
+    pub reason_after: Option<String>,
+    pub action_id: Option<String>,
+}
+
+/// Executes a plan, verifies with a fresh health check, and journals `recovery.attempt`.
+pub async fn attempt(
+    config: &Config,
+    secrets: &crate::health::Secrets,
+    plan: &Plan,
+    action_id: Option<&str>,
+    reason: Option<&str>,
+    journal: &crate::journal::Journal,
+    progress: &dyn crate::snapshot::Progress,
+) -> Result<AttemptResult, crate::journal::JournalError> {
+    let started = std::time::Instant::now();
+    let done = execute::execute(config, secrets, plan, journal, progress).await;
+    let after = execute::verify(config, secrets, plan.component).await;
+    let degraded_mode = plan.strategy == Strategy::GracefulDegradation;
+    let success = done.is_ok() && after.status == crate::health::Status::Healthy && !degraded_mode;
+    let outcome = if degraded_mode && done.is_ok() {
+        "degraded"
+    } else if success {
+        "success"
+    } else {
+        "failure"
+    };
+    let (actions, details, error) = match done {
+        Ok(d) => (d.actions, d.details, None),
+        Err(e) => (Vec::new(), serde_json::json!({}), Some(e)),
+    };
+    let result = AttemptResult {
+        component: plan.component,
+        strategy: plan.strategy,
+        success,
+        outcome,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        actions,
+        error,
+        status_after: after.status,
+        reason_after: after.reason.clone(),
+        action_id: action_id.map(String::from),
+    };
+    journal.append(crate::journal::NewEvent::new(state::ATTEMPT, outcome).component(plan.component.name()).details(
+        serde_json::json!({
+            "strategy": plan.strategy, "action_id": action_id, "plan_hash": plan.hash(), "reason": reason,
+            "duration_ms": result.duration_ms, "actions": result.actions, "error": result.error,
+            "status_after": result.status_after, "reason_after": result.reason_after, "details": details,
+        }),
+    ))?;
+    Ok(result)
+}

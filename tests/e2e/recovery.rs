@@ -1,0 +1,301 @@
+//! Recovery end to end: real strategies against real servers, policy driven by a test clock,
+//! approvals, the kill switch.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::harness::{self, Env, Server};
+
+/// Sends raw RESP commands to a Redis and returns the replies' text.
+fn redis_cmd(port: u16, args: &[&str]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut req = format!("*{}\r\n", args.len());
+    for a in args {
+        req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    stream.write_all(req.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    let mut buf = vec![0u8; 65536];
+    let n = stream.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+fn at(minutes: i64) -> String {
+    let base = chrono::DateTime::parse_from_rfc3339("2031-05-01T12:00:00Z").unwrap();
+    (base + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A Redis on a fixed port (so a restart command can bring it back) and an env pointing at it.
+fn redis_env(extra_config: &str) -> (Server, Env, String) {
+    let redis = harness::redis();
+    let dir = redis.dir.path().display().to_string();
+    let restart = format!(
+        "redis-server --port {} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir {dir} --pidfile {dir}/restarted.pid",
+        redis.port
+    );
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    env.write_config(&format!(
+        "[recovery.redis]\nrestart_command = \"{}\"\n{extra_config}",
+        restart.replace('"', "\\\"")
+    ));
+    (redis, env, dir)
+}
+
+fn stop_restarted(dir: &str) {
+    if let Ok(pid) = std::fs::read_to_string(format!("{dir}/restarted.pid")) {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
+}
+
+#[test]
+fn killed_redis_is_restarted_after_approval_and_verified() {
+    let (mut redis, mut env, dir) = redis_env("");
+    redis.kill();
+    env.set("IFCTL_TEST_NOW", at(0));
+    let run =
+        env.run(&["--output", "json", "recover", "--component", "redis", "--strategy", "restart", "--reason", "test"]);
+    run.expect_code(5);
+    let id = run.json()["action_id"].as_str().unwrap().to_string();
+    // The same plan asked again reuses the pending action.
+    let again = env.run(&["--output", "json", "recover", "--component", "redis", "--strategy", "restart"]);
+    again.expect_code(5);
+    assert_eq!(again.json()["action_id"], id);
+    let list = env.run(&["--output", "json", "approve", "--list"]).json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    let approved = env.run(&["--output", "json", "approve", &id, "--reason", "on call says go"]);
+    approved.expect_code(0);
+    let result = approved.json();
+    assert_eq!(result["success"], true, "{result:#}");
+    assert_eq!(result["status_after"], "healthy");
+    env.run(&["health", "check", "-c", "redis"]).expect_code(0);
+
+    let twice = env.run(&["approve", &id]);
+    twice.expect_code(6);
+    assert!(twice.stderr.contains("already executed"), "{}", twice.stderr);
+
+    let history = env.run(&["--output", "json", "history", "--kind", "recovery", "--kind", "approval"]).json();
+    let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["recovery.pending", "approval.granted", "recovery.attempt"]);
+    let attempt = &history[2];
+    assert_eq!(attempt["outcome"], "success");
+    assert_eq!(attempt["details"]["status_after"], "healthy", "verified by a fresh health check");
+    assert_eq!(attempt["details"]["action_id"], id.as_str());
+    let human = env.run(&["history", "--kind", "recovery"]);
+    assert!(human.stdout.contains("restart in") && human.stdout.contains("then healthy"), "{}", human.stdout);
+    stop_restarted(&dir);
+}
+
+#[test]
+fn flush_unexpiring_deletes_exactly_the_keys_without_ttl() {
+    let (redis, mut env, _dir) = redis_env("");
+    env.write_config("[recovery]\nneeds_approval = []\n[recovery.redis]\nflush_patterns = [\"cache:*\", \"tmp:*\"]\n");
+    for i in 0..1200 {
+        redis_cmd(redis.port, &["SET", &format!("cache:stale:{i}"), "x"]);
+    }
+    for i in 0..5 {
+        redis_cmd(redis.port, &["SET", &format!("cache:fresh:{i}"), "x", "EX", "3600"]);
+        redis_cmd(redis.port, &["SET", &format!("tmp:{i}"), "x"]);
+        redis_cmd(redis.port, &["SET", &format!("user:{i}"), "keep"]);
+    }
+    let run = env.run(&["--output", "json", "recover", "-c", "redis", "--strategy", "flush_unexpiring"]);
+    run.expect_code(0);
+    let out = run.json();
+    assert!(out["actions"][0].as_str().unwrap().contains("deleted 1205 keys without TTL; kept 5"), "{out:#}");
+    assert!(redis_cmd(redis.port, &["DBSIZE"]).contains(":10"), "5 fresh cache keys + 5 user keys remain");
+    assert!(redis_cmd(redis.port, &["EXISTS", "cache:fresh:3"]).contains(":1"));
+    assert!(redis_cmd(redis.port, &["EXISTS", "user:3"]).contains(":1"));
+    assert!(redis_cmd(redis.port, &["EXISTS", "cache:stale:7"]).contains(":0"));
+}
+
+#[test]
+fn policy_budget_cooldown_and_reset_follow_the_clock() {
+    let (mut redis, mut env, _dir) = redis_env("");
+    redis.kill();
+    let recover = |env: &Env| env.run(&["recover", "-c", "redis", "--strategy", "reconnect"]);
+    // A failed attempt starts a 5-minute cooldown.
+    env.set("IFCTL_TEST_NOW", at(0));
+    recover(&env).expect_code(1);
+    env.set("IFCTL_TEST_NOW", at(3));
+    let run = recover(&env);
+    run.expect_code(6);
+    assert!(run.stderr.contains("cooling down") && run.stderr.contains("2031-05-01T12:05:0"), "{}", run.stderr);
+    // Three attempts in the hour spend the budget; the fourth is refused until the first leaves it.
+    env.set("IFCTL_TEST_NOW", at(6));
+    recover(&env).expect_code(1);
+    env.set("IFCTL_TEST_NOW", at(12));
+    recover(&env).expect_code(1);
+    env.set("IFCTL_TEST_NOW", at(18));
+    let run = recover(&env);
+    run.expect_code(6);
+    assert!(run.stderr.contains("recovery-suspended") && run.stderr.contains("2031-05-01T13:00:0"), "{}", run.stderr);
+    let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
+    assert!(
+        health["components"][0]["recovery"]["suspended_until"].as_str().unwrap().starts_with("2031-05-01T13:00:0"),
+        "{health:#}"
+    );
+    assert!(!health["components"][0]["recovery"]["degraded_mode"]["lost"].as_array().unwrap().is_empty());
+    env.set("IFCTL_TEST_NOW", at(61));
+    recover(&env).expect_code(1);
+
+    // A healthy period of 10 minutes gives the budget back.
+    let (redis2, mut env2, _d2) = redis_env("");
+    let port = redis2.port;
+    env2.set("IFCTL_TEST_NOW", at(0));
+    for m in [0, 6, 12] {
+        env2.set("IFCTL_TEST_NOW", at(m));
+        env2.run(&["recover", "-c", "redis", "--strategy", "reconnect"]).expect_code(0);
+    }
+    env2.set("IFCTL_TEST_NOW", at(13));
+    env2.run(&["recover", "-c", "redis", "--strategy", "reconnect"]).expect_code(6);
+    env2.set("IFCTL_TEST_NOW", at(14));
+    env2.run(&["health", "check", "-c", "redis"]).expect_code(0); // journals redis healthy at 14
+    drop(redis2);
+    env2.set("IFCTL_TEST_NOW", at(25));
+    env2.run(&["health", "check", "-c", "redis"]).expect_code(2); // unhealthy at 25: 11 minutes healthy
+    let run = env2.run(&["recover", "-c", "redis", "--strategy", "reconnect"]);
+    run.expect_code(1);
+    assert!(!run.stderr.contains("suspended"), "the budget came back: {}", run.stderr);
+    let _ = port;
+}
+
+#[test]
+fn approvals_refuse_expired_denied_changed_and_healthy() {
+    let (mut redis, mut env, dir) = redis_env("");
+    redis.kill();
+    let ask = |env: &Env| -> String {
+        let run = env.run(&["--output", "json", "recover", "-c", "redis", "--strategy", "restart"]);
+        run.expect_code(5);
+        run.json()["action_id"].as_str().unwrap().to_string()
+    };
+    // Expired.
+    env.set("IFCTL_TEST_NOW", at(0));
+    let id = ask(&env);
+    env.set("IFCTL_TEST_NOW", at(61));
+    let run = env.run(&["approve", &id]);
+    run.expect_code(6);
+    assert!(run.stderr.contains("expired"), "{}", run.stderr);
+    // Denied.
+    let id = ask(&env);
+    env.run(&["approve", "--deny", &id, "--reason", "doing it by hand"]).expect_code(0);
+    let run = env.run(&["approve", &id]);
+    run.expect_code(6);
+    assert!(run.stderr.contains("already denied"), "{}", run.stderr);
+    // The plan changed (another restart command configured since).
+    let id = ask(&env);
+    let changed =
+        format!("[recovery.redis]\nrestart_command = \"redis-server --port {} --daemonize yes --dir {dir}\"\n", 1);
+    let original = std::fs::read_to_string(env.home.path().join("config/ifctl/ifctl.toml")).unwrap();
+    env.write_config(&changed);
+    let run = env.run(&["approve", &id]);
+    run.expect_code(6);
+    assert!(run.stderr.contains("plan changed"), "{}", run.stderr);
+    env.write_config(&original);
+    // Healthy again before approval.
+    let id = ask(&env);
+    let back = harness::redis_with(&[]);
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", back.port));
+    let run = env.run(&["approve", &id]);
+    run.expect_code(6);
+    assert!(run.stderr.contains("healthy now") || run.stderr.contains("plan changed"), "{}", run.stderr);
+    let run = env.run(&["approve", "no-such-id"]);
+    run.expect_code(2);
+}
+
+#[test]
+fn disable_window_shows_in_health_and_expires() {
+    let (mut redis, mut env, _dir) = redis_env("");
+    env.set("IFCTL_TEST_NOW", at(0));
+    env.run(&["disable", "--for", "100h", "--reason", "x"]).expect_code(2);
+    env.run(&["disable", "--component", "redis", "--for", "30m"]).expect_code(2);
+    let run = env.run(&["disable", "--component", "redis", "--for", "30m", "--reason", "INC-4711 maintenance"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("disabled until 2031-05-01T12:30:00"), "{}", run.stdout);
+    let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
+    assert_eq!(health["components"][0]["recovery"]["disabled"]["reason"], "INC-4711 maintenance");
+    let table = env.run(&["health", "check", "-c", "redis"]);
+    assert!(table.stdout.contains("auto-recovery disabled until"), "{}", table.stdout);
+    // An operator's recover still runs, with a warning.
+    redis.kill();
+    let run = env.run(&["recover", "-c", "redis", "--strategy", "reconnect"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("disabled") && run.stderr.contains("running because you asked"), "{}", run.stderr);
+    env.set("IFCTL_TEST_NOW", at(31));
+    let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
+    assert!(health["components"][0]["recovery"]["disabled"].is_null(), "expired by itself: {health:#}");
+    env.set("IFCTL_TEST_NOW", at(40));
+    env.run(&["disable", "--for", "1h", "--reason", "global"]).expect_code(0);
+    env.run(&["enable"]).expect_code(0);
+    let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
+    assert!(health["components"][0]["recovery"]["disabled"].is_null(), "{health:#}");
+}
+
+#[test]
+fn chroma_index_rebuild_and_snapshot_rollback() {
+    let chroma = harness::chroma();
+    let port = chroma.port;
+    let scope = "/api/v2/tenants/default_tenant/databases/default_database";
+    let api = |method: &str, path: &str, body: Option<Value>| -> Value {
+        let body = body.map(|b| b.to_string());
+        let (status, text) = harness::http(port, method, &format!("{scope}{path}"), body.as_deref(), None).unwrap();
+        assert!((200..300).contains(&status), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    };
+    let created = api(
+        "POST",
+        "/collections",
+        Some(json!({"name": "kb_main", "metadata": {"owner": "t"}, "configuration": {"hnsw": {"space": "l2"}}})),
+    );
+    let id = created["id"].as_str().unwrap().to_string();
+    let ids: Vec<String> = (0..300).map(|i| format!("k{i:04}")).collect();
+    let embeddings: Vec<Vec<f32>> =
+        (0..300).map(|i| vec![i as f32 * 0.5, 1.0 / (i as f32 + 1.0), -0.25, 0.125]).collect();
+    let metadatas: Vec<Value> = (0..300).map(|i| json!({"n": i, "tags": ["a", "b"], "ok": i % 2 == 0})).collect();
+    let docs: Vec<String> = (0..300).map(|i| format!("doc {i}")).collect();
+    api(
+        "POST",
+        &format!("/collections/{id}/add"),
+        Some(json!({"ids": ids, "embeddings": embeddings, "documents": docs, "metadatas": metadatas})),
+    );
+    let mut env = Env::new();
+    env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{port}")).set("IFCTL_CHROMADB_COLLECTIONS", "kb_main");
+    env.write_config("[recovery]\nneeds_approval = []\n");
+    let get_all = || {
+        let id = api("GET", "/collections/kb_main", None)["id"].as_str().unwrap().to_string();
+        api(
+            "POST",
+            &format!("/collections/{id}/get"),
+            Some(json!({"include": ["embeddings", "documents", "metadatas"]})),
+        )
+    };
+    let before = get_all();
+
+    let run = env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "index_rebuild"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["status_after"], "healthy");
+    let after = get_all();
+    assert_ne!(api("GET", "/collections/kb_main", None)["id"], created["id"], "a new collection was swapped in");
+    for key in ["ids", "embeddings", "documents", "metadatas"] {
+        assert_eq!(before[key], after[key], "{key} kept exactly");
+    }
+
+    // Snapshot, damage, roll back to the newest snapshot.
+    env.run(&["snapshot", "create", "--name", "good"]).expect_code(0);
+    let live = api("GET", "/collections/kb_main", None)["id"].as_str().unwrap().to_string();
+    api("POST", &format!("/collections/{live}/delete"), Some(json!({"ids": ["k0001", "k0002"]})));
+    let run = env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "snapshot_rollback"]);
+    run.expect_code(0);
+    let result = run.json();
+    assert!(result["actions"][0].as_str().unwrap().contains("restored `kb_main`"), "{result:#}");
+    assert_eq!(get_all()["ids"], before["ids"]);
+    let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
+    assert!(
+        listed.as_array().unwrap().iter().any(|s| s["name"].as_str().unwrap().starts_with("pre-rollback-")),
+        "{listed:#}"
+    );
+}

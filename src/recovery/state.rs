@@ -88,21 +88,25 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(state),
         Err(e) => return Err(e),
     };
-    let short = now - horizon;
-    let long = now - MAX_DISABLE.max(horizon);
+    // Timestamps are UTC RFC 3339; their first 19 characters (to the second) compare as text,
+    // so most lines are judged without parsing a date.
+    let second = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let short = second(now - horizon);
+    let long = second(now - MAX_DISABLE.max(horizon));
+    let ts_key = memchr::memmem::FinderRev::new(b"\"ts\":\"");
+    let kind_key = memchr::memmem::FinderRev::new(b"\"kind\":\"");
     let mut newest_first = Vec::new();
     for line in ReverseLines::new(file)? {
         let line = line?;
         state.lines_read += 1;
-        let Some(ts) = field(&line, b"\"ts\":\"").and_then(|t| DateTime::parse_from_rfc3339(t).ok()) else { continue };
-        let ts = ts.with_timezone(&Utc);
-        if ts < long {
+        let Some(ts) = field(&line, &ts_key).and_then(|t| t.get(..19)) else { continue };
+        if ts < long.as_str() {
             break;
         }
-        let Some(kind) = field(&line, b"\"kind\":\"") else { continue };
+        let Some(kind) = field(&line, &kind_key) else { continue };
         let wanted = match kind {
             DISABLED | ENABLED => true,
-            ATTEMPT | PENDING | GRANTED | DENIED | TRANSITION => ts >= short,
+            ATTEMPT | PENDING | GRANTED | DENIED | TRANSITION => ts >= short.as_str(),
             _ => false,
         };
         if wanted {
@@ -240,14 +244,10 @@ impl RecoveryState {
 /// The string value of a top-level `"key":"value"` in a canonical JSON line, without parsing the
 /// line. Keys are sorted, so `details` (which may hold the same key) comes before `kind` and `ts`:
 /// the last occurrence is the top-level one.
-fn field<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a str> {
-    let at = memfind_last(line, key)? + key.len();
+fn field<'a>(line: &'a [u8], key: &memchr::memmem::FinderRev<'_>) -> Option<&'a str> {
+    let at = key.rfind(line)? + key.needle().len();
     let len = line[at..].iter().position(|&b| b == b'"')?;
     std::str::from_utf8(&line[at..at + len]).ok()
-}
-
-fn memfind_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
 fn parse_component(name: &str) -> Option<Component> {

@@ -1348,7 +1348,7 @@ _ifctl() {
                     return 0
                     ;;
                 --strategy)
-                    COMPREPLY=($(compgen -W "reconnect flush_unexpiring restart query_retry collection_reload snapshot_rollback index_rebuild token_refresh graceful_degradation disk_cleanup memory_relief process_restart" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "reconnect flush_unexpiring restart query_retry collection_reload snapshot_rollback index_rebuild token_refresh model_failover graceful_degradation disk_cleanup memory_relief process_restart" -- "${cur}"))
                     return 0
                     ;;
                 --reason)

@@ -119,6 +119,46 @@ impl OpenWebUiClient {
             .map_err(|e| HttpError::Decode { url: url.clone(), detail: e.to_string() })?;
         Ok(models.data.into_iter().map(|m| m.id).collect())
     }
+
+    /// A minimal completion through OpenWebUI (`/api/chat/completions`, one short message).
+    pub async fn complete(&self, token: &Secret, model: &str) -> Result<(), HttpError> {
+        let url = format!("{}/api/chat/completions", self.base);
+        let body = json!({"model": model, "stream": false, "max_tokens": 8,
+            "messages": [{"role": "user", "content": "Reply with one word: ping"}]});
+        let answer =
+            http::send(self.http.post(&url).bearer_auth(token.expose()).json(&body), &url, self.timeout).await?;
+        if answer.status != 200 || answer.is_html() {
+            return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
+        }
+        let value: serde_json::Value = serde_json::from_slice(&answer.body)
+            .map_err(|e| HttpError::Decode { url: url.clone(), detail: e.to_string() })?;
+        if value.get("choices").and_then(|c| c.as_array()).is_some_and(|c| !c.is_empty()) {
+            Ok(())
+        } else {
+            Err(HttpError::Decode { url, detail: format!("no choices in the answer: {}", detail_of(&answer.body)) })
+        }
+    }
+
+    /// The admin models configuration (`/api/v1/configs/models`): default models, order, pins.
+    pub async fn models_config(&self, token: &Secret) -> Result<serde_json::Value, HttpError> {
+        let url = format!("{}/api/v1/configs/models", self.base);
+        let answer = http::send(self.http.get(&url).bearer_auth(token.expose()), &url, self.timeout).await?;
+        if answer.status != 200 || answer.is_html() {
+            return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
+        }
+        serde_json::from_slice(&answer.body).map_err(|e| HttpError::Decode { url, detail: e.to_string() })
+    }
+
+    /// Writes the admin models configuration back (needs an admin token).
+    pub async fn set_models_config(&self, token: &Secret, config: &serde_json::Value) -> Result<(), HttpError> {
+        let url = format!("{}/api/v1/configs/models", self.base);
+        let answer =
+            http::send(self.http.post(&url).bearer_auth(token.expose()).json(config), &url, self.timeout).await?;
+        if answer.status != 200 || answer.is_html() {
+            return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
+        }
+        Ok(())
+    }
 }
 
 /// OpenWebUI errors are `{"detail": "..."}`.

@@ -18,7 +18,7 @@ pub const AFTER_HELP: &str = concat!(
     "\n",
     "Strategies in escalation order: redis reconnect, flush_unexpiring*, restart*; chromadb\n",
     "query_retry, collection_reload, snapshot_rollback*, index_rebuild*; openwebui token_refresh,\n",
-    "graceful_degradation; system disk_cleanup, memory_relief, process_restart*\n",
+    "model_failover, graceful_degradation; system disk_cleanup, memory_relief, process_restart*\n",
     "(* needs approval by default: `recovery.needs_approval`). Each attempt is followed by a fresh\n",
     "health check that decides success. Policy: at most `max_attempts_per_hour` attempts per\n",
     "component per rolling hour, `cooldown_seconds` after a failed one, budget back after\n",

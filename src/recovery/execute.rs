@@ -85,6 +85,20 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
             ],
             json!({"url": config.openwebui.url, "store": token_path(config)}),
         ),
+        Strategy::ModelFailover => {
+            let primary =
+                r.openwebui.primary_model.clone().ok_or("no `recovery.openwebui.primary_model` is configured")?;
+            let mut models = vec![primary];
+            models.extend(r.openwebui.fallback_models.iter().cloned());
+            (
+                vec![
+                    format!("try a one-message completion through OpenWebUI with {} in this order", models.join(", ")),
+                    "make the first that answers OpenWebUI's default model (admin API), recording the previous default"
+                        .into(),
+                ],
+                json!({"url": config.openwebui.url, "models": models}),
+            )
+        }
         Strategy::GracefulDegradation => {
             let (available, lost) = super::degraded::capabilities(config, Component::Openwebui);
             (vec!["enter OpenWebUI's degraded mode".into()], json!({"available": available, "lost": lost}))
@@ -261,6 +275,11 @@ pub async fn execute(
             })
         }
         Strategy::TokenRefresh => token_refresh(config, secrets).await,
+        Strategy::ModelFailover => {
+            let models: Vec<String> =
+                p["models"].as_array().into_iter().flatten().filter_map(|m| m.as_str().map(String::from)).collect();
+            model_failover(config, secrets, &models).await
+        }
         Strategy::GracefulDegradation => Ok(Done {
             actions: vec!["entered OpenWebUI's degraded mode".into()],
             details: json!({"available": p["available"], "lost": p["lost"]}),
@@ -460,6 +479,60 @@ async fn token_refresh(config: &Config, secrets: &Secrets) -> Result<Done, Strin
         ],
         details: json!({"store": path}),
     })
+}
+
+/// A session token: the configured one, else a sign-in with the configured credentials.
+async fn openwebui_token(
+    config: &Config,
+    secrets: &Secrets,
+    client: &crate::clients::openwebui::OpenWebUiClient,
+) -> Result<Secret, String> {
+    if let Ok(Some(token)) = &secrets.openwebui_token {
+        return Ok(token.clone());
+    }
+    let password = secrets.openwebui_password.clone()?;
+    match (secrets.openwebui_email.as_ref(), password) {
+        (Some(email), Some(password)) => client.sign_in(email, &password).await.map_err(|e| e.to_string()),
+        _ => Err(format!(
+            "no token or credentials: set {} or {} and {}",
+            config.openwebui.token_env, config.openwebui.email_env, config.openwebui.password_env
+        )),
+    }
+}
+
+/// Tries each model with a real completion; makes the first that answers the default model.
+async fn model_failover(config: &Config, secrets: &Secrets, models: &[String]) -> Result<Done, String> {
+    let client = crate::clients::openwebui::OpenWebUiClient::new(
+        crate::clients::http::client(Duration::from_secs(60)),
+        &config.openwebui.url,
+        Duration::from_secs(60),
+    );
+    let token = openwebui_token(config, secrets, &client).await?;
+    let mut actions = Vec::new();
+    let mut chosen = None;
+    for model in models {
+        match client.complete(&token, model).await {
+            Ok(()) => {
+                actions.push(format!("`{model}` answered"));
+                chosen = Some(model.clone());
+                break;
+            }
+            Err(e) => actions.push(format!("`{model}` failed: {e}")),
+        }
+    }
+    let Some(chosen) = chosen else {
+        return Err(format!("no model answered: {}", actions.join("; ")));
+    };
+    let mut current = client.models_config(&token).await.map_err(|e| format!("cannot read the models config: {e}"))?;
+    let previous = current.get("DEFAULT_MODELS").cloned().unwrap_or(Value::Null);
+    if previous.as_str() == Some(chosen.as_str()) {
+        actions.push(format!("`{chosen}` is already the default model"));
+        return Ok(Done { actions, details: json!({"default_model": chosen, "previous_default": previous}) });
+    }
+    current["DEFAULT_MODELS"] = Value::String(chosen.clone());
+    client.set_models_config(&token, &current).await.map_err(|e| format!("cannot switch the default model: {e}"))?;
+    actions.push(format!("switched OpenWebUI's default model from {previous} to `{chosen}` (revert: set it back in Admin > Settings > Models)"));
+    Ok(Done { actions, details: json!({"default_model": chosen, "previous_default": previous, "switched": true}) })
 }
 
 fn write_secret(path: &Path, value: &str) -> std::io::Result<()> {

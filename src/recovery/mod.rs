@@ -27,6 +27,7 @@ pub enum Strategy {
     SnapshotRollback,
     IndexRebuild,
     TokenRefresh,
+    ModelFailover,
     GracefulDegradation,
     DiskCleanup,
     MemoryRelief,
@@ -44,6 +45,7 @@ impl Strategy {
             Strategy::SnapshotRollback => "snapshot_rollback",
             Strategy::IndexRebuild => "index_rebuild",
             Strategy::TokenRefresh => "token_refresh",
+            Strategy::ModelFailover => "model_failover",
             Strategy::GracefulDegradation => "graceful_degradation",
             Strategy::DiskCleanup => "disk_cleanup",
             Strategy::MemoryRelief => "memory_relief",
@@ -57,7 +59,7 @@ impl Strategy {
         match self {
             Reconnect | FlushUnexpiring | Restart => Component::Redis,
             QueryRetry | CollectionReload | SnapshotRollback | IndexRebuild => Component::Chromadb,
-            TokenRefresh | GracefulDegradation => Component::Openwebui,
+            TokenRefresh | ModelFailover | GracefulDegradation => Component::Openwebui,
             DiskCleanup | MemoryRelief | ProcessRestart => Component::System,
         }
     }
@@ -80,7 +82,7 @@ pub fn escalation(component: Component) -> &'static [Strategy] {
     match component {
         Component::Redis => &[Reconnect, FlushUnexpiring, Restart],
         Component::Chromadb => &[QueryRetry, CollectionReload, SnapshotRollback, IndexRebuild],
-        Component::Openwebui => &[TokenRefresh, GracefulDegradation],
+        Component::Openwebui => &[TokenRefresh, ModelFailover, GracefulDegradation],
         Component::System => &[DiskCleanup, MemoryRelief, ProcessRestart],
     }
 }
@@ -97,7 +99,7 @@ pub fn applicable(component: Component, failure: Failure) -> Vec<Strategy> {
         }
         (Component::Chromadb, _) => &[QueryRetry, CollectionReload],
         (Component::Openwebui, Failure::Auth) => &[TokenRefresh, GracefulDegradation],
-        (Component::Openwebui, _) => &[GracefulDegradation],
+        (Component::Openwebui, _) => &[ModelFailover, GracefulDegradation],
         (Component::System, Failure::Disk) => &[DiskCleanup],
         (Component::System, Failure::Memory) => &[MemoryRelief, ProcessRestart],
         (Component::System, _) => &[DiskCleanup, MemoryRelief, ProcessRestart],

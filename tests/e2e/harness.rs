@@ -138,8 +138,22 @@ pub fn chroma() -> Server {
     server
 }
 
-/// An OpenWebUI server (about a minute to start: database migrations), optionally using Redis.
-pub fn openwebui(redis_port: Option<u16>) -> Server {
+/// The OpenAI-compatible model provider of `llm_upstream.py` (models `primary`, `fallback`;
+/// `failing` ones answer 503), for OpenWebUI to talk to.
+pub fn llm_upstream(failing: &str) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/llm_upstream.py");
+    let mut cmd = Command::new(venv().join("bin").join("python"));
+    cmd.arg(script).arg(port.to_string()).arg(failing);
+    let mut server = Server::spawn("llm", cmd, port, dir);
+    server.wait_until("serving", Duration::from_secs(20), || http_get(port, "/v1/models").is_some());
+    server
+}
+
+/// An OpenWebUI server (about a minute to start: database migrations), optionally using Redis and
+/// an OpenAI-compatible model provider.
+pub fn openwebui(redis_port: Option<u16>, llm_port: Option<u16>) -> Server {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(venv().join("bin").join("open-webui"));
@@ -153,6 +167,11 @@ pub fn openwebui(redis_port: Option<u16>) -> Server {
         .current_dir(dir.path());
     if let Some(redis_port) = redis_port {
         cmd.env("REDIS_URL", format!("redis://127.0.0.1:{redis_port}/1"));
+    }
+    if let Some(llm_port) = llm_port {
+        cmd.env("ENABLE_OPENAI_API", "true")
+            .env("OPENAI_API_BASE_URL", format!("http://127.0.0.1:{llm_port}/v1"))
+            .env("OPENAI_API_KEY", "test");
     }
     let mut server = Server::spawn("openwebui", cmd, port, dir);
     server.wait_until("ready", Duration::from_secs(300), || http_get(port, "/ready").is_some_and(|(s, _)| s == 200));

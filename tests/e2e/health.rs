@@ -277,7 +277,8 @@ fn status_changes_are_journaled_once() {
 #[test]
 fn openwebui_auth_readiness_and_redis_dependency() {
     let (mut redis, _chroma, mut env) = stack();
-    let owui = harness::openwebui(Some(redis.port));
+    let llm = harness::llm_upstream("primary");
+    let owui = harness::openwebui(Some(redis.port), Some(llm.port));
     env.set("IFCTL_OPENWEBUI_URL", format!("http://127.0.0.1:{}", owui.port));
 
     // No credentials: readiness only, models not checked, still healthy.
@@ -346,6 +347,22 @@ fn openwebui_auth_readiness_and_redis_dependency() {
         "the stored token was used: {}",
         run.stdout
     );
+
+    // Recovery `model_failover`: the primary model's provider fails, the fallback answers a real
+    // completion through OpenWebUI and becomes the default model.
+    signin.set("IFCTL_OPENWEBUI_EMAIL", "ops@example.com").set("IFCTL_OPENWEBUI_PASSWORD", "correct-horse-battery");
+    signin.write_config("[recovery.openwebui]\nprimary_model = \"primary\"\nfallback_models = [\"fallback\"]\n");
+    let run = signin.run(&["--output", "json", "recover", "-c", "openwebui", "--strategy", "model_failover"]);
+    run.expect_code(0);
+    let result = run.json();
+    let actions: Vec<&str> = result["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert!(actions[0].contains("`primary` failed") && actions[1] == "`fallback` answered", "{actions:?}");
+    let (status, body) = harness::http(owui.port, "GET", "/api/v1/configs/models", None, Some(&token_text)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["DEFAULT_MODELS"], "fallback");
+    let attempt = signin.run(&["--output", "json", "history", "--kind", "recovery.attempt", "-n", "1"]).json();
+    assert_eq!(attempt[0]["details"]["details"]["previous_default"], serde_json::Value::Null, "the switch is recorded");
+    assert_eq!(attempt[0]["details"]["details"]["default_model"], "fallback");
 
     // Redis killed: Redis unhealthy, OpenWebUI's readiness fails and the report names Redis.
     env.set("IFCTL_OPENWEBUI_TOKEN", token);

@@ -52,6 +52,9 @@ _ifctl() {
             ifctl,recover)
                 cmd="ifctl__subcmd__recover"
                 ;;
+            ifctl,serve)
+                cmd="ifctl__subcmd__serve"
+                ;;
             ifctl,snapshot)
                 cmd="ifctl__subcmd__snapshot"
                 ;;
@@ -123,6 +126,9 @@ _ifctl() {
                 ;;
             ifctl__subcmd__help,recover)
                 cmd="ifctl__subcmd__help__subcmd__recover"
+                ;;
+            ifctl__subcmd__help,serve)
+                cmd="ifctl__subcmd__help__subcmd__serve"
                 ;;
             ifctl__subcmd__help,snapshot)
                 cmd="ifctl__subcmd__help__subcmd__snapshot"
@@ -221,7 +227,7 @@ _ifctl() {
 
     case "${cmd}" in
         ifctl)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version health recover approve disable enable history snapshot migrate validate journal config completions man help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version health recover approve disable enable serve history snapshot migrate validate journal config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -687,7 +693,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help)
-            opts="health recover approve disable enable history snapshot migrate validate journal config completions man help"
+            opts="health recover approve disable enable serve history snapshot migrate validate journal config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -925,6 +931,20 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help__subcmd__recover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1357,6 +1377,48 @@ _ifctl() {
                     ;;
                 --failure)
                     COMPREPLY=($(compgen -W "down slow memory disk auth data error" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__serve)
+            opts="-q -v -h -V --listen --interval --log-format --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -13,4 +13,5 @@ pub mod health;
 pub mod journal;
 pub mod migrate;
 pub mod recovery;
+pub mod serve;
 pub mod snapshot;

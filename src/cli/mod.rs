@@ -2,6 +2,7 @@
 //! becomes an exit code. Commands live in `crate::commands`, one file per leaf.
 
 pub mod error;
+pub mod log;
 pub mod printer;
 pub mod progress;
 pub mod table;

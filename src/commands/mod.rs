@@ -11,6 +11,7 @@ pub mod journal;
 pub mod man;
 pub mod migrate;
 pub mod recover;
+pub mod serve;
 pub mod snapshot;
 pub mod validate;
 
@@ -33,6 +34,9 @@ pub enum Command {
     /// End a disable window early
     #[command(after_long_help = disable::ENABLE_HELP)]
     Enable(disable::EnableArgs),
+    /// The long-running loop: checks, recovery by policy, /livez /readyz /status /metrics
+    #[command(after_long_help = serve::AFTER_HELP)]
+    Serve(serve::ServeArgs),
     /// Show journal events: health transitions, recoveries, snapshots, migrations
     #[command(after_long_help = crate::exit::GENERAL_HELP)]
     History(history::HistoryArgs),
@@ -67,6 +71,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8, Failure> {
         Command::Approve(args) => approve::run(ctx, args),
         Command::Disable(args) => disable::disable(ctx, args),
         Command::Enable(args) => disable::enable(ctx, args),
+        Command::Serve(args) => serve::run(ctx, args),
         Command::History(args) => history::run(ctx, args),
         Command::Snapshot(cmd) => snapshot::run(ctx, cmd),
         Command::Migrate(args) => migrate::run(ctx, args),

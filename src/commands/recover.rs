@@ -5,7 +5,6 @@ use crate::cli::{CliError, Context, ErrorKind, Failure as CliFailure};
 use crate::config::{Component, ProcessEnv};
 use crate::exit;
 use crate::health::{Probes, Secrets, Status};
-use crate::journal::NewEvent;
 use crate::recovery::policy::{self, Verdict};
 use crate::recovery::{self, Failure, Plan, Strategy, execute, state};
 
@@ -131,21 +130,7 @@ fn request_approval(
     reason: Option<&str>,
 ) -> Result<u8, CliFailure> {
     let hash = plan.hash();
-    let id = match st.pending().into_iter().find(|p| p.plan_hash == hash) {
-        Some(existing) => existing.action_id.clone(),
-        None => {
-            let id = uuid::Uuid::now_v7().to_string();
-            let expires_at =
-                crate::journal::now() + chrono::Duration::seconds(config.recovery.approval_ttl_seconds as i64);
-            journal.append(NewEvent::new(state::PENDING, "pending").component(plan.component.name()).details(
-                serde_json::json!({
-                    "action_id": id, "strategy": plan.strategy, "plan": plan, "plan_hash": hash,
-                    "expires_at": crate::journal::format_ts(&expires_at), "reason": reason,
-                }),
-            ))?;
-            id
-        }
-    };
+    let (id, _) = recovery::queue_for_approval(journal, config, st, plan, reason)?;
     if ctx.printer.json() {
         ctx.printer
             .json_value(&serde_json::json!({"pending": true, "action_id": id, "plan": plan, "plan_hash": hash}))?;

@@ -49,6 +49,28 @@ pub struct Config {
     pub thresholds: Thresholds,
     pub snapshots: SnapshotConfig,
     pub recovery: RecoveryConfig,
+    pub serve: ServeConfig,
+}
+
+/// `ifctl serve`: where it listens and what it may do by itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    pub listen: String,
+    /// Run recovery strategies that need no approval by themselves (queue the others once).
+    pub auto_recover: bool,
+    /// Name of the variable holding a bearer token required for `/status` off loopback.
+    pub status_token_env: String,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: "127.0.0.1:9109".into(),
+            auto_recover: true,
+            status_token_env: "IFCTL_SERVE_TOKEN".into(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -63,6 +85,7 @@ impl Default for Config {
             thresholds: Thresholds::default(),
             snapshots: SnapshotConfig::default(),
             recovery: RecoveryConfig::default(),
+            serve: ServeConfig::default(),
         }
     }
 }
@@ -455,6 +478,9 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
     }
     if c.health.interval.is_zero() {
         fail("health.interval", "must be greater than zero".into())?;
+    }
+    if c.serve.listen.parse::<std::net::SocketAddr>().is_err() {
+        fail("serve.listen", format!("`{}` is not an address like 127.0.0.1:9109", c.serve.listen))?;
     }
     if c.health.breaker_failures == 0 {
         fail("health.breaker_failures", "must be at least 1".into())?;

@@ -259,3 +259,30 @@ pub async fn attempt(
     ))?;
     Ok(result)
 }
+
+/// Journals `recovery.pending` for a plan unless an identical plan is already pending; returns the
+/// action id and whether it is new. `recover` and `serve` both queue through here, so a plan is
+/// queued once, not once per attempt or tick.
+pub fn queue_for_approval(
+    journal: &crate::journal::Journal,
+    config: &Config,
+    state: &state::RecoveryState,
+    plan: &Plan,
+    reason: Option<&str>,
+) -> Result<(String, bool), crate::journal::JournalError> {
+    let hash = plan.hash();
+    if let Some(existing) = state.pending().into_iter().find(|p| p.plan_hash == hash) {
+        return Ok((existing.action_id.clone(), false));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let expires_at = crate::journal::now() + chrono::Duration::seconds(config.recovery.approval_ttl_seconds as i64);
+    journal.append(
+        crate::journal::NewEvent::new(state::PENDING, "pending").component(plan.component.name()).details(
+            serde_json::json!({
+                "action_id": id, "strategy": plan.strategy, "plan": plan, "plan_hash": hash,
+                "expires_at": crate::journal::format_ts(&expires_at), "reason": reason,
+            }),
+        ),
+    )?;
+    Ok((id, true))
+}

@@ -9,5 +9,6 @@ mod health;
 mod journal;
 mod migrate;
 mod recovery;
+mod serve;
 mod snapshot;
 mod watch;

@@ -1,0 +1,92 @@
+//! serve's HTTP endpoints. Handlers only read the shared state; none waits on a probe.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::health::{Status, render};
+
+use super::{Shared, StatusDoc};
+
+pub fn router(shared: Arc<Shared>, loopback: bool) -> Router {
+    Router::new()
+        .route("/livez", get(livez))
+        .route("/health", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/ready", get(readyz))
+        .route("/status", get(move |state, headers| status(state, headers, loopback)))
+        .route("/metrics", get(metrics))
+        .with_state(shared)
+}
+
+async fn livez() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    let report = shared.report();
+    let ready = matches!(report.status, Status::Healthy | Status::Degraded) && !report.components.is_empty();
+    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let unhealthy: Vec<String> = report
+        .components
+        .iter()
+        .filter(|c| c.critical && matches!(c.status, Status::Unhealthy | Status::Unknown))
+        .map(|c| c.component.to_string())
+        .collect();
+    (code, axum::Json(serde_json::json!({"ready": ready, "status": report.status, "unhealthy": unhealthy})))
+        .into_response()
+}
+
+async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap, loopback: bool) -> Response {
+    let config = shared.config();
+    if !loopback {
+        if let Ok(token) = std::env::var(&config.serve.status_token_env) {
+            let sent = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if sent != Some(token.as_str()) {
+                return (StatusCode::UNAUTHORIZED, "a bearer token is required for /status\n").into_response();
+            }
+        }
+    }
+    let report = shared.report();
+    let pending =
+        crate::recovery::state::derive(shared.journal.path(), crate::journal::now(), crate::recovery::horizon(&config))
+            .map(|st| st.pending().into_iter().cloned().collect())
+            .unwrap_or_default();
+    let doc = StatusDoc {
+        status: report.status,
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: shared.started_at,
+        interval_s: config.health.interval.as_secs_f64(),
+        auto_recover: config.serve.auto_recover,
+        components: report.components,
+        pending_approvals: pending,
+        checked_at: shared.checked_at.read().expect("lock").clone(),
+    };
+    axum::Json(doc).into_response()
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let report = shared.report();
+    let mut out = render::prometheus(&report);
+    let _ = writeln!(out, "# HELP ifctl_recovery_attempts_total Recovery attempts by serve since it started.");
+    let _ = writeln!(out, "# TYPE ifctl_recovery_attempts_total counter");
+    for ((component, strategy, result), n) in shared.attempts.lock().expect("attempts lock").iter() {
+        let _ = writeln!(
+            out,
+            "ifctl_recovery_attempts_total{{component=\"{component}\",strategy=\"{strategy}\",result=\"{result}\"}} {n}"
+        );
+    }
+    let _ = writeln!(out, "# HELP ifctl_build_info ifctl's version.");
+    let _ = writeln!(out, "# TYPE ifctl_build_info gauge");
+    let _ = writeln!(out, "ifctl_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+    super::process::metrics(&mut out, shared.started_at.timestamp_micros() as f64 / 1e6);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+}

@@ -68,6 +68,20 @@ pub fn prometheus(report: &HealthReport) -> String {
             let v = flag(&|r| r.cooldown_until.is_some() || r.suspended_until.is_some(), c);
             let _ = writeln!(out, "ifctl_recovery_cooldown_active{{component=\"{}\"}} {v}", c.component);
         }
+        family(
+            &mut out,
+            "ifctl_recovery_suspended",
+            "1 while the attempt budget is spent (recovery-suspended).",
+            "gauge",
+        );
+        for c in &report.components {
+            let _ = writeln!(
+                out,
+                "ifctl_recovery_suspended{{component=\"{}\"}} {}",
+                c.component,
+                flag(&|r| r.suspended_until.is_some(), c)
+            );
+        }
         family(&mut out, "ifctl_degraded_mode_active", "1 while the component is in its degraded mode.", "gauge");
         for c in &report.components {
             let _ = writeln!(

@@ -87,6 +87,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let _ = writeln!(out, "# HELP ifctl_build_info ifctl's version.");
     let _ = writeln!(out, "# TYPE ifctl_build_info gauge");
     let _ = writeln!(out, "ifctl_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+    let snapshots = crate::snapshot::list::list(&shared.config().snapshot_dir()).unwrap_or_default();
+    if let Some(newest) = snapshots.iter().filter_map(|s| s.created_at).max() {
+        let _ = writeln!(out, "# HELP ifctl_snapshot_newest_timestamp_seconds Creation time of the newest snapshot.");
+        let _ = writeln!(out, "# TYPE ifctl_snapshot_newest_timestamp_seconds gauge");
+        let _ = writeln!(out, "ifctl_snapshot_newest_timestamp_seconds {}", newest.timestamp());
+    }
     super::process::metrics(&mut out, shared.started_at.timestamp_micros() as f64 / 1e6);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

@@ -38,3 +38,46 @@ fn man_pages_match_the_committed_files() {
         assert!(fresh == committed, "man/{name} is stale: run scripts/gen-docs");
     }
 }
+
+/// The monitoring kit: alert rules pass `promtool check rules` and their unit tests, and the
+/// dashboard is JSON whose queries use only metrics ifctl exports.
+#[test]
+fn monitoring_kit_passes_promtool() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let promtool = std::env::var_os("IFCTL_TEST_PROMTOOL").unwrap_or_else(|| "promtool".into());
+    for args in [&["check", "rules", "ifctl-alerts.yml"][..], &["test", "rules", "ifctl-alerts.test.yml"]] {
+        let out =
+            std::process::Command::new(&promtool).args(args).current_dir(root.join("prometheus")).output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("grafana/ifctl-dashboard.json")).unwrap()).unwrap();
+    // Every metric name is written in the health and serve sources (measures get a unit suffix).
+    let mut source = String::new();
+    for dir in ["src/health", "src/serve"] {
+        for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap() {
+            source.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+    }
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if word.starts_with("ifctl_") || word.starts_with("process_") {
+                    let family =
+                        word.trim_end_matches("_seconds").trim_end_matches("_ratio").trim_end_matches("_bytes");
+                    let name = family.trim_start_matches("ifctl_");
+                    assert!(
+                        source.contains(word) || source.contains(name),
+                        "dashboard uses `{word}`, which ifctl does not export"
+                    );
+                }
+            }
+        }
+    }
+}

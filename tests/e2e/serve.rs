@@ -137,7 +137,14 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
     wait_for("config.reload_failed", Duration::from_secs(5), || {
         harness::read(&env.journal()).contains("config.reload_failed")
     });
-    assert_eq!(get(port, "/readyz").unwrap().0, 200, "still serving with the old config");
+    let status: Value = serde_json::from_str(&get(port, "/status").unwrap().1).unwrap();
+    assert_eq!(status["auto_recover"], true, "the old config is in force: {status:#}");
+    // A good config is taken: auto-recovery off.
+    std::fs::write(&config_path, format!("{config}[serve]\nauto_recover = false\n")).unwrap();
+    signal(&serve, rustix::process::Signal::HUP);
+    wait_for("config.reloaded", Duration::from_secs(5), || harness::read(&env.journal()).contains("config.reloaded"));
+    let status: Value = serde_json::from_str(&get(port, "/status").unwrap().1).unwrap();
+    assert_eq!(status["auto_recover"], false, "the new config is in force: {status:#}");
     let logged = std::fs::read_to_string(&log).unwrap();
     let line = logged.lines().find(|l| l.contains("old one stays")).expect("a log line about the rejected config");
     let line: Value = serde_json::from_str(line).unwrap();

@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
     let shared = Shared::new(config, secrets, journal);
     let runtime = crate::cli::runtime();
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
+    let outcome = local.block_on(&runtime, async move {
         let listener = std::net::TcpListener::bind(addr).map_err(|e| {
             CliError::usage(format!("cannot listen on {addr}: {e}"))
                 .hint("pass --listen ADDR, or stop what holds the port")
@@ -129,7 +129,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         }
         log.log("info", None, "stopping", serde_json::json!({}));
         let _ = stop_tx.send(true);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(2500);
         let mut interrupted = Vec::new();
         for (component, handle) in loops {
             let abort = handle.abort_handle();
@@ -140,7 +140,12 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         }
         journal_stop(&shared, &interrupted);
         let _ = server.join();
+        log.log("info", None, "stopped", serde_json::json!({"interrupted": interrupted}));
         let _ = shared.journal.append(NewEvent::new("serve.stopped", "stopped"));
         Ok::<u8, Failure>(exit::SUCCESS)
-    })
+    });
+    // Blocking work still queued (a DNS lookup, say) must not hold the exit past the 5 s promise.
+    drop(local);
+    runtime.shutdown_timeout(Duration::from_millis(300));
+    outcome
 }

@@ -180,3 +180,23 @@ fn serve_refuses_a_busy_port() {
     run.expect_code(2);
     assert!(run.stderr.contains("cannot listen"), "{}", run.stderr);
 }
+
+#[test]
+fn status_needs_the_bearer_token_beyond_loopback() {
+    let mut env = Env::new();
+    env.set("IFCTL_SERVE_TOKEN", "s3rve-t0ken");
+    let port = harness::free_port();
+    let mut serve = env
+        .command(&["serve", "--listen", &format!("0.0.0.0:{port}"), "--interval", "1s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("/livez", Duration::from_secs(10), || get(port, "/livez").is_some());
+    assert_eq!(get(port, "/status").unwrap().0, 401);
+    assert_eq!(harness::http(port, "GET", "/status", None, Some("wrong")).unwrap().0, 401);
+    assert_eq!(harness::http(port, "GET", "/status", None, Some("s3rve-t0ken")).unwrap().0, 200);
+    assert_eq!(get(port, "/metrics").unwrap().0, 200, "metrics stay open for Prometheus");
+    signal(&serve, rustix::process::Signal::TERM);
+    assert_eq!(serve.wait().unwrap().code(), Some(0));
+}

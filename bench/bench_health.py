@@ -8,26 +8,18 @@ Expects a stack on the standard ports (scripts/test-stack up) and IFCTL_OPENWEBU
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
+import sys
 import time
+
+from common import run_measured
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_once(argv, env):
-    """Wall time of the whole process and its peak RSS. The RSS comes from GNU time (a small
-    parent): `wait4` from this Python process would report at least Python's own size, because
-    Linux carries the pre-exec (forked) memory into the child's high-water mark."""
-    with tempfile.NamedTemporaryFile("r") as rss:
-        started = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + argv, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wall = time.perf_counter() - started
-        kb = int(rss.read().strip().splitlines()[-1])
-    return wall * 1000, kb / 1024, proc.returncode, proc.stderr.decode()
-
+    wall, rss, code, err = run_measured(argv, env)
+    return wall * 1000, rss, code, err
 
 def main():
     parser = argparse.ArgumentParser()

@@ -15,35 +15,14 @@ import base64
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import chromadb
 import numpy as np
 
-TENANT = "default_tenant"
-
-
-def http(method, url, body=None):
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=600) as r:
-        return r.read()
-
-
-def scope(url, db):
-    return f"{url}/api/v2/tenants/{TENANT}/databases/{db}"
-
-
-def reset_database(url, db):
-    try:
-        http("DELETE", f"{url}/api/v2/tenants/{TENANT}/databases/{db}")
-    except Exception:
-        pass
-    http("POST", f"{url}/api/v2/tenants/{TENANT}/databases", {"name": db})
+from common import TENANT, http, measure, reset_database, scope
 
 
 def client(url, db):
@@ -104,17 +83,6 @@ def raw_ingest(url, db, bodies):
         for b in batches:
             http("POST", f"{scope(url, db)}/collections/{cid}/add", b)
     return time.perf_counter() - started
-
-
-def measure(argv, env):
-    with tempfile.NamedTemporaryFile("r") as rss:
-        started = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + argv, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wall = time.perf_counter() - started
-        if proc.returncode != 0:
-            sys.exit(f"{argv} failed: {proc.stderr.decode()}")
-        return wall, int(rss.read().strip().splitlines()[-1]) / 1024
 
 
 def main():

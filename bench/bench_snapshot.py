@@ -17,41 +17,20 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import chromadb
 import numpy as np
 import pyarrow.parquet as pq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TENANT = "default_tenant"
-
-
-def http(method, url, body=None):
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=600) as r:
-        return r.read()
-
-
-def scope(url, db):
-    return f"{url}/api/v2/tenants/{TENANT}/databases/{db}"
+from common import TENANT, http, measure, reset_database, scope
 
 
 def collections(url, db):
     return sorted(json.loads(http("GET", f"{scope(url, db)}/collections?limit=1000")), key=lambda c: c["name"])
-
-
-def reset_database(url, db):
-    try:
-        http("DELETE", f"{url}/api/v2/tenants/{TENANT}/databases/{db}")
-    except Exception:
-        pass
-    http("POST", f"{url}/api/v2/tenants/{TENANT}/databases", {"name": db})
 
 
 def raw_fetch(url, db, paged):
@@ -67,21 +46,6 @@ def raw_fetch(url, db, paged):
         for i in range(0, len(ids), 1000):
             total += len(http("POST", base, {"ids": ids[i:i + 1000], "include": include}))
     return time.perf_counter() - started, total
-
-
-def measure(argv, env):
-    """Wall time and peak RSS (MB) of a whole process. The RSS comes from GNU time (a small
-    parent): `wait4` from this Python process would report at least Python's own size, because
-    Linux carries the pre-exec (forked) memory into the child's high-water mark."""
-    with tempfile.NamedTemporaryFile("r") as rss:
-        started = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + argv, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wall = time.perf_counter() - started
-        if proc.returncode != 0:
-            sys.exit(f"{argv} failed: {proc.stderr.decode()}")
-        kb = int(rss.read().strip().splitlines()[-1])
-    return wall, kb / 1024
 
 
 def make_double(url, source_db, db):

@@ -50,6 +50,19 @@ impl ChromaClient {
         }
     }
 
+    /// A client for bulk work (snapshots, migrations, rebuilds): 5 s to connect, up to 5 minutes
+    /// per request.
+    pub fn bulk(config: &crate::config::Config) -> ChromaClient {
+        let timeout = Duration::from_secs(300);
+        ChromaClient::new(
+            http::client_with(Duration::from_secs(5), timeout),
+            &config.chromadb.url,
+            &config.chromadb.tenant,
+            &config.chromadb.database,
+            timeout,
+        )
+    }
+
     fn scoped(&self, rest: &str) -> String {
         format!("{}/api/v2/tenants/{}/databases/{}{rest}", self.base, self.tenant, self.database)
     }

@@ -429,14 +429,7 @@ pub async fn rollback(
         }
     }
     if !restored.is_empty() {
-        let opts = crate::snapshot::restore::RestoreOptions {
-            archive: snapshot.to_path_buf(),
-            collections: restored.clone(),
-            batch_rows: 1000,
-            scratch: scratch.to_path_buf(),
-        };
-        let prepared = crate::snapshot::restore::prepare(chroma, &opts).await?;
-        crate::snapshot::restore::execute(chroma, &prepared, 1000, journal, progress).await?;
+        crate::snapshot::restore::restore_collections(chroma, snapshot, &restored, scratch, journal, progress).await?;
     }
     Ok(serde_json::json!({"dropped": dropped, "restored_from_snapshot": restored}))
 }

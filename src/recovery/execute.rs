@@ -10,6 +10,7 @@ use crate::clients::chroma::ChromaClient;
 use crate::config::{Component, Config, Secret};
 use crate::health::{Probes, Secrets, Status};
 use crate::journal::Journal;
+use crate::snapshot::restore::restore_collections;
 use crate::snapshot::{NoProgress, Progress};
 
 use super::{Plan, Strategy};
@@ -202,7 +203,7 @@ pub async fn execute(
             Ok(Done { actions: vec![format!("the probe failed {attempts} times")], details: json!({}) })
         }
         Strategy::CollectionReload => {
-            let chroma = bulk_chroma(config);
+            let chroma = ChromaClient::bulk(config);
             let mut found = Vec::new();
             for name in config.chromadb.expected_collections.iter() {
                 match chroma.collection(name).await.map_err(|e| e.to_string())? {
@@ -216,7 +217,7 @@ pub async fn execute(
             Ok(Done { actions: found, details: json!({}) })
         }
         Strategy::SnapshotRollback => {
-            let chroma = bulk_chroma(config);
+            let chroma = ChromaClient::bulk(config);
             let path = PathBuf::from(p["path"].as_str().unwrap_or_default());
             let collections: Vec<String> = p["collections"]
                 .as_array()
@@ -225,16 +226,10 @@ pub async fn execute(
                 .filter_map(|c| c.as_str().map(String::from))
                 .collect();
             let backup = backup_live(config, &chroma, &collections, progress).await?;
-            let opts = crate::snapshot::restore::RestoreOptions {
-                archive: path.clone(),
-                collections: collections.clone(),
-                batch_rows: 1000,
-                scratch: config.state_dir.join("tmp"),
-            };
-            let prepared = crate::snapshot::restore::prepare(&chroma, &opts).await.map_err(|e| e.to_string())?;
-            let results = crate::snapshot::restore::execute(&chroma, &prepared, 1000, journal, progress)
-                .await
-                .map_err(|e| e.to_string())?;
+            let results =
+                restore_collections(&chroma, &path, &collections, &config.state_dir.join("tmp"), journal, progress)
+                    .await
+                    .map_err(|e| e.to_string())?;
             Ok(Done {
                 actions: results
                     .iter()
@@ -244,7 +239,7 @@ pub async fn execute(
             })
         }
         Strategy::IndexRebuild => {
-            let chroma = bulk_chroma(config);
+            let chroma = ChromaClient::bulk(config);
             let work = tempfile::Builder::new()
                 .prefix(".ifctl-rebuild-")
                 .tempdir_in(ensure_dir(&config.state_dir.join("tmp"))?)
@@ -259,16 +254,10 @@ pub async fn execute(
                 return Err("none of the expected collections exists; nothing to rebuild".into());
             }
             let created = export(config, &chroma, work.path(), "rebuild", &names, progress).await?;
-            let opts = crate::snapshot::restore::RestoreOptions {
-                archive: created,
-                collections: names.clone(),
-                batch_rows: 1000,
-                scratch: config.state_dir.join("tmp"),
-            };
-            let prepared = crate::snapshot::restore::prepare(&chroma, &opts).await.map_err(|e| e.to_string())?;
-            let results = crate::snapshot::restore::execute(&chroma, &prepared, 1000, journal, progress)
-                .await
-                .map_err(|e| e.to_string())?;
+            let results =
+                restore_collections(&chroma, &created, &names, &config.state_dir.join("tmp"), journal, progress)
+                    .await
+                    .map_err(|e| e.to_string())?;
             Ok(Done {
                 actions: results.iter().map(|r| format!("rebuilt `{}` ({} records)", r.name, r.after)).collect(),
                 details: json!({"collections": results}),
@@ -294,17 +283,6 @@ pub async fn execute(
 /// A fresh health check of the component: success means healthy.
 pub async fn verify(config: &Config, secrets: &Secrets, component: Component) -> crate::health::ComponentReport {
     Probes::new(config, secrets.clone(), config.health.timeout).probe(component).await
-}
-
-fn bulk_chroma(config: &Config) -> ChromaClient {
-    let timeout = Duration::from_secs(300);
-    ChromaClient::new(
-        crate::clients::http::client_with(Duration::from_secs(5), timeout),
-        &config.chromadb.url,
-        &config.chromadb.tenant,
-        &config.chromadb.database,
-        timeout,
-    )
 }
 
 fn ensure_dir(dir: &Path) -> Result<&Path, String> {

@@ -163,6 +163,26 @@ pub async fn execute(
     Ok(results)
 }
 
+/// Verifies an archive and restores some of its collections (staging, checks, swap): the whole
+/// of `snapshot restore` without backup or confirmation, for rollbacks and rebuilds.
+pub async fn restore_collections(
+    chroma: &ChromaClient,
+    archive: &std::path::Path,
+    collections: &[String],
+    scratch: &std::path::Path,
+    journal: &Journal,
+    progress: &dyn Progress,
+) -> Result<Vec<CollectionResult>, SnapshotError> {
+    let opts = RestoreOptions {
+        archive: archive.to_path_buf(),
+        collections: collections.to_vec(),
+        batch_rows: 1000,
+        scratch: scratch.to_path_buf(),
+    };
+    let prepared = prepare(chroma, &opts).await?;
+    execute(chroma, &prepared, opts.batch_rows, journal, progress).await
+}
+
 /// Puts a loaded staging collection under `name`: live → `<name>__ifctl_old_<tag>`, staging →
 /// `<name>`, old deleted. Journaled (as `event`) before the first rename, so a crash between the
 /// renames is explained; the next restore repairs it (see `leftovers`).

@@ -6,11 +6,8 @@ pub mod prune;
 pub mod restore;
 pub mod verify;
 
-use std::time::Duration;
-
 use crate::cli::{CliError, Context, ErrorKind, Failure};
 use crate::clients::chroma::ChromaClient;
-use crate::clients::http;
 use crate::config::Config;
 use crate::snapshot::SnapshotError;
 
@@ -43,16 +40,9 @@ pub fn run(ctx: &Context, command: SnapshotCommand) -> Result<u8, Failure> {
     }
 }
 
-/// A Chroma client for bulk work: 5 s to connect, up to 5 minutes per request.
+/// A Chroma client for bulk work.
 pub fn bulk_client(config: &Config) -> ChromaClient {
-    let timeout = Duration::from_secs(300);
-    ChromaClient::new(
-        http::client_with(Duration::from_secs(5), timeout),
-        &config.chromadb.url,
-        &config.chromadb.tenant,
-        &config.chromadb.database,
-        timeout,
-    )
+    ChromaClient::bulk(config)
 }
 
 impl From<SnapshotError> for CliError {

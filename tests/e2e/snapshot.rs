@@ -383,7 +383,7 @@ fn kill_during_create_leaves_no_snapshot() {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    std::thread::sleep(Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(20));
     child.kill().unwrap();
     child.wait().unwrap();
     let listed = env.run(&["--output", "json", "snapshot", "list"]).json();

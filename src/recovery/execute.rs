@@ -344,7 +344,14 @@ fn newest_verified_snapshot(config: &Config) -> Result<(String, PathBuf, Vec<Str
     let dest = config.snapshot_dir();
     let mut snapshots =
         crate::snapshot::list::list(&dest).map_err(|e| format!("cannot list `{}`: {e}", dest.display()))?;
-    snapshots.retain(|s| s.created_at.is_some() && s.checksums);
+    // Backups taken just before a restore or a rollback hold the state being replaced — possibly
+    // the bad data itself — so they are never rolled back to automatically.
+    snapshots.retain(|s| {
+        s.created_at.is_some()
+            && s.checksums
+            && !s.name.starts_with("pre-restore-")
+            && !s.name.starts_with("pre-rollback-")
+    });
     while let Some(s) = snapshots.pop() {
         if crate::snapshot::verify::verify_archive(&s.path, &config.state_dir.join("tmp")).is_ok() {
             let wanted: Vec<String> =

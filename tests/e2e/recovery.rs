@@ -298,4 +298,38 @@ fn chroma_index_rebuild_and_snapshot_rollback() {
         listed.as_array().unwrap().iter().any(|s| s["name"].as_str().unwrap().starts_with("pre-rollback-")),
         "{listed:#}"
     );
+    // The newest snapshot is now that backup of the damaged state: a rollback still picks `good`.
+    let plan =
+        env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
+    plan.expect_code(0);
+    assert_eq!(plan.json()["plan"]["params"]["snapshot"], "good", "{}", plan.stdout);
+}
+
+#[test]
+fn disk_cleanup_deletes_only_old_matching_files_inside_the_path() {
+    let mut env = Env::new();
+    let area = env.home.path().join("scratch");
+    std::fs::create_dir_all(area.join("nested")).unwrap();
+    let outside = env.home.path().join("outside.log");
+    for (name, age_days) in [("old.log", 10), ("nested/old2.log", 9), ("fresh.log", 0), ("old.keep", 10)] {
+        let path = area.join(name);
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        let stamp = format!("{} days ago", age_days);
+        assert!(std::process::Command::new("touch").arg("-d").arg(&stamp).arg(&path).status().unwrap().success());
+    }
+    std::fs::write(&outside, b"outside").unwrap();
+    assert!(std::process::Command::new("touch").arg("-d").arg("30 days ago").arg(&outside).status().unwrap().success());
+    std::os::unix::fs::symlink(&outside, area.join("link.log")).unwrap();
+    env.write_config(&format!(
+        "[recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"7d\", glob = \"*.log\" }}]\n",
+        area.display()
+    ));
+    env.set("IFCTL_DISK_PATHS", "/");
+    let run = env.run(&["--output", "json", "recover", "-c", "system", "--strategy", "disk_cleanup"]);
+    run.expect_code(0);
+    let result = run.json();
+    assert!(result["actions"][0].as_str().unwrap().starts_with("deleted 2 files, 8.0 KiB freed"), "{result:#}");
+    assert!(!area.join("old.log").exists() && !area.join("nested/old2.log").exists());
+    assert!(area.join("fresh.log").exists() && area.join("old.keep").exists(), "young or non-matching files stay");
+    assert!(outside.exists(), "a link is never followed out of the path");
 }

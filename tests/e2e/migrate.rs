@@ -140,6 +140,9 @@ fn reference_spec_migrates_and_validates() {
     let finished = run.json();
     assert_eq!(finished["validation"]["passed"], true, "{finished:#}");
     assert_eq!(finished["validation"]["checks"].as_array().unwrap().len(), 8);
+    let nn = &finished["validation"]["checks"][5];
+    assert_eq!(nn["name"], "nearest_neighbour_overlap");
+    assert!(nn["detail"].as_str().unwrap().contains("(source "), "before vs after while the source exists: {nn:#}");
 
     // Every row has the 12 fields with the right types.
     let fields = [

@@ -358,3 +358,17 @@ pub fn python_http_server(port: u16, dir: tempfile::TempDir) -> Server {
     server.wait_until("serving", Duration::from_secs(20), || http_get(port, "/").is_some());
     server
 }
+
+/// Kills the daemon whose pid file this names when dropped — also when a test panics — for
+/// servers a restart command started outside the harness.
+pub struct PidFileGuard(pub PathBuf);
+
+impl Drop for PidFileGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = std::fs::read_to_string(&self.0).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
+            if let Some(pid) = Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(pid, Signal::KILL);
+            }
+        }
+    }
+}

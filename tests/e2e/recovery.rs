@@ -30,7 +30,7 @@ fn at(minutes: i64) -> String {
 }
 
 /// A Redis on a fixed port (so a restart command can bring it back) and an env pointing at it.
-fn redis_env(extra_config: &str) -> (Server, Env, String) {
+fn redis_env(extra_config: &str) -> (Server, Env, harness::PidFileGuard) {
     let redis = harness::redis();
     let dir = redis.dir.path().display().to_string();
     let restart = format!(
@@ -43,18 +43,13 @@ fn redis_env(extra_config: &str) -> (Server, Env, String) {
         "[recovery.redis]\nrestart_command = \"{}\"\n{extra_config}",
         restart.replace('"', "\\\"")
     ));
-    (redis, env, dir)
-}
-
-fn stop_restarted(dir: &str) {
-    if let Ok(pid) = std::fs::read_to_string(format!("{dir}/restarted.pid")) {
-        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
-    }
+    let guard = harness::PidFileGuard(redis.dir.path().join("restarted.pid"));
+    (redis, env, guard)
 }
 
 #[test]
 fn killed_redis_is_restarted_after_approval_and_verified() {
-    let (mut redis, mut env, dir) = redis_env("");
+    let (mut redis, mut env, _restarted) = redis_env("");
     redis.kill();
     env.set("IFCTL_TEST_NOW", at(0));
     let run =
@@ -88,7 +83,6 @@ fn killed_redis_is_restarted_after_approval_and_verified() {
     assert_eq!(attempt["details"]["action_id"], id.as_str());
     let human = env.run(&["history", "--kind", "recovery"]);
     assert!(human.stdout.contains("restart in") && human.stdout.contains("then healthy"), "{}", human.stdout);
-    stop_restarted(&dir);
 }
 
 #[test]
@@ -166,7 +160,7 @@ fn policy_budget_cooldown_and_reset_follow_the_clock() {
 
 #[test]
 fn approvals_refuse_expired_denied_changed_and_healthy() {
-    let (mut redis, mut env, dir) = redis_env("");
+    let (mut redis, mut env, _restarted) = redis_env("");
     redis.kill();
     let ask = |env: &Env| -> String {
         let run = env.run(&["--output", "json", "recover", "-c", "redis", "--strategy", "restart"]);
@@ -188,8 +182,7 @@ fn approvals_refuse_expired_denied_changed_and_healthy() {
     assert!(run.stderr.contains("already denied"), "{}", run.stderr);
     // The plan changed (another restart command configured since).
     let id = ask(&env);
-    let changed =
-        format!("[recovery.redis]\nrestart_command = \"redis-server --port {} --daemonize yes --dir {dir}\"\n", 1);
+    let changed = format!("[recovery.redis]\nrestart_command = \"redis-server --port {} --daemonize yes\"\n", 1);
     let original = std::fs::read_to_string(env.home.path().join("config/ifctl/ifctl.toml")).unwrap();
     env.write_config(&changed);
     let run = env.run(&["approve", &id]);

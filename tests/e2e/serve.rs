@@ -31,6 +31,7 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
     let mut chroma = harness::chroma();
     harness::seed_collection(chroma.port, "notes_alpha", 10);
     let dir = redis.dir.path().display().to_string();
+    let _restarted = harness::PidFileGuard(redis.dir.path().join("restarted.pid"));
     let restart = format!(
         "redis-server --port {} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir {dir} --pidfile {dir}/restarted.pid",
         redis.port
@@ -166,9 +167,6 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
     };
     assert_eq!(status.code(), Some(0));
     assert!(harness::read(&env.journal()).contains("serve.stopped"));
-    if let Ok(pid) = std::fs::read_to_string(format!("{dir}/restarted.pid")) {
-        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
-    }
 }
 
 #[test]

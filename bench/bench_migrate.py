@@ -22,7 +22,7 @@ import time
 import chromadb
 import numpy as np
 
-from common import TENANT, http, measure, reset_database, scope
+from common import TENANT, http, measure, raw_ingest, reset_database, scope
 
 
 def client(url, db):
@@ -70,19 +70,8 @@ def migrated_bodies(data):
             bodies.append(json.dumps({"ids": d["ids"][i:i + 500],
                                       "embeddings": [base64.b64encode(r.tobytes()).decode() for r in emb[i:i + 500]],
                                       "documents": d["documents"][i:i + 500], "metadatas": metas}).encode())
-        out.append((name, bodies))
+        out.append(({"name": name, "configuration": {"hnsw": {"space": "cosine"}}}, bodies))
     return out
-
-
-def raw_ingest(url, db, bodies):
-    reset_database(url, db)
-    started = time.perf_counter()
-    for name, batches in bodies:
-        cid = json.loads(http("POST", f"{scope(url, db)}/collections",
-                              {"name": name, "configuration": {"hnsw": {"space": "cosine"}}}))["id"]
-        for b in batches:
-            http("POST", f"{scope(url, db)}/collections/{cid}/add", b)
-    return time.perf_counter() - started
 
 
 def main():

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-from common import TENANT, http, measure, reset_database, scope
+from common import TENANT, http, measure, raw_ingest, reset_database, scope
 
 
 def collections(url, db):
@@ -78,21 +78,11 @@ def add_bodies(snapshot_dir):
                 "documents": docs[i:i + 1000],
                 "metadatas": [json.loads(m) if m else None for m in metas[i:i + 1000]],
             }).encode())
-        out.append((c["name"], c["configuration"], c["metadata"], bodies))
+        create = {"name": c["name"], "configuration": {"hnsw": c["configuration"]["hnsw"]}}
+        if c["metadata"]:
+            create["metadata"] = c["metadata"]
+        out.append((create, bodies))
     return out
-
-
-def raw_ingest(url, db, bodies):
-    reset_database(url, db)
-    started = time.perf_counter()
-    for name, configuration, metadata, batches in bodies:
-        body = {"name": name, "configuration": {"hnsw": configuration["hnsw"]}}
-        if metadata:
-            body["metadata"] = metadata
-        cid = json.loads(http("POST", f"{scope(url, db)}/collections", body))["id"]
-        for b in batches:
-            http("POST", f"{scope(url, db)}/collections/{cid}/add", b)
-    return time.perf_counter() - started
 
 
 def main():

@@ -29,6 +29,18 @@ def reset_database(url, db):
     http("POST", f"{url}/api/v2/tenants/{TENANT}/databases", {"name": db})
 
 
+def raw_ingest(url, db, collections):
+    """The server's own ingest time: into a fresh database, create each collection (`create` is the
+    request body) and post its pre-built `add` bodies back to back."""
+    reset_database(url, db)
+    started = time.perf_counter()
+    for create, batches in collections:
+        cid = json.loads(http("POST", f"{scope(url, db)}/collections", create))["id"]
+        for b in batches:
+            http("POST", f"{scope(url, db)}/collections/{cid}/add", b)
+    return time.perf_counter() - started
+
+
 def run_measured(argv, env):
     """Wall time (s), peak RSS (MB), exit code and stderr of a whole process. The RSS comes from
     GNU time (a small parent): `wait4` from this Python process would report at least Python's own

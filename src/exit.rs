@@ -42,12 +42,3 @@ EXIT STATUS:
   5    action queued for approval (its id is printed)
   6    refused by policy (cooldown, auto-recovery disabled, lock held by another process)
   130  interrupted";
-
-/// The EXIT STATUS section of `health check` and `health watch` (Nagios convention).
-pub const HEALTH_HELP: &str = "\
-EXIT STATUS (Nagios plugin convention):
-  0    healthy: every critical component is healthy
-  1    degraded: a critical component is degraded, none is unhealthy
-  2    unhealthy: a critical component is unhealthy
-  3    unknown: the status could not be determined, or bad flags or configuration
-  130  interrupted (health watch stopped with Ctrl-C)";

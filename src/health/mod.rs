@@ -294,10 +294,6 @@ impl HealthReport {
             c.recovery = (!view.is_empty()).then_some(view);
         }
     }
-
-    pub fn statuses(&self) -> BTreeMap<Component, Status> {
-        self.components.iter().map(|c| (c.component, c.status)).collect()
-    }
 }
 
 /// The worst status among critical components; when none of the checked components is critical

@@ -148,6 +148,9 @@ _ifctl() {
             ifctl__subcmd__help__subcmd__journal,note)
                 cmd="ifctl__subcmd__help__subcmd__journal__subcmd__note"
                 ;;
+            ifctl__subcmd__help__subcmd__journal,rotate)
+                cmd="ifctl__subcmd__help__subcmd__journal__subcmd__rotate"
+                ;;
             ifctl__subcmd__help__subcmd__journal,verify)
                 cmd="ifctl__subcmd__help__subcmd__journal__subcmd__verify"
                 ;;
@@ -172,6 +175,9 @@ _ifctl() {
             ifctl__subcmd__journal,note)
                 cmd="ifctl__subcmd__journal__subcmd__note"
                 ;;
+            ifctl__subcmd__journal,rotate)
+                cmd="ifctl__subcmd__journal__subcmd__rotate"
+                ;;
             ifctl__subcmd__journal,verify)
                 cmd="ifctl__subcmd__journal__subcmd__verify"
                 ;;
@@ -180,6 +186,9 @@ _ifctl() {
                 ;;
             ifctl__subcmd__journal__subcmd__help,note)
                 cmd="ifctl__subcmd__journal__subcmd__help__subcmd__note"
+                ;;
+            ifctl__subcmd__journal__subcmd__help,rotate)
+                cmd="ifctl__subcmd__journal__subcmd__help__subcmd__rotate"
                 ;;
             ifctl__subcmd__journal__subcmd__help,verify)
                 cmd="ifctl__subcmd__journal__subcmd__help__subcmd__verify"
@@ -861,7 +870,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help__subcmd__journal)
-            opts="verify note"
+            opts="verify note rotate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -875,6 +884,20 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help__subcmd__journal__subcmd__note)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__journal__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1115,7 +1138,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version verify note help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version verify note rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1145,7 +1168,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__help)
-            opts="verify note help"
+            opts="verify note rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1173,6 +1196,20 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__help__subcmd__note)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__journal__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1238,13 +1275,55 @@ _ifctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ifctl__subcmd__journal__subcmd__verify)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version"
+        ifctl__subcmd__journal__subcmd__rotate)
+            opts="-q -v -h -V --reason --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__journal__subcmd__verify)
+            opts="-q -v -h -V --anchor --anchor-log --no-snapshot-anchors --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

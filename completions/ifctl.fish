@@ -354,20 +354,23 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s q -l quiet -d '
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s q -l quiet -d 'Print only results and errors'
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s v -l verbose -d 'Print more detail on stderr'
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s h -l help -d 'Print help'
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
-complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s h -l help -d 'Print help'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -f -a "rotate" -d 'Close the live journal as a numbered segment and go on in a new file (chain kept)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l anchor -d 'A head to check the chain against, as `SEQ:HASH` (repeatable)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l anchor-log -d 'A log holding anchor lines (a syslog file, journalctl output; `-` for stdin) (repeatable)' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
@@ -375,6 +378,7 @@ json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l no-snapshot-anchors -d 'Do not read the anchors recorded in snapshots'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -394,8 +398,21 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_sub
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l reason -d 'Why, recorded in the `journal.rotated` event' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Close the live journal as a numbered segment and go on in a new file (chain kept)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
@@ -469,4 +486,5 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcom
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "prune" -d 'Delete old snapshots by a retention policy'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "rotate" -d 'Close the live journal as a numbered segment and go on in a new file (chain kept)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'

@@ -99,6 +99,7 @@ impl Context {
 
     pub fn journal(&self, resolved: &Resolved) -> Journal {
         Journal::new(resolved.config.journal_path(), Identity::current())
+            .with_options(resolved.config.journal.options())
     }
 }
 

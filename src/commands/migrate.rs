@@ -140,6 +140,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                 collections: spec.collections.clone(),
                 page_size: 1000,
                 wait: true,
+                journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
             };
             let source = ChromaSource {
                 url: config.chromadb.url.clone(),
@@ -279,6 +280,7 @@ fn dry_run(ctx: &Context, args: &MigrateArgs, spec: &Spec, max_quarantine: f64) 
                 collections: spec.collections.clone(),
                 page_size: 1000,
                 wait: false,
+                journal_head: None,
             };
             let source = ChromaSource {
                 url: config.chromadb.url.clone(),

@@ -50,6 +50,44 @@ pub struct Config {
     pub snapshots: SnapshotConfig,
     pub recovery: RecoveryConfig,
     pub serve: ServeConfig,
+    pub journal: JournalConfig,
+}
+
+/// The audit journal's rotation and anchors (docs/journal.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JournalConfig {
+    /// Rotate the live file into a numbered segment when it reaches this many MiB (0 = only by
+    /// `ifctl journal rotate`).
+    pub rotate_mib: u64,
+    /// Gzip segments as they are rotated.
+    pub compress_segments: bool,
+    /// Send the chain's head to syslog every this many events (0 = only at rotations).
+    pub anchor_every: u64,
+    /// The local syslog socket for anchors; empty = none.
+    pub syslog_socket: PathBuf,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig {
+            rotate_mib: 64,
+            compress_segments: true,
+            anchor_every: 100,
+            syslog_socket: PathBuf::from("/dev/log"),
+        }
+    }
+}
+
+impl JournalConfig {
+    pub fn options(&self) -> crate::journal::JournalOptions {
+        crate::journal::JournalOptions {
+            rotate_bytes: self.rotate_mib.saturating_mul(1 << 20),
+            compress_segments: self.compress_segments,
+            anchor_every: self.anchor_every,
+            syslog_socket: (!self.syslog_socket.as_os_str().is_empty()).then(|| self.syslog_socket.clone()),
+        }
+    }
 }
 
 /// `ifctl serve`: where it listens and what it may do by itself.
@@ -86,6 +124,7 @@ impl Default for Config {
             snapshots: SnapshotConfig::default(),
             recovery: RecoveryConfig::default(),
             serve: ServeConfig::default(),
+            journal: JournalConfig::default(),
         }
     }
 }

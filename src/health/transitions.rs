@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::Component;
-use crate::journal::{NewEvent, ReverseLines};
+use crate::journal::{NewEvent, NewestFirst};
 
 use super::{HealthReport, Status};
 
@@ -52,8 +52,7 @@ pub fn transitions(previous: &BTreeMap<Component, Status>, report: &HealthReport
 /// The last journaled status of each wanted component, reading from the end of the journal.
 pub fn last_journaled(journal: &Path, wanted: &[Component]) -> BTreeMap<Component, Status> {
     let mut found = BTreeMap::new();
-    let Ok(file) = std::fs::File::open(journal) else { return found };
-    let Ok(lines) = ReverseLines::new(file) else { return found };
+    let Ok(lines) = NewestFirst::open(journal) else { return found };
     #[derive(serde::Deserialize)]
     struct Head {
         kind: String,

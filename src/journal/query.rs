@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::{Event, ReverseLines};
+use super::{Event, NewestFirst};
 
 /// Which events to show. Empty fields match everything.
 #[derive(Debug, Clone, Default)]
@@ -40,15 +40,10 @@ pub struct ReadNotes {
 }
 
 /// The newest `limit` events matching `filter` (0 = no limit), oldest first. Reads from the end
-/// and stops at the limit or at the first event older than `filter.since`.
+/// (across rotated segments) and stops at the limit or at the first event older than `filter.since`.
 pub fn recent(path: &Path, filter: &Filter, limit: usize) -> std::io::Result<(Vec<Event>, ReadNotes)> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), ReadNotes::default())),
-        Err(e) => return Err(e),
-    };
-    let lines = ReverseLines::new(file)?;
-    let mut notes = ReadNotes { torn_tail: lines.torn_tail_offset().is_some(), ..ReadNotes::default() };
+    let lines = NewestFirst::open(path)?;
+    let mut notes = ReadNotes { torn_tail: lines.torn_tail.is_some(), ..ReadNotes::default() };
     let mut found = Vec::new();
     for line in lines {
         let line = line?;

@@ -304,6 +304,7 @@ async fn export(
         collections: collections.to_vec(),
         page_size: 1000,
         wait: true,
+        journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
     };
     let source = crate::snapshot::ChromaSource {
         url: config.chromadb.url.clone(),

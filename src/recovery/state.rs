@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Component;
 use crate::health::Status;
-use crate::journal::{Event, ReverseLines};
+use crate::journal::{Event, NewestFirst};
 
 use super::{Plan, Strategy};
 
@@ -83,11 +83,6 @@ pub struct RecoveryState {
 /// `MAX_DISABLE` (disable windows).
 pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io::Result<RecoveryState> {
     let mut state = RecoveryState { now, ..RecoveryState::default() };
-    let file = match std::fs::File::open(journal) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(state),
-        Err(e) => return Err(e),
-    };
     // Timestamps are UTC RFC 3339; their first 19 characters (to the second) compare as text,
     // so most lines are judged without parsing a date.
     let second = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
@@ -96,7 +91,7 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
     let ts_key = memchr::memmem::FinderRev::new(b"\"ts\":\"");
     let kind_key = memchr::memmem::FinderRev::new(b"\"kind\":\"");
     let mut newest_first = Vec::new();
-    for line in ReverseLines::new(file)? {
+    for line in NewestFirst::open(journal)? {
         let line = line?;
         state.lines_read += 1;
         let Some(ts) = field(&line, &ts_key).and_then(|t| t.get(..19)) else { continue };

@@ -87,6 +87,15 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let _ = writeln!(out, "# HELP ifctl_build_info ifctl's version.");
     let _ = writeln!(out, "# TYPE ifctl_build_info gauge");
     let _ = writeln!(out, "ifctl_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+    if let Some(head) = shared.journal.head() {
+        // An anchor outside the journal file: Prometheus keeps its history (docs/journal.md).
+        let _ = writeln!(out, "# HELP ifctl_journal_head_seq Sequence number of the audit journal's newest event.");
+        let _ = writeln!(out, "# TYPE ifctl_journal_head_seq gauge");
+        let _ = writeln!(out, "ifctl_journal_head_seq {}", head.seq);
+        let _ = writeln!(out, "# HELP ifctl_journal_head_info Hash of the audit journal's newest event, as a label.");
+        let _ = writeln!(out, "# TYPE ifctl_journal_head_info gauge");
+        let _ = writeln!(out, "ifctl_journal_head_info{{seq=\"{}\",hash=\"{}\"}} 1", head.seq, head.hash);
+    }
     let snapshots = crate::snapshot::list::list(&shared.config().snapshot_dir()).unwrap_or_default();
     if let Some(newest) = snapshots.iter().filter_map(|s| s.created_at).max() {
         let _ = writeln!(out, "# HELP ifctl_snapshot_newest_timestamp_seconds Creation time of the newest snapshot.");

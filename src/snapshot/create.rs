@@ -34,6 +34,8 @@ pub struct CreateOptions {
     pub page_size: usize,
     /// Wait for another process's lock on `dest` instead of failing.
     pub wait: bool,
+    /// The audit journal's head, recorded in `metadata.json` as an anchor.
+    pub journal_head: Option<crate::journal::anchor::RecordedHead>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +95,7 @@ pub async fn create(
         created_at,
         chroma: source,
         collections: entries,
+        journal_head: opts.journal_head.clone(),
     };
     let metadata_path = work.path().join(METADATA_FILE);
     std::fs::write(&metadata_path, sorted_pretty_json(&manifest))

@@ -22,6 +22,9 @@ pub struct Listed {
     pub checksums: bool,
     /// Why the manifest could not be read, if it could not.
     pub problem: Option<String>,
+    /// The audit journal's head when it was taken (an anchor for `journal verify`).
+    #[serde(skip)]
+    pub journal_head: Option<crate::journal::anchor::RecordedHead>,
 }
 
 /// Snapshots in `dest`, oldest first. Temporary files of a running or crashed create are skipped.
@@ -56,12 +59,14 @@ fn inspect(path: &Path, name: &str) -> Listed {
         bytes,
         checksums: false,
         problem: None,
+        journal_head: None,
     };
     match read_head(path) {
         Ok((manifest, checksums)) => {
             listed.checksums = checksums;
             listed.created_at = Some(manifest.created_at);
             listed.rows = manifest.total_rows();
+            listed.journal_head = manifest.journal_head.clone();
             listed.collections = manifest.collections.into_iter().map(|c| c.name).collect();
             if !checksums {
                 listed.problem = Some(format!("no {CHECKSUMS_FILE} before the data"));

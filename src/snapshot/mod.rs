@@ -34,6 +34,10 @@ pub struct SnapshotManifest {
     pub created_at: DateTime<Utc>,
     pub chroma: ChromaSource,
     pub collections: Vec<CollectionEntry>,
+    /// The audit journal's head when the snapshot was taken: an anchor outside the journal file
+    /// that `journal verify` checks (absent in snapshots of ifctl before 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_head: Option<crate::journal::anchor::RecordedHead>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

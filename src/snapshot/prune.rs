@@ -91,6 +91,7 @@ mod tests {
             bytes: 0,
             checksums: true,
             problem: None,
+            journal_head: None,
         }
     }
 

@@ -81,3 +81,11 @@ fn monitoring_kit_passes_promtool() {
         }
     }
 }
+
+#[test]
+fn the_journal_doc_shows_the_verifier_the_tests_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/journal.md")).unwrap();
+    let program = std::fs::read_to_string(root.join("scripts/verify-journal.py")).unwrap();
+    assert!(doc.contains(&program), "docs/journal.md must show scripts/verify-journal.py verbatim");
+}

@@ -85,8 +85,160 @@ fn torn_tail_is_tolerated_everywhere() {
     env.run(&["journal", "note", "after the crash"]).expect_code(0);
     let run = env.run(&["--output", "json", "journal", "verify"]);
     run.expect_code(0);
-    assert_eq!(run.json()["events"], 2);
+    let report = run.json();
+    assert_eq!(report["events"], 2);
+    assert_eq!(report["torn"], serde_json::Value::Null);
+    assert_eq!(report["set_aside"]["fragments"], 1);
     assert!(std::fs::read_to_string(env.journal().with_extension("jsonl.torn")).unwrap().contains("\"oper"));
+    let run = env.run(&["history"]);
+    run.expect_code(0);
+    assert!(!run.stderr.contains("torn"), "history warns only while a torn line is there: {}", run.stderr);
+}
+
+#[test]
+fn verify_names_the_torn_line() {
+    let env = Env::new();
+    env.run(&["journal", "note", "one"]).expect_code(0);
+    env.run(&["journal", "note", "two"]).expect_code(0);
+    use std::io::Write;
+    std::fs::OpenOptions::new().append(true).open(env.journal()).unwrap().write_all(b"{\"v\":2,\"se").unwrap();
+    let run = env.run(&["journal", "verify"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("line 3") && run.stderr.contains("10 bytes"), "{}", run.stderr);
+    assert!(run.stdout.contains("intact: 2 events"), "{}", run.stdout);
+}
+
+/// The Python program of docs/journal.md (PyPI `rfc8785`, no ifctl code) over a journal ifctl
+/// wrote: 8 concurrent writers with non-ASCII text, nested details with floats (a recovery
+/// attempt's duration), a rotation with a gzipped segment. Then tampered: both say so.
+#[test]
+fn the_outside_verifier_agrees_with_ifctl() {
+    let mut env = Env::new();
+    let clean = env.home.path().join("clean");
+    std::fs::create_dir_all(&clean).unwrap();
+    env.write_config(&format!(
+        "[recovery]\nmax_attempts_per_hour = 10\n[recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"1s\", glob = \"*\" }}]\n",
+        clean.display()
+    ));
+    let ifctl = env!("CARGO_BIN_EXE_ifctl");
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let script = (0..10)
+                .map(|i| format!("\"$0\" journal note 'écrivain {w} — note {i} ✓ \"quoted\" \\ tab\t' || exit 1"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut cmd = std::process::Command::new("sh");
+            cmd.env_clear()
+                .envs(env_vars(&env))
+                .args(["-c", &script, ifctl])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for _ in 0..3 {
+        std::fs::write(clean.join("old.tmp"), b"x").unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        env.run(&["recover", "--component", "system", "--strategy", "disk_cleanup"]).expect_code(0);
+    }
+    env.run(&["journal", "rotate", "--reason", "test"]).expect_code(0);
+    env.run(&["health", "check", "--component", "redis"]).expect_code(2);
+    for h in writers {
+        let out = h.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::write(clean.join("old.tmp"), b"x").unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    env.run(&["recover", "--component", "system", "--strategy", "disk_cleanup"]).expect_code(0);
+    let text = std::fs::read_to_string(env.journal()).unwrap();
+    let segment = env.state_dir().join("journal.000001.jsonl.gz");
+    assert!(segment.exists());
+    let report = env.run(&["--output", "json", "journal", "verify"]);
+    report.expect_code(0);
+    let report = report.json();
+    assert_eq!(report["events"], 80 + 4 + 1 + 1);
+
+    let outside = |extra: &[String]| {
+        std::process::Command::new(crate::harness::venv().join("bin").join("python"))
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/verify-journal.py"))
+            .arg(env.journal())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let head = format!("{}:{}", report["last_seq"], report["last_hash"].as_str().unwrap());
+    let out = outside(std::slice::from_ref(&head));
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("intact: 86 events, head {head}")));
+
+    // A float's last digit changed in the live file: both verifiers see it.
+    let at = text.rfind("\"duration_ms\":").expect("a recovery attempt in the live file") + "\"duration_ms\":".len();
+    let end = at + text[at..].find([',', '}']).unwrap();
+    let last = text.as_bytes()[end - 1];
+    let tampered = format!("{}{}{}", &text[..end - 1], if last == b'1' { '2' } else { '1' }, &text[end..]);
+    assert_ne!(tampered, text);
+    std::fs::write(env.journal(), &tampered).unwrap();
+    let out = outside(&[]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stdout));
+    env.run(&["journal", "verify"]).expect_code(4);
+
+    // Cut the tail: the chain is consistent, but the head written down before says otherwise.
+    let cut: String = text.lines().take(text.lines().count() - 2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(env.journal(), &cut).unwrap();
+    assert!(outside(&[]).status.success());
+    let out = outside(std::slice::from_ref(&head));
+    assert_eq!(out.status.code(), Some(4));
+    let run = env.run(&["journal", "verify", "--anchor", &head]);
+    run.expect_code(4);
+    assert!(run.stderr.contains("cut off"), "{}", run.stderr);
+}
+
+/// Anchors reach the system log (a datagram socket, as /dev/log is) every N events and at each
+/// rotation; `--anchor-log` reads them back and catches a history rewritten with fresh hashes.
+#[test]
+fn syslog_anchors_catch_a_rewritten_history() {
+    let mut env = Env::new();
+    let socket = env.home.path().join("log.sock");
+    let log = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+    log.set_nonblocking(true).unwrap();
+    env.write_config(&format!("[journal]\nanchor_every = 3\nsyslog_socket = \"{}\"\n", socket.display()));
+    for i in 0..7 {
+        env.run(&["journal", "note", &format!("note {i}")]).expect_code(0);
+    }
+    let mut received = String::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = log.recv(&mut buf) {
+        received.push_str(&String::from_utf8_lossy(&buf[..n]));
+        received.push('\n');
+    }
+    assert_eq!(received.matches("ifctl-journal-anchor seq=").count(), 2, "{received}");
+    assert!(received.starts_with("<110>ifctl-journal["), "{received}");
+    let log_file = env.home.path().join("syslog");
+    std::fs::write(&log_file, &received).unwrap();
+    let run = env.run(&["--output", "json", "journal", "verify", "--anchor-log", log_file.to_str().unwrap()]);
+    run.expect_code(0);
+    let anchors = run.json()["anchors"].clone();
+    assert_eq!(anchors.as_array().unwrap().len(), 2, "{anchors}");
+    assert!(anchors.as_array().unwrap().iter().all(|a| a["result"] == "matches"));
+
+    // Rewrite everything from line 2 on, recomputing every hash with ifctl itself.
+    let text = std::fs::read_to_string(env.journal()).unwrap();
+    std::fs::write(env.journal(), format!("{}\n", text.lines().next().unwrap())).unwrap();
+    for i in 0..6 {
+        env.run(&["journal", "note", &format!("forged {i}")]).expect_code(0);
+    }
+    env.run(&["journal", "verify"]).expect_code(0);
+    let run = env.run(&["journal", "verify", "--anchor-log", log_file.to_str().unwrap()]);
+    run.expect_code(4);
+    assert!(
+        run.stderr.contains("rewritten") && run.stderr.contains("seq") || run.stderr.contains("event 3"),
+        "{}",
+        run.stderr
+    );
+
+    let run = env.run(&["journal", "verify", "--anchor", "12:zz"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("SHA-256"), "{}", run.stderr);
 }
 
 #[test]

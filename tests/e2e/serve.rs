@@ -64,6 +64,12 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
         metrics.contains("ifctl_circuit_breaker_state") && metrics.contains("process_resident_memory_bytes"),
         "{metrics}"
     );
+    // The journal's head is exported as an anchor, and it is one `journal verify` accepts.
+    let info = metrics.lines().find(|l| l.starts_with("ifctl_journal_head_info{")).expect("journal head metric");
+    let seq = info.split("seq=\"").nth(1).unwrap().split('"').next().unwrap();
+    let hash = info.split("hash=\"").nth(1).unwrap().split('"').next().unwrap();
+    assert!(metrics.contains(&format!("ifctl_journal_head_seq {seq}\n")), "{metrics}");
+    env.run(&["journal", "verify", "--anchor", &format!("{seq}:{hash}")]).expect_code(0);
     let mut check =
         std::process::Command::new(std::env::var_os("IFCTL_TEST_PROMTOOL").unwrap_or_else(|| "promtool".into()))
             .args(["check", "metrics"])

@@ -64,6 +64,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
         collections: args.collections,
         page_size: args.page_size,
         wait: args.wait,
+        journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
     };
     let chroma = bulk_client(config);
     let bars = Bars::new(ctx.printer.progress_allowed());

@@ -118,6 +118,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                         collections: live,
                         page_size: 1000,
                         wait: true,
+                        journal_head: crate::journal::anchor::RecordedHead::of(journal.path()),
                     };
                     let source = ChromaSource {
                         url: config.chromadb.url.clone(),

@@ -78,10 +78,19 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
         (None, Some(id)) => (id.clone(), false),
         (None, None) => unreachable!("clap requires one"),
     };
-    let request = st.requests.get(&id).ok_or_else(|| {
+    let unknown = || {
         CliError::usage(format!("no recovery is waiting for approval under `{id}`"))
             .hint("`ifctl approve --list` shows the pending ones")
-    })?;
+    };
+    let component = st.requests.get(&id).ok_or_else(unknown)?.plan.component;
+    // Decisions and actions for one component are exclusive across processes: a concurrent
+    // approve (or serve, or recover) holding it makes this one exit 6 naming it. The state is
+    // read again under the lock, so an approval granted meanwhile is seen.
+    let action = format!("ifctl approve {id}");
+    let _lock = crate::snapshot::lock::acquire_recovery(&config.journal_path(), component.name(), &action)?;
+    let st = state::derive(&config.journal_path(), crate::journal::now(), recovery::horizon(config))
+        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    let request = st.requests.get(&id).ok_or_else(unknown)?;
     let refuse = |why: String| -> Failure { CliError::new(ErrorKind::Refused, why).into() };
     if let Some(closed) = st.closed.get(&id) {
         return Err(refuse(format!(

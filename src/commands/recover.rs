@@ -81,6 +81,13 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
         ctx.printer.line(&format!("`{component}` is healthy; nothing to recover."))?;
         return Ok(exit::SUCCESS);
     }
+    // Exclusive with serve and `approve` for this component (exit 6 naming the holder), and the
+    // state read under the lock: two of them never both spend the budget.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        Some(crate::snapshot::lock::acquire_recovery(&config.journal_path(), component.name(), "ifctl recover")?)
+    };
     let now = crate::journal::now();
     let st = state::derive(&config.journal_path(), now, recovery::horizon(config))
         .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;

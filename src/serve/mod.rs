@@ -201,6 +201,14 @@ async fn auto_recover(
     if deps.get(component).is_some_and(|r| !r.caused_by.is_empty()) {
         return;
     }
+    // Exclusive with `recover` and `approve` (and other serves) on this host; busy: they decide.
+    let Ok(_lock) = crate::snapshot::lock::acquire_recovery(shared.journal.path(), component.name(), "ifctl serve")
+    else {
+        return;
+    };
+    // Read again under the lock: an attempt or approval made meanwhile counts.
+    let fresh = state::derive(shared.journal.path(), crate::journal::now(), recovery::horizon(config)).ok();
+    let st = fresh.as_ref().unwrap_or(st);
     let strategy = recovery::next_strategy(component, Failure::from_report(report), st);
     let plan = match recovery::execute::plan(config, strategy) {
         Ok(plan) => plan,

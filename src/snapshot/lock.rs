@@ -1,4 +1,5 @@
-//! One writer per snapshot destination: an advisory lock file that also says who holds it.
+//! Advisory lock files that also say who holds them: one writer per snapshot destination, and
+//! one operation per Chroma collection on this host (`<state_dir>/locks/collection-<name>.lock`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -31,9 +32,66 @@ pub struct DestLock {
 
 /// Takes the lock on `dir` for `action`. Busy: waits when `wait`, else fails naming the holder
 /// (exit 6).
-pub fn acquire(dir: &Path, action: &str, wait: bool, mut on_wait: impl FnMut(&str)) -> Result<DestLock, SnapshotError> {
+pub fn acquire(dir: &Path, action: &str, wait: bool, on_wait: impl FnMut(&str)) -> Result<DestLock, SnapshotError> {
     std::fs::create_dir_all(dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
-    let path = dir.join(LOCK_FILE);
+    let hint = "wait for it to finish, or pass --wait";
+    acquire_file(
+        &dir.join(LOCK_FILE),
+        &format!("snapshot destination `{}`", dir.display()),
+        action,
+        wait,
+        hint,
+        on_wait,
+    )
+}
+
+/// Takes the lock on Chroma collection `name` for `action`, in the `locks` directory beside the
+/// journal. Busy: waits when `wait`, else fails naming the holder (exit 6).
+pub fn acquire_collection(
+    journal: &Path,
+    name: &str,
+    action: &str,
+    wait: bool,
+    on_wait: impl FnMut(&str),
+) -> Result<DestLock, SnapshotError> {
+    let dir = journal.with_file_name("locks");
+    std::fs::create_dir_all(&dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
+    let hint = "wait for it to finish, or pass --wait";
+    acquire_file(
+        &dir.join(format!("collection-{name}.lock")),
+        &format!("collection `{name}`"),
+        action,
+        wait,
+        hint,
+        on_wait,
+    )
+}
+
+/// Takes the lock on recovery decisions and actions for `component` (serve, `recover` and
+/// `approve` alike), without waiting: busy fails naming the holder (exit 6).
+pub fn acquire_recovery(journal: &Path, component: &str, action: &str) -> Result<DestLock, SnapshotError> {
+    let dir = journal.with_file_name("locks");
+    std::fs::create_dir_all(&dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
+    let hint = "it decides and runs the recovery; see `ifctl history --kind recovery` when it is done";
+    acquire_file(
+        &dir.join(format!("recovery-{component}.lock")),
+        &format!("recovery of {component}"),
+        action,
+        false,
+        hint,
+        |_| {},
+    )
+}
+
+fn acquire_file(
+    path: &Path,
+    what: &str,
+    action: &str,
+    wait: bool,
+    hint: &str,
+    mut on_wait: impl FnMut(&str),
+) -> Result<DestLock, SnapshotError> {
+    let path = path.to_path_buf();
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -45,12 +103,9 @@ pub fn acquire(dir: &Path, action: &str, wait: bool, mut on_wait: impl FnMut(&st
     if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
         let holder = describe(&mut file);
         if !wait {
-            return Err(SnapshotError::Locked(format!(
-                "snapshot destination `{}` is locked by {holder}; wait for it to finish, or pass --wait",
-                dir.display()
-            )));
+            return Err(SnapshotError::Locked(format!("{what} is locked by {holder}; {hint}")));
         }
-        on_wait(&format!("Waiting for the lock on `{}` held by {holder}…", dir.display()));
+        on_wait(&format!("Waiting for the lock on {what} held by {holder}…"));
         flock(&file, FlockOperation::LockExclusive)
             .map_err(|e| SnapshotError::Io { context: "waiting for the lock".into(), source: e.into() })?;
     }

@@ -34,6 +34,8 @@ pub struct RestoreOptions {
     pub batch_rows: usize,
     /// Where to unpack (a private temp dir is made inside).
     pub scratch: PathBuf,
+    /// The journal: proof of which leftover collections ifctl made, and by which process.
+    pub journal: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,7 +115,8 @@ pub async fn prepare(chroma: &ChromaClient, opts: &RestoreOptions) -> Result<Pre
             space: space_of(entry),
         });
     }
-    let repairs = leftovers(chroma).await?;
+    let wanted: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let repairs = leftovers(chroma, &wanted, &opts.journal).await?;
     let plan = Plan { snapshot: manifest.name.clone(), created_at: manifest.created_at, items, repairs };
     Ok(Prepared { verified, plan, entries })
 }
@@ -123,19 +126,28 @@ pub async fn execute(
     chroma: &ChromaClient,
     prepared: &Prepared,
     batch_rows: usize,
+    wait: bool,
     journal: &Journal,
     progress: &dyn Progress,
 ) -> Result<Vec<CollectionResult>, SnapshotError> {
+    // One operation per collection at a time; locks are taken in name order (no deadlock) and
+    // held until the restore ends.
+    let mut names: Vec<&str> = prepared.entries.iter().map(|e| e.name.as_str()).collect();
+    names.sort_unstable();
+    let mut _locks = Vec::new();
+    for name in names {
+        _locks.push(super::lock::acquire_collection(journal.path(), name, "ifctl snapshot restore", wait, |m| {
+            progress.on_stage(m, None)
+        })?);
+    }
     repair(chroma, &prepared.plan.repairs, journal).await?;
-    let tag = crate::journal::now().format("%Y%m%d%H%M%S").to_string();
+    let tag = operation_tag();
     let mut results = Vec::new();
     for (entry, item) in prepared.entries.iter().zip(&prepared.plan.items) {
         let file = prepared.verified.unpacked.collection_file(entry);
         let staging = derived_name(&entry.name, STAGING, &tag);
         progress.on_stage(&format!("restoring {}", entry.name), Some(entry.rows_exported));
-        if chroma.collection(&staging).await?.is_some() {
-            chroma.delete_collection(&staging).await?;
-        }
+        record_owned(journal, &entry.name, &staging)?;
         let created =
             chroma.create_collection(&staging, entry.metadata.as_ref(), configuration_of(entry).as_ref()).await?;
         let loaded = load(chroma, &created.id, &file, entry, batch_rows, progress).await;
@@ -178,9 +190,10 @@ pub async fn restore_collections(
         collections: collections.to_vec(),
         batch_rows: 1000,
         scratch: scratch.to_path_buf(),
+        journal: journal.path().to_path_buf(),
     };
     let prepared = prepare(chroma, &opts).await?;
-    execute(chroma, &prepared, opts.batch_rows, journal, progress).await
+    execute(chroma, &prepared, opts.batch_rows, true, journal, progress).await
 }
 
 /// Puts a loaded staging collection under `name`: live → `<name>__ifctl_old_<tag>`, staging →
@@ -318,20 +331,104 @@ pub(crate) fn derived_name(name: &str, marker: &str, tag: &str) -> String {
     format!("c{}{marker}{tag}", &digest[..16])
 }
 
-/// Collections left by an interrupted restore, and what to do with each.
-async fn leftovers(chroma: &ChromaClient) -> Result<Vec<Repair>, SnapshotError> {
+/// A tag unique to one operation, for the names of the collections it makes.
+pub(crate) fn operation_tag() -> String {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    format!("{}{}", crate::journal::now().format("%Y%m%d%H%M%S"), &id[id.len() - 8..])
+}
+
+/// Journals that this process is about to create `leftover` for `collection`: the proof of
+/// ownership that a later repair needs.
+pub(crate) fn record_owned(journal: &Journal, collection: &str, leftover: &str) -> Result<(), SnapshotError> {
+    journal
+        .append(NewEvent::new(OWNED, "created").component("chromadb").details(serde_json::json!({
+            "collection": collection, "leftover": leftover,
+        })))
+        .map(|_| ())
+        .map_err(|e| SnapshotError::Failed(format!("journal: {e}; nothing was created")))
+}
+
+/// Kind of the event that records a staging collection as ifctl's.
+const OWNED: &str = "snapshot.staging_created";
+
+/// Leftovers of interrupted restores of the `wanted` collections, and what to do with each.
+/// Only collections that this host's journal proves ifctl created (a staging collection) or
+/// renamed (an old copy, named in the swap event), by a process that is gone: a name pattern
+/// alone proves nothing, and other operations' collections are not touched.
+async fn leftovers(
+    chroma: &ChromaClient,
+    wanted: &HashSet<&str>,
+    journal: &std::path::Path,
+) -> Result<Vec<Repair>, SnapshotError> {
     let all = chroma.list_collections().await?;
     let names: HashSet<&str> = all.iter().map(|c| c.name.as_str()).collect();
-    let mut repairs = Vec::new();
+    let mut candidates = Vec::new();
     for c in &all {
-        if let Some((base, _)) = c.name.split_once(STAGING).or_else(|| c.name.split_once(VERIFY)) {
-            repairs.push(Repair { collection: base.to_string(), action: "delete", leftover: c.name.clone() });
+        if let Some((base, _)) = c.name.split_once(STAGING) {
+            candidates.push((base, "delete", c.name.as_str()));
         } else if let Some((base, _)) = c.name.split_once(OLD) {
             let action = if names.contains(base) { "delete" } else { "rename_back" };
-            repairs.push(Repair { collection: base.to_string(), action, leftover: c.name.clone() });
+            candidates.push((base, action, c.name.as_str()));
+        }
+    }
+    candidates.retain(|(base, _, _)| wanted.contains(base));
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners = owners_in_journal(journal, candidates.iter().map(|(_, _, name)| *name).collect());
+    let here = crate::journal::Identity::current();
+    let mut repairs = Vec::new();
+    for (base, action, leftover) in candidates {
+        let Some((host, pid)) = owners.get(leftover) else { continue };
+        let alive = *host == here.host && *pid != here.pid && process_alive(*pid);
+        if !alive {
+            repairs.push(Repair { collection: base.to_string(), action, leftover: leftover.to_string() });
         }
     }
     Ok(repairs)
+}
+
+/// For each name, the host and pid of the journal event that recorded ifctl making it (newest
+/// first; at most the last 90 days).
+fn owners_in_journal(
+    journal: &std::path::Path,
+    mut names: HashSet<&str>,
+) -> std::collections::HashMap<String, (String, u32)> {
+    let mut found = std::collections::HashMap::new();
+    let Ok(lines) = crate::journal::NewestFirst::open(journal) else { return found };
+    let horizon = crate::journal::now() - chrono::Duration::days(90);
+    for line in lines {
+        let Ok(line) = line else { break };
+        let quoted: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| memchr::memmem::find(&line, format!("\"{n}\"").as_bytes()).is_some())
+            .collect();
+        if quoted.is_empty() {
+            continue;
+        }
+        let Ok(event) = serde_json::from_slice::<crate::journal::Event>(&line) else { continue };
+        if event.ts < horizon {
+            break;
+        }
+        let made = match event.kind.as_str() {
+            OWNED => event.details.get("leftover").and_then(|v| v.as_str()),
+            "snapshot.swap" | "migration.swap" => event.details.get("old").and_then(|v| v.as_str()),
+            _ => None,
+        };
+        if let Some(name) = made.filter(|m| quoted.contains(m)) {
+            found.insert(name.to_string(), (event.host.clone(), event.pid));
+            names.remove(name);
+        }
+        if names.is_empty() {
+            break;
+        }
+    }
+    found
+}
+
+fn process_alive(pid: u32) -> bool {
+    rustix::process::Pid::from_raw(pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
 }
 
 async fn repair(chroma: &ChromaClient, repairs: &[Repair], journal: &Journal) -> Result<(), SnapshotError> {
@@ -341,7 +438,12 @@ async fn repair(chroma: &ChromaClient, repairs: &[Repair], journal: &Journal) ->
                 let Some(old) = chroma.collection(&r.leftover).await? else { continue };
                 chroma.rename_collection(&old.id, &r.collection).await?;
             }
-            _ => chroma.delete_collection(&r.leftover).await?,
+            _ => {
+                if chroma.collection(&r.leftover).await?.is_none() {
+                    continue;
+                }
+                chroma.delete_collection(&r.leftover).await?
+            }
         }
         journal
             .append(NewEvent::new("snapshot.repaired", r.action).component("chromadb").details(serde_json::json!({

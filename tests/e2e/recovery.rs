@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -325,4 +326,40 @@ fn disk_cleanup_deletes_only_old_matching_files_inside_the_path() {
     assert!(!area.join("old.log").exists() && !area.join("nested/old2.log").exists());
     assert!(area.join("fresh.log").exists() && area.join("old.keep").exists(), "young or non-matching files stay");
     assert!(outside.exists(), "a link is never followed out of the path");
+}
+
+/// Two `ifctl approve ID` started together run the action once: the other exits 6 naming who
+/// holds the recovery of Redis (or that it was already granted). Likewise a manual `recover`
+/// while an approved action runs. One `recovery.attempt` in the journal.
+#[test]
+fn concurrent_approves_run_the_action_once() {
+    // A restart that takes a while, so the two approvals overlap.
+    let (mut redis, mut env, _restarted) = redis_env("");
+    let config = std::fs::read_to_string(env.home.path().join("config/ifctl/ifctl.toml")).unwrap();
+    env.write_config(&config.replace("restart_command = \"", "restart_command = \"sleep 1 && "));
+    redis.kill();
+    env.set("IFCTL_TEST_NOW", at(0));
+    let run = env.run(&["--output", "json", "recover", "--component", "redis", "--strategy", "restart"]);
+    run.expect_code(5);
+    let id = run.json()["action_id"].as_str().unwrap().to_string();
+    let both: Vec<_> = (0..2)
+        .map(|_| env.command(&["approve", &id]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let meanwhile = env.run(&["recover", "--component", "redis", "--strategy", "reconnect"]);
+    let outs: Vec<_> = both.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let codes: Vec<i32> = outs.iter().map(|o| o.status.code().unwrap()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![0, 6], "one runs, one is refused: {codes:?}");
+    let refused = outs.iter().find(|o| o.status.code() == Some(6)).unwrap();
+    let text = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        text.contains("recovery of redis is locked by pid") || text.contains("already"),
+        "the refusal names the holder: {text}"
+    );
+    meanwhile.expect_code(6);
+    assert!(meanwhile.stderr.contains("recovery of redis is locked by pid"), "{}", meanwhile.stderr);
+    let attempts = env.run(&["--output", "json", "history", "--kind", "recovery.attempt"]).json();
+    assert_eq!(attempts.as_array().unwrap().len(), 1, "{attempts:#}");
 }

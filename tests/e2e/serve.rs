@@ -95,13 +95,6 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
     let (_, ready) = get(port, "/readyz").unwrap();
     assert!(ready.contains("redis"), "{ready}");
     wait_for("/readyz 200 again", Duration::from_secs(20), || get(port, "/readyz").is_some_and(|(s, _)| s == 200));
-    let journal = harness::read(&env.journal());
-    let kinds: Vec<String> = journal
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|e| e["component"] == "redis")
-        .map(|e| format!("{} {}", e["kind"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
-        .collect();
     let expected = [
         "health.transition healthy",
         "health.transition unhealthy",
@@ -109,13 +102,29 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
         "recovery.attempt success",
         "health.transition healthy",
     ];
-    let mut at = 0;
-    for k in &kinds {
-        if at < expected.len() && k == expected[at] {
-            at += 1;
+    let seen = || {
+        let kinds: Vec<String> = harness::read(&env.journal())
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["component"] == "redis")
+            .map(|e| format!("{} {}", e["kind"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+            .collect();
+        let mut at = 0;
+        for k in &kinds {
+            if at < expected.len() && k == expected[at] {
+                at += 1;
+            }
         }
+        (at, kinds)
+    };
+    // The status is published a moment before its transition is journaled: wait for the event.
+    let started = std::time::Instant::now();
+    while seen().0 < expected.len() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
     }
+    let (at, kinds) = seen();
     assert_eq!(at, expected.len(), "journal for redis: {kinds:?}");
+    let journal = harness::read(&env.journal());
     let (_, metrics) = get(port, "/metrics").unwrap();
     assert!(
         metrics

@@ -450,7 +450,7 @@ fn kill_during_restore_leaves_each_collection_whole() {
 /// `float_roundtrip`, ifctl's own parsing moved about one held value in 300 by an ulp.
 ///
 /// Chroma's own text-to-float conversion moves ~10% of the floats a client sends (any client:
-/// measured with the Python client's JSON too) and, for extreme magnitudes, ~2% of the values it
+/// measured with JSON written by Python too) and, for extreme magnitudes, ~2% of the values it
 /// already holds when they are written again. So the test holds ifctl to the exact values for
 /// typical magnitudes, and for all values to exactly what Chroma makes of the same values written
 /// by another client: ifctl adds no error of its own. The snapshot also records the journal's
@@ -572,4 +572,92 @@ fn float_metadata_round_trips_bit_for_bit() {
     let run = env.run(&["journal", "verify"]);
     run.expect_code(4);
     assert!(run.stderr.contains("snapshot floats1") && run.stderr.contains("cut off"), "{}", run.stderr);
+}
+
+/// Four restores of four different collections at the same moment, two rounds: all succeed (they
+/// used to delete each other's staging collections). A `--collection` restore touches nothing
+/// else: collections that merely look like ifctl's leftovers are left alone. A second restore of
+/// a collection being restored exits 6 naming the holder; with `--wait` it waits.
+#[test]
+fn concurrent_restores_of_different_collections_coexist() {
+    let (chroma, env) = chroma_env();
+    let names = ["alpha_c", "beta_c", "gamma_c", "delta_c"];
+    for name in names {
+        make_collection(chroma.port, name, "l2", 800, 16);
+    }
+    create(&env, "four", &[]);
+    // Look-alikes ifctl never made: a user's collections with ifctl-like names.
+    for name in ["gamma_c__ifctl_old_keep", "eps__ifctl_staging_manual", "delta_c__ifctl_old_archive"] {
+        make_collection(chroma.port, name, "l2", 7, 16);
+    }
+    for round in 0..2 {
+        let children: Vec<_> = names
+            .iter()
+            .map(|name| {
+                env.command(&[
+                    "snapshot",
+                    "restore",
+                    "four",
+                    "--collection",
+                    name,
+                    "--yes",
+                    "--no-backup",
+                    "--batch-size",
+                    "200",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        for (name, child) in names.iter().zip(children) {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}, {name}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        for name in names {
+            assert_eq!(count(chroma.port, name), 800, "round {round}: {name}");
+        }
+    }
+    for name in ["gamma_c__ifctl_old_keep", "eps__ifctl_staging_manual", "delta_c__ifctl_old_archive"] {
+        assert_eq!(count(chroma.port, name), 7, "{name} is not ifctl's and must be left alone");
+    }
+    env.run(&["journal", "verify"]).expect_code(0);
+
+    // The same collection twice: the second is refused while the first runs, naming it.
+    let staged = || harness::read(&env.journal()).matches("snapshot.staging_created").count();
+    let before = staged();
+    let mut first = env
+        .command(&[
+            "snapshot",
+            "restore",
+            "four",
+            "--collection",
+            "beta_c",
+            "--yes",
+            "--no-backup",
+            "--batch-size",
+            "20",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    // Journaled once the first holds the collection's lock.
+    while staged() == before {
+        assert!(started.elapsed() < Duration::from_secs(30), "the first restore did not start");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = env.run(&["snapshot", "restore", "four", "--collection", "beta_c", "--yes", "--no-backup"]);
+    second.expect_code(6);
+    assert!(
+        second.stderr.contains("collection `beta_c` is locked by pid") && second.stderr.contains("--wait"),
+        "{}",
+        second.stderr
+    );
+    let waited = env.run(&["snapshot", "restore", "four", "--collection", "beta_c", "--yes", "--no-backup", "--wait"]);
+    waited.expect_code(0);
+    assert!(first.wait().unwrap().success());
+    assert_eq!(count(chroma.port, "beta_c"), 800);
 }

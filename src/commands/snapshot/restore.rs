@@ -33,7 +33,7 @@ pub const AFTER_HELP: &str = concat!(
     "  2    usage or configuration error, or no confirmation\n",
     "  3    Chroma was unreachable\n",
     "  4    integrity failure: the archive does not verify; nothing was changed\n",
-    "  6    another process holds the snapshot destination's lock\n",
+    "  6    another operation holds the lock on a collection or on the destination (see --wait)\n",
     "  130  interrupted"
 );
 
@@ -60,6 +60,9 @@ pub struct RestoreArgs {
     /// Records per add request (also capped at 32 MiB per request)
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub batch_size: usize,
+    /// Wait for another operation on the same collection (or destination) instead of exiting 6
+    #[arg(long)]
+    pub wait: bool,
 }
 
 pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
@@ -71,6 +74,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
         collections: args.collections.clone(),
         batch_rows: args.batch_size.max(1),
         scratch: config.state_dir.join("tmp"),
+        journal: config.journal_path(),
     };
     let chroma = bulk_client(config);
     let journal = ctx.journal(&resolved);
@@ -131,7 +135,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                 if let Some(b) = &backup {
                     ctx.printer.status(&format!("Backed up the live collections as `{}`.", b.manifest.name));
                 }
-                let results = execute(&chroma, &prepared, opts.batch_rows, &journal, &bars).await?;
+                let results = execute(&chroma, &prepared, opts.batch_rows, args.wait, &journal, &bars).await?;
                 Ok((backup, results))
             } => done,
             _ = tokio::signal::ctrl_c() => Err(SnapshotError::Interrupted),

@@ -265,6 +265,21 @@ impl ChromaClient {
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }
 
+    /// Adds or replaces records; `body` as for [`ChromaClient::add_raw`].
+    pub async fn upsert_raw(&self, collection_id: &str, body: Vec<u8>) -> Result<(), HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/upsert"));
+        let request = self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        let answer = http::send(request, &url, self.timeout).await?;
+        self.decode::<serde_json::Value>(&url, answer).map(|_| ())
+    }
+
+    /// Deletes records by id (ids that do not exist are ignored by the server).
+    pub async fn delete_ids(&self, collection_id: &str, ids: &[String]) -> Result<(), HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}/delete"));
+        let answer = self.post(&url, &json!({"ids": ids})).await?;
+        self.decode::<serde_json::Value>(&url, answer).map(|_| ())
+    }
+
     /// Nearest-neighbour ids for several query embeddings at once.
     pub async fn query_many(
         &self,

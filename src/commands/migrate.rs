@@ -227,7 +227,10 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                     .component("chromadb")
                     .details(details),
             )?;
-            Checkpoint::remove(&checkpoint_path);
+            // A failed rollback keeps its checkpoint: it says what is swapped and what is not.
+            if undone.is_ok() {
+                Checkpoint::remove(&checkpoint_path);
+            }
             let mut error = CliError::new(ErrorKind::Integrity, format!("migration rolled back: {reason}"));
             error = match undone {
                 Ok(_) => error.hint(format!(
@@ -235,7 +238,9 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                     snapshot.display()
                 )),
                 Err(e) => error.hint(format!(
-                    "the rollback itself failed ({e}); restore by hand: ifctl snapshot restore {} --yes",
+                    "the rollback itself failed ({e}); the checkpoint `{}` is kept: fix the cause and run `ifctl migrate --spec {} --resume --yes`, or restore by hand: ifctl snapshot restore {} --yes",
+                    checkpoint_path.display(),
+                    args.spec.display(),
                     snapshot.display()
                 )),
             };

@@ -4,6 +4,7 @@
 //! The source of every migration is a verified snapshot archive: the pre-migration snapshot
 //! taken by `migrate`, or any archive for an offline `--dry-run --from-snapshot`.
 
+pub mod carry;
 pub mod checkpoint;
 pub mod spec;
 pub mod transform;
@@ -248,31 +249,56 @@ pub async fn run(
         )));
     }
     let entries = selected(opts.spec, opts.unpacked)?;
+    reconcile_swaps(chroma, checkpoint, journal.path(), &opts.checkpoint_path).await?;
     for entry in &entries {
         import(chroma, opts, entry, checkpoint, journal, progress).await?;
     }
     // Verify every import before anything is swapped.
     progress.on_stage("verifying", None);
     let quarantine = plan.quarantine();
-    let targets: Vec<(String, String)> =
-        entries.iter().map(|e| (e.name.clone(), checkpoint.collection(&e.name).import_name.clone())).collect();
+    let targets: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| {
+            let ck = checkpoint.collection(&e.name);
+            (e.name.clone(), if ck.swapped { ck.name.clone() } else { ck.import_name.clone() })
+        })
+        .collect();
     let report = validate::validate(chroma, opts.spec, opts.unpacked, &targets, &quarantine, opts.sample).await?;
     progress.on_done();
     if !report.passed {
         return Err(SnapshotError::Integrity(format!("validation failed: {}", report.failures().join("; "))));
     }
-    // Swap in-place migrations in.
+    // Rows written to the sources since the pre-migration snapshot: carried over (or the run
+    // stops naming them, nothing swapped) before anything is swapped.
+    let mut carries = Vec::new();
+    for entry in &entries {
+        let ck = checkpoint.collection(&entry.name).clone();
+        if ck.swapped {
+            continue;
+        }
+        let vanished = |what: &str| {
+            SnapshotError::Integrity(format!("{what} disappeared during the migration; nothing was swapped"))
+        };
+        let source = chroma.collection(&entry.name).await?.ok_or_else(|| vanished(&format!("`{}`", entry.name)))?;
+        let target =
+            chroma.collection(&ck.import_name).await?.ok_or_else(|| vanished(&format!("`{}`", ck.import_name)))?;
+        let mut carry = carry::Carry::new(opts, entry)?;
+        carry.until_still(chroma, &source.id, &target.id, journal, progress).await?;
+        let quarantined = quarantine.get(&entry.name).map(Vec::as_slice).unwrap_or(&[]);
+        carry.check_ids(chroma, &source.id, &target.id, quarantined).await?;
+        carries.push(carry);
+    }
+    // Swap in-place migrations in; a last look at the replaced source catches what was written
+    // between the check above and the rename.
     if opts.spec.target == Target::InPlace {
-        for entry in &entries {
+        for mut carry in carries {
+            let entry = carry.entry;
             let ck = checkpoint.collection(&entry.name).clone();
-            if ck.swapped {
-                continue;
-            }
             let staging = chroma
                 .collection(&ck.import_name)
                 .await?
                 .ok_or_else(|| SnapshotError::Failed(format!("staging collection `{}` vanished", ck.import_name)))?;
-            crate::snapshot::restore::swap_in(
+            let old = crate::snapshot::restore::swap_keeping_old(
                 chroma,
                 &staging.id,
                 &ck.import_name,
@@ -284,6 +310,13 @@ pub async fn run(
             .await?;
             checkpoint.collection_mut(&entry.name).swapped = true;
             checkpoint.save(&opts.checkpoint_path)?;
+            if let Some(old) = old {
+                let drift = carry.baseline.drift(chroma, &old.id, entry.dimension.map(|d| d as usize)).await?;
+                if !drift.is_empty() {
+                    carry.once(chroma, &old.id, &staging.id, &drift, journal, progress).await?;
+                }
+                chroma.delete_collection(&old.name).await?;
+            }
         }
     }
     let mut collections = Vec::new();
@@ -296,6 +329,41 @@ pub async fn run(
         });
     }
     Ok(Finished { snapshot: opts.snapshot.clone(), collections, validation: report })
+}
+
+/// A run killed after a swap's renames but before its checkpoint said so: the journal's
+/// `migration.swap` event and Chroma (the staging name gone) tell; the checkpoint is corrected so
+/// `--resume` and rollback see what really happened.
+async fn reconcile_swaps(
+    chroma: &ChromaClient,
+    checkpoint: &mut Checkpoint,
+    journal: &Path,
+    checkpoint_path: &Path,
+) -> Result<(), SnapshotError> {
+    let unflagged: Vec<CollectionProgress> =
+        checkpoint.collections.iter().filter(|c| !c.swapped && c.import_name != c.name).cloned().collect();
+    let mut changed = false;
+    for ck in unflagged {
+        if swap_started(journal, &ck.import_name) && chroma.collection(&ck.import_name).await?.is_none() {
+            checkpoint.collection_mut(&ck.name).swapped = true;
+            changed = true;
+        }
+    }
+    if changed {
+        checkpoint.save(checkpoint_path)?;
+    }
+    Ok(())
+}
+
+/// Whether the journal records a `migration.swap` of this staging collection.
+fn swap_started(journal: &Path, staging: &str) -> bool {
+    let Ok(lines) = crate::journal::NewestFirst::open(journal) else { return false };
+    let needle = format!("\"staging\":\"{staging}\"");
+    lines
+        .take(100_000)
+        .filter_map(Result::ok)
+        .filter(|l| memchr::memmem::find(l, needle.as_bytes()).is_some())
+        .any(|l| serde_json::from_slice::<crate::journal::Event>(&l).is_ok_and(|e| e.kind == "migration.swap"))
 }
 
 /// Loads one collection's converted rows into its import collection, checkpointing as it goes.
@@ -421,7 +489,11 @@ pub async fn rollback(
     let mut dropped = Vec::new();
     let mut restored = Vec::new();
     for ck in &checkpoint.collections {
-        if ck.swapped {
+        let swapped = ck.swapped
+            || (ck.import_name != ck.name
+                && swap_started(journal.path(), &ck.import_name)
+                && chroma.collection(&ck.import_name).await?.is_none());
+        if swapped {
             restored.push(ck.name.clone());
         } else if chroma.collection(&ck.import_name).await?.is_some() && ck.import_name != ck.name {
             chroma.delete_collection(&ck.import_name).await?;

@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod create;
+pub mod drift;
 pub mod list;
 pub mod lock;
 pub mod prune;

@@ -208,6 +208,23 @@ pub(crate) async fn swap_in(
     event: &str,
     journal: &Journal,
 ) -> Result<(), SnapshotError> {
+    if let Some(old) = swap_keeping_old(chroma, staging_id, staging, name, tag, event, journal).await? {
+        chroma.delete_collection(&old.name).await?;
+    }
+    Ok(())
+}
+
+/// [`swap_in`] without the last step: the replaced collection is returned under its
+/// `__ifctl_old_` name, for a final look before the caller deletes it.
+pub(crate) async fn swap_keeping_old(
+    chroma: &ChromaClient,
+    staging_id: &str,
+    staging: &str,
+    name: &str,
+    tag: &str,
+    event: &str,
+    journal: &Journal,
+) -> Result<Option<crate::clients::chroma::Collection>, SnapshotError> {
     let live = chroma.collection(name).await?;
     let old = derived_name(name, OLD, tag);
     journal
@@ -219,10 +236,10 @@ pub(crate) async fn swap_in(
         chroma.rename_collection(&live.id, &old).await?;
     }
     chroma.rename_collection(staging_id, name).await?;
-    if live.is_some() {
-        chroma.delete_collection(&old).await?;
-    }
-    Ok(())
+    Ok(live.map(|mut c| {
+        c.name = old;
+        c
+    }))
 }
 
 /// Loads a snapshot file into a collection in batches bounded by rows and bytes; returns the ids.

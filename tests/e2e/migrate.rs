@@ -370,3 +370,132 @@ fn offline_dry_run_from_a_snapshot_and_spec_errors() {
     run.expect_code(2);
     assert!(run.stderr.contains("fields.x") && run.stderr.contains("unknown variant"), "{}", run.stderr);
 }
+
+/// A writer adds 60 rows to `sergio_humor`, rewrites one and deletes another while `migrate`
+/// runs: the migration carries every change over (transformed to the new schema) and exits 0
+/// with nothing lost; the journal says what was carried.
+#[test]
+fn rows_written_during_the_migration_are_carried_over() {
+    let (chroma, env) = stack();
+    let spec = spec_path();
+    let spec = spec.to_str().unwrap();
+    let child = env
+        .command(&["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "40"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !harness::read(&env.journal()).contains("\"progress\"") {
+        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint written");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The writer: while the import runs, after the pre-migration snapshot.
+    let humor = collection_id(chroma.port, "sergio_humor");
+    let ids: Vec<String> = (0..60).map(|i| format!("late-{i:03}")).collect();
+    let embeddings: Vec<Vec<f32>> = (0..60).map(|i| (0..16).map(|d| ((i * 16 + d) as f32).sin()).collect()).collect();
+    let documents: Vec<String> = (0..60).map(|i| format!("written during the migration {i}")).collect();
+    let metadatas: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({"schema_version": "v1.0", "source": "blog", "speaker": "sergio", "category": "pun-late",
+                   "created_at": "2026-11-25T10:00:00Z", "tags": "late,writer", "word_count": 5,
+                   "lang": "en", "confidence": 0.5, "reviewed": i % 2 == 0})
+        })
+        .collect();
+    api(
+        chroma.port,
+        "POST",
+        &format!("/collections/{humor}/add"),
+        Some(json!({"ids": ids, "embeddings": embeddings, "documents": documents, "metadatas": metadatas})),
+    );
+    api(
+        chroma.port,
+        "POST",
+        &format!("/collections/{humor}/update"),
+        Some(json!({"ids": ["humo-000001"], "documents": ["rewritten during the migration"]})),
+    );
+    api(chroma.port, "POST", &format!("/collections/{humor}/delete"), Some(json!({"ids": ["humo-000002"]})));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+
+    let rows = all_metadata(chroma.port, "sergio_humor");
+    assert_eq!(rows.len(), 240 + 60 - 1, "nothing lost, the deletion kept");
+    let late: Vec<&(String, Value)> = rows.iter().filter(|(id, _)| id.starts_with("late-")).collect();
+    assert_eq!(late.len(), 60);
+    assert!(late.iter().all(|(_, m)| m["version"] == "2.0" && m["migrated_from"] == "1.0"), "{:?}", late[0]);
+    assert!(rows.iter().all(|(id, _)| id != "humo-000002"));
+    let id = collection_id(chroma.port, "sergio_humor");
+    let got = api(
+        chroma.port,
+        "POST",
+        &format!("/collections/{id}/get"),
+        Some(json!({"ids": ["humo-000001"], "include": ["documents"]})),
+    );
+    assert_eq!(got["documents"][0], "rewritten during the migration");
+    let carried = env.run(&["--output", "json", "history", "--kind", "migration.carried_over"]).json();
+    let total: u64 = carried
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["details"]["changed"].as_u64().unwrap() + e["details"]["deleted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 62, "{carried:#}");
+}
+
+/// A writer that never stops: the migration carries changes over for two rounds, then stops
+/// with exit 4 naming rows that changed, swaps nothing and leaves the sources as they are.
+#[test]
+fn a_source_that_keeps_changing_stops_the_migration_untouched() {
+    let (chroma, env) = stack();
+    let spec = spec_path();
+    let spec = spec.to_str().unwrap();
+    let humor = collection_id(chroma.port, "sergio_humor");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let child = env
+        .command(&["migrate", "--spec", spec, "--yes", "--batch-size", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !harness::read(&env.journal()).contains("migration.started") {
+        assert!(started.elapsed() < Duration::from_secs(60), "migration did not start");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let writer = {
+        let stop = stop.clone();
+        let port = chroma.port;
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let emb: Vec<f32> = (0..16).map(|d| (i * 16 + d) as f32 / 1000.0).collect();
+                let body = json!({"ids": [format!("busy-{i:05}")], "embeddings": [emb], "documents": ["busy"],
+                    "metadatas": [{"schema_version": "v1.0", "source": "blog", "speaker": "sergio", "category": "pun-busy",
+                        "created_at": "2026-11-25T10:00:00Z", "tags": "busy", "word_count": 1, "lang": "en",
+                        "confidence": 0.5, "reviewed": true}]});
+                let _ = harness::http(
+                    port,
+                    "POST",
+                    &format!("{SCOPE}/collections/{humor}/add"),
+                    Some(&body.to_string()),
+                    None,
+                );
+                i += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            i
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("still being written") && stderr.contains("busy-"), "{stderr}");
+    let rows = all_metadata(chroma.port, "sergio_humor");
+    assert_eq!(rows.len(), 240 + written, "every row the writer added is in the untouched source");
+    assert!(rows.iter().all(|(_, m)| m["schema_version"] == "v1.0"), "nothing was swapped");
+    let all = api(chroma.port, "GET", "/collections", None);
+    assert!(all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{all}");
+}

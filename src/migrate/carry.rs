@@ -23,7 +23,8 @@ const EXAMPLES: usize = 10;
 
 /// Where one collection's carry-over stands.
 pub struct Carry<'a> {
-    pub spec: &'a Spec,
+    /// The migration's spec; `None` carries rows over as they are (an index rebuild).
+    pub spec: Option<&'a Spec>,
     pub entry: &'a CollectionEntry,
     /// The source as the target now holds it (starts as the pre-migration snapshot).
     pub baseline: Baseline,
@@ -33,8 +34,17 @@ pub struct Carry<'a> {
 
 impl<'a> Carry<'a> {
     pub fn new(opts: &'a RunOptions<'_>, entry: &'a CollectionEntry) -> Result<Carry<'a>, SnapshotError> {
-        let baseline = Baseline::of_file(&opts.unpacked.collection_file(entry), entry)?;
-        Ok(Carry { spec: opts.spec, entry, baseline, carried: HashSet::new() })
+        Carry::from_file(Some(opts.spec), entry, &opts.unpacked.collection_file(entry))
+    }
+
+    /// A carry-over from the snapshot file of `entry`, transformed by `spec` when given.
+    pub fn from_file(
+        spec: Option<&'a Spec>,
+        entry: &'a CollectionEntry,
+        file: &std::path::Path,
+    ) -> Result<Carry<'a>, SnapshotError> {
+        let baseline = Baseline::of_file(file, entry)?;
+        Ok(Carry { spec, entry, baseline, carried: HashSet::new() })
     }
 
     fn dim(&self) -> Option<usize> {
@@ -59,7 +69,7 @@ impl<'a> Carry<'a> {
             }
             if round == MAX_ROUNDS {
                 return Err(SnapshotError::Integrity(format!(
-                    "`{}` is still being written: {} rows changed again after {} rounds of carrying changes over (e.g. {}); stop the writers (runbooks/migration.md) and run the migration again — nothing was swapped",
+                    "`{}` is still being written: {} rows changed again after {} rounds of carrying changes over (e.g. {}); stop the writers (runbooks/migration.md) and run it again — nothing was swapped",
                     self.entry.name,
                     drift.len(),
                     MAX_ROUNDS - 1,
@@ -82,7 +92,7 @@ impl<'a> Carry<'a> {
         progress: &dyn Progress,
     ) -> Result<usize, SnapshotError> {
         let name = &self.entry.name;
-        progress.on_stage(&format!("carrying over {} rows written to {name} during the migration", drift.len()), None);
+        progress.on_stage(&format!("carrying over {} rows written to {name} meanwhile", drift.len()), None);
         let rows = fetch(chroma, source_id, &drift.changed, self.dim()).await?;
         let mut out = Records { dim: rows.dim, ..Records::default() };
         let mut stats = FieldStats::default();
@@ -92,16 +102,22 @@ impl<'a> Carry<'a> {
                 .map(serde_json::from_str)
                 .transpose()
                 .map_err(|e| SnapshotError::Failed(format!("metadata of `{}` is not JSON: {e}", rows.ids[i])))?;
-            let after = transform(self.spec, name, &rows.ids[i], rows.documents[i].as_deref(), metadata.as_ref(), &mut stats)
-                .map_err(|reason| {
-                    SnapshotError::Integrity(format!(
-                        "row `{}` was written to `{name}` during the migration and cannot be converted ({reason}); nothing was swapped — fix or remove it and run again",
-                        rows.ids[i]
-                    ))
-                })?;
+            let metadata = match self.spec {
+                None => rows.metadatas[i].clone(),
+                Some(spec) => {
+                    let after = transform(spec, name, &rows.ids[i], rows.documents[i].as_deref(), metadata.as_ref(), &mut stats)
+                        .map_err(|reason| {
+                            SnapshotError::Integrity(format!(
+                                "row `{}` was written to `{name}` during the migration and cannot be converted ({reason}); nothing was swapped — fix or remove it and run again",
+                                rows.ids[i]
+                            ))
+                        })?;
+                    Some(crate::journal::canonical_json(&Value::Object(after)))
+                }
+            };
             out.ids.push(rows.ids[i].clone());
             out.documents.push(rows.documents[i].clone());
-            out.metadatas.push(Some(crate::journal::canonical_json(&Value::Object(after))));
+            out.metadatas.push(metadata);
             out.uris.push(rows.uris[i].clone());
             out.embeddings.extend_from_slice(&rows.embeddings[i * rows.dim..(i + 1) * rows.dim]);
         }
@@ -115,10 +131,17 @@ impl<'a> Carry<'a> {
         self.baseline.absorb(&rows, &drift.deleted);
         self.carried.extend(drift.changed.iter().chain(&drift.deleted).cloned());
         journal
-            .append(NewEvent::new("migration.carried_over", "ok").component("chromadb").details(serde_json::json!({
-                "collection": name, "changed": drift.changed.len(), "deleted": drift.deleted.len(),
-                "examples": drift.examples(EXAMPLES),
-            })))
+            .append(
+                NewEvent::new(
+                    if self.spec.is_some() { "migration.carried_over" } else { "snapshot.carried_over" },
+                    "ok",
+                )
+                .component("chromadb")
+                .details(serde_json::json!({
+                    "collection": name, "changed": drift.changed.len(), "deleted": drift.deleted.len(),
+                    "examples": drift.examples(EXAMPLES),
+                })),
+            )
             .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
         progress.on_done();
         Ok(drift.len())

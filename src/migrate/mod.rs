@@ -501,7 +501,8 @@ pub async fn rollback(
         }
     }
     if !restored.is_empty() {
-        crate::snapshot::restore::restore_collections(chroma, snapshot, &restored, scratch, journal, progress).await?;
+        crate::snapshot::restore::restore_collections(chroma, snapshot, &restored, scratch, false, journal, progress)
+            .await?;
     }
     Ok(serde_json::json!({"dropped": dropped, "restored_from_snapshot": restored}))
 }

@@ -226,10 +226,17 @@ pub async fn execute(
                 .filter_map(|c| c.as_str().map(String::from))
                 .collect();
             let backup = backup_live(config, &chroma, &collections, progress).await?;
-            let results =
-                restore_collections(&chroma, &path, &collections, &config.state_dir.join("tmp"), journal, progress)
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let results = restore_collections(
+                &chroma,
+                &path,
+                &collections,
+                &config.state_dir.join("tmp"),
+                false,
+                journal,
+                progress,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             Ok(Done {
                 actions: results
                     .iter()
@@ -255,7 +262,7 @@ pub async fn execute(
             }
             let created = export(config, &chroma, work.path(), "rebuild", &names, progress).await?;
             let results =
-                restore_collections(&chroma, &created, &names, &config.state_dir.join("tmp"), journal, progress)
+                restore_collections(&chroma, &created, &names, &config.state_dir.join("tmp"), true, journal, progress)
                     .await
                     .map_err(|e| e.to_string())?;
             Ok(Done {

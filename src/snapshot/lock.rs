@@ -101,7 +101,16 @@ fn acquire_file(
         .open(&path)
         .map_err(SnapshotError::io(format!("opening lock `{}`", path.display())))?;
     if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
-        let holder = describe(&mut file);
+        // The holder writes its name right after it locks: give it a moment to appear.
+        let mut holder = describe(&mut file);
+        for _ in 0..20 {
+            if holder.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            holder = describe(&mut file);
+        }
+        let holder = holder.unwrap_or_else(|| "another process".into());
         if !wait {
             return Err(SnapshotError::Locked(format!("{what} is locked by {holder}; {hint}")));
         }
@@ -118,25 +127,32 @@ fn acquire_file(
         since: crate::journal::now(),
     };
     let text = serde_json::to_string(&holder).expect("holders serialize");
-    file.set_len(0)
-        .and_then(|_| file.seek(SeekFrom::Start(0)))
+    // Written over the old holder, then cut to length: readers never see an empty file.
+    file.seek(SeekFrom::Start(0))
         .and_then(|_| file.write_all(text.as_bytes()))
+        .and_then(|_| file.set_len(text.len() as u64))
         .map_err(SnapshotError::io(format!("writing lock `{}`", path.display())))?;
     Ok(DestLock { _file: file, path })
 }
 
-fn describe(file: &mut File) -> String {
+/// Who holds the lock, as its file says; `None` while the file names nobody alive yet (the holder
+/// writes itself in right after it locks; an old name may still be there).
+fn describe(file: &mut File) -> Option<String> {
     let mut text = String::new();
     let _ = file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_string(&mut text));
-    match serde_json::from_str::<Holder>(&text) {
-        Ok(h) => format!(
-            "pid {} on {} (user {}, `{}`, since {})",
-            h.pid,
-            h.host,
-            h.user,
-            h.action,
-            crate::journal::format_ts(&h.since)
-        ),
-        Err(_) => "another process".into(),
+    let h = serde_json::from_str::<Holder>(&text).ok()?;
+    let here = crate::journal::Identity::current().host;
+    let alive =
+        rustix::process::Pid::from_raw(h.pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
+    if h.host == here && !alive {
+        return None;
     }
+    Some(format!(
+        "pid {} on {} (user {}, `{}`, since {})",
+        h.pid,
+        h.host,
+        h.user,
+        h.action,
+        crate::journal::format_ts(&h.since)
+    ))
 }

@@ -127,6 +127,7 @@ pub async fn execute(
     prepared: &Prepared,
     batch_rows: usize,
     wait: bool,
+    guard: bool,
     journal: &Journal,
     progress: &dyn Progress,
 ) -> Result<Vec<CollectionResult>, SnapshotError> {
@@ -159,7 +160,24 @@ pub async fn execute(
             let _ = chroma.delete_collection(&staging).await;
             return Err(e);
         }
-        swap_in(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal).await?;
+        match (guard, chroma.collection(&entry.name).await?) {
+            (true, Some(live)) => {
+                // A rebuild of the live data: what was written since the archive is carried over
+                // before the swap, and once more from the replaced collection after it.
+                let mut carry = crate::migrate::carry::Carry::from_file(None, entry, &file)?;
+                carry.until_still(chroma, &live.id, &created.id, journal, progress).await?;
+                let old = swap_keeping_old(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal)
+                    .await?;
+                if let Some(old) = old {
+                    let drift = carry.baseline.drift(chroma, &old.id, entry.dimension.map(|d| d as usize)).await?;
+                    if !drift.is_empty() {
+                        carry.once(chroma, &old.id, &created.id, &drift, journal, progress).await?;
+                    }
+                    chroma.delete_collection(&old.name).await?;
+                }
+            }
+            _ => swap_in(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal).await?,
+        }
         let result = CollectionResult { name: entry.name.clone(), before: item.live_count, after: entry.rows_exported };
         journal
             .append(NewEvent::new("snapshot.collection_restored", "ok").component("chromadb").details(
@@ -176,12 +194,15 @@ pub async fn execute(
 }
 
 /// Verifies an archive and restores some of its collections (staging, checks, swap): the whole
-/// of `snapshot restore` without backup or confirmation, for rollbacks and rebuilds.
+/// of `snapshot restore` without backup or confirmation, for rollbacks and rebuilds. With
+/// `guard` (a rebuild from an archive just taken of the live data), rows written to the live
+/// collections since the archive are carried over instead of lost.
 pub async fn restore_collections(
     chroma: &ChromaClient,
     archive: &std::path::Path,
     collections: &[String],
     scratch: &std::path::Path,
+    guard: bool,
     journal: &Journal,
     progress: &dyn Progress,
 ) -> Result<Vec<CollectionResult>, SnapshotError> {
@@ -193,7 +214,7 @@ pub async fn restore_collections(
         journal: journal.path().to_path_buf(),
     };
     let prepared = prepare(chroma, &opts).await?;
-    execute(chroma, &prepared, opts.batch_rows, true, journal, progress).await
+    execute(chroma, &prepared, opts.batch_rows, true, guard, journal, progress).await
 }
 
 /// Puts a loaded staging collection under `name`: live → `<name>__ifctl_old_<tag>`, staging →

@@ -229,17 +229,20 @@ fn disable_window_shows_in_health_and_expires() {
     assert!(health["components"][0]["recovery"]["disabled"].is_null(), "{health:#}");
 }
 
+/// One call to Chroma's API in the default database; asserts a 2xx answer.
+fn chroma_api(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
+    let scope = "/api/v2/tenants/default_tenant/databases/default_database";
+    let body = body.map(|b| b.to_string());
+    let (status, text) = harness::http(port, method, &format!("{scope}{path}"), body.as_deref(), None).unwrap();
+    assert!((200..300).contains(&status), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
 #[test]
 fn chroma_index_rebuild_and_snapshot_rollback() {
     let chroma = harness::chroma();
     let port = chroma.port;
-    let scope = "/api/v2/tenants/default_tenant/databases/default_database";
-    let api = |method: &str, path: &str, body: Option<Value>| -> Value {
-        let body = body.map(|b| b.to_string());
-        let (status, text) = harness::http(port, method, &format!("{scope}{path}"), body.as_deref(), None).unwrap();
-        assert!((200..300).contains(&status), "{method} {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    };
+    let api = |method: &str, path: &str, body: Option<Value>| chroma_api(port, method, path, body);
     let created = api(
         "POST",
         "/collections",
@@ -362,4 +365,56 @@ fn concurrent_approves_run_the_action_once() {
     assert!(meanwhile.stderr.contains("recovery of redis is locked by pid"), "{}", meanwhile.stderr);
     let attempts = env.run(&["--output", "json", "history", "--kind", "recovery.attempt"]).json();
     assert_eq!(attempts.as_array().unwrap().len(), 1, "{attempts:#}");
+}
+
+/// `index_rebuild` rebuilds from an archive it takes of the live data; rows written meanwhile
+/// (here while it is paused right after it made its staging copy) are carried over, not lost.
+#[test]
+fn index_rebuild_keeps_rows_written_during_it() {
+    let chroma = harness::chroma();
+    let port = chroma.port;
+    let api = |method: &str, path: &str, body: Option<Value>| chroma_api(port, method, path, body);
+    let created =
+        api("POST", "/collections", Some(json!({"name": "kb_main", "configuration": {"hnsw": {"space": "l2"}}})));
+    let id = created["id"].as_str().unwrap().to_string();
+    let add = |id: &str, range: std::ops::Range<usize>, prefix: &str| {
+        let ids: Vec<String> = range.clone().map(|i| format!("{prefix}{i:04}")).collect();
+        let embeddings: Vec<Vec<f32>> = range.clone().map(|i| vec![i as f32, 1.0, -0.5, 0.25]).collect();
+        let docs: Vec<String> = range.map(|i| format!("doc {i}")).collect();
+        api(
+            "POST",
+            &format!("/collections/{id}/add"),
+            Some(json!({"ids": ids, "embeddings": embeddings, "documents": docs})),
+        );
+    };
+    add(&id, 0..2000, "k");
+    let mut env = Env::new();
+    env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{port}")).set("IFCTL_CHROMADB_COLLECTIONS", "kb_main");
+    env.write_config("[recovery]\nneeds_approval = []\n");
+    let child = env
+        .command(&["recover", "-c", "chromadb", "--strategy", "index_rebuild"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !harness::read(&env.journal()).contains("snapshot.staging_created") {
+        assert!(started.elapsed() < Duration::from_secs(60), "the rebuild did not start");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    add(&id, 0..25, "late");
+    api("POST", &format!("/collections/{id}/delete"), Some(json!({"ids": ["k0007"]})));
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let live = api("GET", "/collections/kb_main", None)["id"].as_str().unwrap().to_string();
+    assert_ne!(live, id, "rebuilt");
+    let all = api("POST", &format!("/collections/{live}/get"), Some(json!({"include": []})));
+    let ids: Vec<&str> = all["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2000 + 25 - 1, "nothing written during the rebuild is lost");
+    assert!(ids.contains(&"late0024") && !ids.contains(&"k0007"));
+    let carried = env.run(&["--output", "json", "history", "--kind", "snapshot.carried_over"]).json();
+    assert_eq!(carried.as_array().unwrap().len(), 1, "{carried:#}");
 }

@@ -135,7 +135,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                 if let Some(b) = &backup {
                     ctx.printer.status(&format!("Backed up the live collections as `{}`.", b.manifest.name));
                 }
-                let results = execute(&chroma, &prepared, opts.batch_rows, args.wait, &journal, &bars).await?;
+                let results = execute(&chroma, &prepared, opts.batch_rows, args.wait, false, &journal, &bars).await?;
                 Ok((backup, results))
             } => done,
             _ = tokio::signal::ctrl_c() => Err(SnapshotError::Interrupted),

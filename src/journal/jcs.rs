@@ -11,86 +11,32 @@
 //! I-JSON (RFC 7493) numbers only: integers beyond ±(2^53 − 1) are not exact as doubles, so the
 //! journal never writes them as numbers (see [`i_json`]).
 
-use serde_json::Value;
+use serde_json::{Number, Value};
+
+use super::canonical::{Form, write_form};
 
 /// Largest integer every JSON implementation reads exactly (2^53 − 1).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// The JCS form of `value`.
 pub fn jcs(value: &Value) -> String {
-    let mut out = String::with_capacity(256);
-    write(value, &mut out);
-    out
+    write_form(value, &JCS)
 }
 
-fn write(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                write_integer_or_double(u as f64, u <= MAX_SAFE_INTEGER, &u.to_string(), out);
-            } else if let Some(i) = n.as_i64() {
-                write_integer_or_double(i as f64, i.unsigned_abs() <= MAX_SAFE_INTEGER, &i.to_string(), out);
-            } else {
-                // serde_json never holds NaN or infinities.
-                out.push_str(&es_number(n.as_f64().unwrap_or(0.0)));
-            }
-        }
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            out.push('{');
-            for (i, (key, item)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(key, out);
-                out.push(':');
-                write(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
+const JCS: Form = Form { key_order: |a, b| a.encode_utf16().cmp(b.encode_utf16()), number: jcs_number };
 
-fn write_integer_or_double(as_double: f64, safe: bool, decimal: &str, out: &mut String) {
-    if safe {
-        out.push_str(decimal);
+/// Integers within ±(2^53 − 1) as they are (ECMAScript prints them so), everything else as the
+/// double ECMAScript would print; beyond-range integers only occur in hand-made input, since the
+/// journal never stores them (see `i_json`).
+fn jcs_number(n: &Number) -> String {
+    let safe_integer = n.as_u64().is_some_and(|u| u <= MAX_SAFE_INTEGER)
+        || n.as_i64().is_some_and(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER);
+    if safe_integer {
+        n.to_string()
     } else {
-        // What a JCS implementation in JavaScript would write; the journal never stores such
-        // integers (see `i_json`), so this only matters for hand-made input.
-        out.push_str(&es_number(as_double));
+        // serde_json never holds NaN or infinities.
+        es_number(n.as_f64().unwrap_or(0.0))
     }
-}
-
-fn write_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// ECMAScript's `Number::toString(x)` for a finite double (ECMA-262 §6.1.6.1.20).

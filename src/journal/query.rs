@@ -65,6 +65,32 @@ pub fn recent(path: &Path, filter: &Filter, limit: usize) -> std::io::Result<(Ve
     Ok((found, notes))
 }
 
+/// The newest event, across segments, whose line contains `needle` and that `wanted` accepts,
+/// looking back to `since`. Only lines holding the needle are parsed, so a search for one
+/// collection's name stays cheap on a long journal.
+pub fn newest_mentioning(
+    path: &Path,
+    needle: &str,
+    since: DateTime<Utc>,
+    wanted: impl Fn(&Event) -> bool,
+) -> Option<Event> {
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    for line in NewestFirst::open(path).ok()? {
+        let line = line.ok()?;
+        if finder.find(&line).is_none() {
+            continue;
+        }
+        let Ok(event) = serde_json::from_slice::<Event>(&line) else { continue };
+        if event.ts < since {
+            return None;
+        }
+        if wanted(&event) {
+            return Some(event);
+        }
+    }
+    None
+}
+
 /// Complete events appended at or after byte `offset`, and the offset to continue from.
 /// A partial last line is left for the next call.
 pub fn read_from(path: &Path, offset: u64, filter: &Filter) -> std::io::Result<(Vec<Event>, u64)> {

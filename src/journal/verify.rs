@@ -106,10 +106,8 @@ pub fn verify(path: &Path, anchors: &[Anchor]) -> std::io::Result<VerifyReport> 
         last_hash: None,
         anchors: Vec::new(),
     };
-    let mut by_seq: BTreeMap<u64, Vec<&Anchor>> = BTreeMap::new();
-    for anchor in anchors {
-        by_seq.entry(anchor.head.seq).or_default().push(anchor);
-    }
+    // The hash of each event an anchor names, as the walk finds it.
+    let mut at_anchor: BTreeMap<u64, Option<String>> = anchors.iter().map(|a| (a.head.seq, None)).collect();
     let mut chain = Chain { prev_hash: None, prev_seq: 0 };
     let mut files: Vec<(Segment, bool)> = segments(path)?.into_iter().map(|s| (s, false)).collect();
     report.segments = files.iter().map(|(s, _)| s.path.display().to_string()).collect();
@@ -144,10 +142,8 @@ pub fn verify(path: &Path, anchors: &[Anchor]) -> std::io::Result<VerifyReport> 
             match chain.check(&line) {
                 Ok(event) => {
                     report.first_seq.get_or_insert(event.seq);
-                    for anchor in by_seq.get(&event.seq).into_iter().flatten() {
-                        let result =
-                            if anchor.head.hash == event.hash { AnchorResult::Matches } else { AnchorResult::Mismatch };
-                        report.anchors.push(check(anchor, result));
+                    if let Some(slot) = at_anchor.get_mut(&event.seq) {
+                        *slot = Some(event.hash.clone());
                     }
                     report.events += 1;
                 }
@@ -160,22 +156,22 @@ pub fn verify(path: &Path, anchors: &[Anchor]) -> std::io::Result<VerifyReport> 
     }
     report.last_seq = (report.events > 0).then_some(chain.prev_seq);
     report.last_hash = chain.prev_hash.filter(|_| report.events > 0);
-    let checked: std::collections::HashSet<(u64, String, String)> =
-        report.anchors.iter().map(|a| (a.seq, a.hash.clone(), a.source.clone())).collect();
-    for anchor in anchors {
-        if checked.contains(&(anchor.head.seq, anchor.head.hash.clone(), anchor.source.clone())) {
-            continue;
-        }
-        let beyond = report.ok && report.last_seq.is_none_or(|last| anchor.head.seq > last);
-        let result = if beyond { AnchorResult::BeyondEnd } else { AnchorResult::NotChecked };
-        report.anchors.push(check(anchor, result));
-    }
+    report.anchors = anchors
+        .iter()
+        .map(|anchor| {
+            let result = match at_anchor.get(&anchor.head.seq).and_then(Option::as_ref) {
+                Some(hash) if *hash == anchor.head.hash => AnchorResult::Matches,
+                Some(_) => AnchorResult::Mismatch,
+                None if report.ok && report.last_seq.is_none_or(|last| anchor.head.seq > last) => {
+                    AnchorResult::BeyondEnd
+                }
+                None => AnchorResult::NotChecked,
+            };
+            AnchorCheck { source: anchor.source.clone(), seq: anchor.head.seq, hash: anchor.head.hash.clone(), result }
+        })
+        .collect();
     report.anchors.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.source.cmp(&b.source)));
     Ok(report)
-}
-
-fn check(anchor: &Anchor, result: AnchorResult) -> AnchorCheck {
-    AnchorCheck { source: anchor.source.clone(), seq: anchor.head.seq, hash: anchor.head.hash.clone(), result }
 }
 
 /// Where the walk is: the hash and seq of the last good event (`None` before the first).

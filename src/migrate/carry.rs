@@ -14,6 +14,7 @@ use crate::clients::chroma::ChromaClient;
 use crate::journal::{Journal, NewEvent};
 use crate::snapshot::drift::{Baseline, Drift, fetch};
 use crate::snapshot::records::Records;
+use crate::snapshot::restore::swap_keeping_old;
 use crate::snapshot::{CollectionEntry, Progress, SnapshotError};
 
 /// Rounds of "look, carry over" before giving up on a source that keeps changing.
@@ -145,6 +146,31 @@ impl<'a> Carry<'a> {
             .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
         progress.on_done();
         Ok(drift.len())
+    }
+
+    /// Swaps the target in under the source's name, then looks once more at the replaced source
+    /// and carries over what arrived since the last look, before deleting it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn swap_in(
+        &mut self,
+        chroma: &ChromaClient,
+        staging_id: &str,
+        staging: &str,
+        tag: &str,
+        event: &str,
+        journal: &Journal,
+        progress: &dyn Progress,
+    ) -> Result<(), SnapshotError> {
+        let name = &self.entry.name;
+        let old = swap_keeping_old(chroma, staging_id, staging, name, tag, event, journal).await?;
+        if let Some(old) = old {
+            let drift = self.baseline.drift(chroma, &old.id, self.dim()).await?;
+            if !drift.is_empty() {
+                self.once(chroma, &old.id, staging_id, &drift, journal, progress).await?;
+            }
+            chroma.delete_collection(&old.name).await?;
+        }
+        Ok(())
     }
 
     /// After carrying over, the target must hold exactly the source's ids but the quarantined

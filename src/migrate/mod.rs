@@ -286,37 +286,19 @@ pub async fn run(
         carry.until_still(chroma, &source.id, &target.id, journal, progress).await?;
         let quarantined = quarantine.get(&entry.name).map(Vec::as_slice).unwrap_or(&[]);
         carry.check_ids(chroma, &source.id, &target.id, quarantined).await?;
-        carries.push(carry);
+        carries.push((carry, target));
     }
     // Swap in-place migrations in; a last look at the replaced source catches what was written
     // between the check above and the rename.
     if opts.spec.target == Target::InPlace {
-        for mut carry in carries {
+        for (mut carry, staging) in carries {
             let entry = carry.entry;
             let ck = checkpoint.collection(&entry.name).clone();
-            let staging = chroma
-                .collection(&ck.import_name)
-                .await?
-                .ok_or_else(|| SnapshotError::Failed(format!("staging collection `{}` vanished", ck.import_name)))?;
-            let old = crate::snapshot::restore::swap_keeping_old(
-                chroma,
-                &staging.id,
-                &ck.import_name,
-                &entry.name,
-                &checkpoint.tag,
-                "migration.swap",
-                journal,
-            )
-            .await?;
+            carry
+                .swap_in(chroma, &staging.id, &ck.import_name, &checkpoint.tag, "migration.swap", journal, progress)
+                .await?;
             checkpoint.collection_mut(&entry.name).swapped = true;
             checkpoint.save(&opts.checkpoint_path)?;
-            if let Some(old) = old {
-                let drift = carry.baseline.drift(chroma, &old.id, entry.dimension.map(|d| d as usize)).await?;
-                if !drift.is_empty() {
-                    carry.once(chroma, &old.id, &staging.id, &drift, journal, progress).await?;
-                }
-                chroma.delete_collection(&old.name).await?;
-            }
         }
     }
     let mut collections = Vec::new();
@@ -355,15 +337,13 @@ async fn reconcile_swaps(
     Ok(())
 }
 
-/// Whether the journal records a `migration.swap` of this staging collection.
+/// Whether the journal (last 90 days) records a `migration.swap` of this staging collection.
 fn swap_started(journal: &Path, staging: &str) -> bool {
-    let Ok(lines) = crate::journal::NewestFirst::open(journal) else { return false };
-    let needle = format!("\"staging\":\"{staging}\"");
-    lines
-        .take(100_000)
-        .filter_map(Result::ok)
-        .filter(|l| memchr::memmem::find(l, needle.as_bytes()).is_some())
-        .any(|l| serde_json::from_slice::<crate::journal::Event>(&l).is_ok_and(|e| e.kind == "migration.swap"))
+    let since = crate::journal::now() - chrono::Duration::days(90);
+    crate::journal::newest_mentioning(journal, &format!("\"staging\":\"{staging}\""), since, |e| {
+        e.kind == "migration.swap"
+    })
+    .is_some()
 }
 
 /// Loads one collection's converted rows into its import collection, checkpointing as it goes.

@@ -180,21 +180,13 @@ pub async fn component_loop(
             && report.status == Status::Unhealthy
             && report.problem != Some(Problem::CircuitOpen)
         {
-            if let Some(st) = rstate {
-                auto_recover(&shared, &config, &st, &report, &log).await;
-            }
+            auto_recover(&shared, &config, &report, &log).await;
         }
     }
 }
 
 /// One automatic recovery decision for an unhealthy component, by the same policy as `recover`.
-async fn auto_recover(
-    shared: &Arc<Shared>,
-    config: &Config,
-    st: &state::RecoveryState,
-    report: &ComponentReport,
-    log: &Arc<dyn Log>,
-) {
+async fn auto_recover(shared: &Arc<Shared>, config: &Config, report: &ComponentReport, log: &Arc<dyn Log>) {
     let component = report.component;
     // OpenWebUI down because Redis is: Redis's own loop recovers Redis.
     let deps = shared.report();
@@ -206,9 +198,11 @@ async fn auto_recover(
     else {
         return;
     };
-    // Read again under the lock: an attempt or approval made meanwhile counts.
-    let fresh = state::derive(shared.journal.path(), crate::journal::now(), recovery::horizon(config)).ok();
-    let st = fresh.as_ref().unwrap_or(st);
+    // The state is read under the lock: an attempt or approval made meanwhile counts.
+    let Ok(st) = state::derive(shared.journal.path(), crate::journal::now(), recovery::horizon(config)) else {
+        return;
+    };
+    let st = &st;
     let strategy = recovery::next_strategy(component, Failure::from_report(report), st);
     let plan = match recovery::execute::plan(config, strategy) {
         Ok(plan) => plan,

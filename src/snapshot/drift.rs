@@ -91,14 +91,6 @@ impl Baseline {
         Ok(Baseline { rows })
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Compares a live collection with this baseline, page by page.
     pub async fn drift(
         &self,

@@ -54,33 +54,29 @@ pub fn acquire_collection(
     wait: bool,
     on_wait: impl FnMut(&str),
 ) -> Result<DestLock, SnapshotError> {
-    let dir = journal.with_file_name("locks");
-    std::fs::create_dir_all(&dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
+    let path = locks_dir(journal)?.join(format!("collection-{name}.lock"));
     let hint = "wait for it to finish, or pass --wait";
-    acquire_file(
-        &dir.join(format!("collection-{name}.lock")),
-        &format!("collection `{name}`"),
-        action,
-        wait,
-        hint,
-        on_wait,
-    )
+    acquire_file(&path, &format!("collection `{name}`"), action, wait, hint, on_wait)
 }
 
 /// Takes the lock on recovery decisions and actions for `component` (serve, `recover` and
 /// `approve` alike), without waiting: busy fails naming the holder (exit 6).
 pub fn acquire_recovery(journal: &Path, component: &str, action: &str) -> Result<DestLock, SnapshotError> {
+    let path = locks_dir(journal)?.join(format!("recovery-{component}.lock"));
+    let hint = "it decides and runs the recovery; see `ifctl history --kind recovery` when it is done";
+    acquire_file(&path, &format!("recovery of {component}"), action, false, hint, |_| {})
+}
+
+/// `<state_dir>/locks`, beside the journal, created when missing.
+fn locks_dir(journal: &Path) -> Result<PathBuf, SnapshotError> {
     let dir = journal.with_file_name("locks");
     std::fs::create_dir_all(&dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
-    let hint = "it decides and runs the recovery; see `ifctl history --kind recovery` when it is done";
-    acquire_file(
-        &dir.join(format!("recovery-{component}.lock")),
-        &format!("recovery of {component}"),
-        action,
-        false,
-        hint,
-        |_| {},
-    )
+    Ok(dir)
+}
+
+/// Whether a process with this pid runs on this host.
+pub fn process_alive(pid: u32) -> bool {
+    rustix::process::Pid::from_raw(pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
 }
 
 fn acquire_file(
@@ -142,9 +138,7 @@ fn describe(file: &mut File) -> Option<String> {
     let _ = file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_string(&mut text));
     let h = serde_json::from_str::<Holder>(&text).ok()?;
     let here = crate::journal::Identity::current().host;
-    let alive =
-        rustix::process::Pid::from_raw(h.pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
-    if h.host == here && !alive {
+    if h.host == here && !process_alive(h.pid) {
         return None;
     }
     Some(format!(

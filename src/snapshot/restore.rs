@@ -160,23 +160,16 @@ pub async fn execute(
             let _ = chroma.delete_collection(&staging).await;
             return Err(e);
         }
-        match (guard, chroma.collection(&entry.name).await?) {
-            (true, Some(live)) => {
+        let live = if guard { chroma.collection(&entry.name).await? } else { None };
+        match live {
+            Some(live) => {
                 // A rebuild of the live data: what was written since the archive is carried over
                 // before the swap, and once more from the replaced collection after it.
                 let mut carry = crate::migrate::carry::Carry::from_file(None, entry, &file)?;
                 carry.until_still(chroma, &live.id, &created.id, journal, progress).await?;
-                let old = swap_keeping_old(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal)
-                    .await?;
-                if let Some(old) = old {
-                    let drift = carry.baseline.drift(chroma, &old.id, entry.dimension.map(|d| d as usize)).await?;
-                    if !drift.is_empty() {
-                        carry.once(chroma, &old.id, &created.id, &drift, journal, progress).await?;
-                    }
-                    chroma.delete_collection(&old.name).await?;
-                }
+                carry.swap_in(chroma, &created.id, &staging, &tag, "snapshot.swap", journal, progress).await?;
             }
-            _ => swap_in(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal).await?,
+            None => swap_in(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal).await?,
         }
         let result = CollectionResult { name: entry.name.clone(), before: item.live_count, after: entry.rows_exported };
         journal
@@ -413,12 +406,11 @@ async fn leftovers(
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    let owners = owners_in_journal(journal, candidates.iter().map(|(_, _, name)| *name).collect());
     let here = crate::journal::Identity::current();
     let mut repairs = Vec::new();
     for (base, action, leftover) in candidates {
-        let Some((host, pid)) = owners.get(leftover) else { continue };
-        let alive = *host == here.host && *pid != here.pid && process_alive(*pid);
+        let Some(owner) = owner_in_journal(journal, leftover) else { continue };
+        let alive = owner.host == here.host && owner.pid != here.pid && super::lock::process_alive(owner.pid);
         if !alive {
             repairs.push(Repair { collection: base.to_string(), action, leftover: leftover.to_string() });
         }
@@ -426,47 +418,18 @@ async fn leftovers(
     Ok(repairs)
 }
 
-/// For each name, the host and pid of the journal event that recorded ifctl making it (newest
-/// first; at most the last 90 days).
-fn owners_in_journal(
-    journal: &std::path::Path,
-    mut names: HashSet<&str>,
-) -> std::collections::HashMap<String, (String, u32)> {
-    let mut found = std::collections::HashMap::new();
-    let Ok(lines) = crate::journal::NewestFirst::open(journal) else { return found };
-    let horizon = crate::journal::now() - chrono::Duration::days(90);
-    for line in lines {
-        let Ok(line) = line else { break };
-        let quoted: Vec<&str> = names
-            .iter()
-            .copied()
-            .filter(|n| memchr::memmem::find(&line, format!("\"{n}\"").as_bytes()).is_some())
-            .collect();
-        if quoted.is_empty() {
-            continue;
-        }
-        let Ok(event) = serde_json::from_slice::<crate::journal::Event>(&line) else { continue };
-        if event.ts < horizon {
-            break;
-        }
+/// The journal event (last 90 days) that recorded ifctl making collection `name`: a staging
+/// collection it created, or the old copy a swap renamed the live collection to.
+fn owner_in_journal(journal: &std::path::Path, name: &str) -> Option<crate::journal::Event> {
+    let since = crate::journal::now() - chrono::Duration::days(90);
+    crate::journal::newest_mentioning(journal, &format!("\"{name}\""), since, |event| {
         let made = match event.kind.as_str() {
-            OWNED => event.details.get("leftover").and_then(|v| v.as_str()),
-            "snapshot.swap" | "migration.swap" => event.details.get("old").and_then(|v| v.as_str()),
+            OWNED => event.details.get("leftover"),
+            "snapshot.swap" | "migration.swap" => event.details.get("old"),
             _ => None,
         };
-        if let Some(name) = made.filter(|m| quoted.contains(m)) {
-            found.insert(name.to_string(), (event.host.clone(), event.pid));
-            names.remove(name);
-        }
-        if names.is_empty() {
-            break;
-        }
-    }
-    found
-}
-
-fn process_alive(pid: u32) -> bool {
-    rustix::process::Pid::from_raw(pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+        made.and_then(|v| v.as_str()) == Some(name)
+    })
 }
 
 async fn repair(chroma: &ChromaClient, repairs: &[Repair], journal: &Journal) -> Result<(), SnapshotError> {

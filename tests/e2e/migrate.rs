@@ -102,6 +102,18 @@ fn unpack(path: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `ifctl` with these arguments in the background (stderr captured), once its first import
+/// checkpoint is journaled.
+fn migrating(env: &Env, args: &[&str]) -> std::process::Child {
+    let child = env.command(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while !harness::read(&env.journal()).contains("\"progress\"") {
+        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint written");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child
+}
+
 fn all_metadata(port: u16, name: &str) -> Vec<(String, Value)> {
     let id = collection_id(port, name);
     let got = api(port, "POST", &format!("/collections/{id}/get"), Some(json!({"include": ["metadatas"]})));
@@ -223,13 +235,8 @@ fn killed_import_resumes_to_exactly_a_clean_runs_result() {
     let (_chroma_b, env_b) = stack();
     let spec = spec_path();
     let spec = spec.to_str().unwrap();
-    let args = ["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "80"];
-    let mut child = env_a.command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let started = Instant::now();
-    while !harness::read(&env_a.journal()).contains("\"progress\"") {
-        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint written");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let mut child =
+        migrating(&env_a, &["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "80"]);
     child.kill().unwrap();
     child.wait().unwrap();
     let staging: Vec<String> = api(chroma_a.port, "GET", "/collections", None)
@@ -298,17 +305,8 @@ fn rows_deleted_from_the_target_mid_import_trigger_rollback() {
     let before: Vec<Vec<(String, Value)>> = COLLECTIONS.iter().map(|(n, _)| all_metadata(chroma.port, n)).collect();
     let spec = spec_path();
     let spec = spec.to_str().unwrap();
-    let child = env
-        .command(&["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "40"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !harness::read(&env.journal()).contains("\"progress\"") {
-        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint written");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let child =
+        migrating(&env, &["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "40"]);
     // Pause it, delete rows from its staging collection behind its back, let it go on.
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
@@ -379,17 +377,8 @@ fn rows_written_during_the_migration_are_carried_over() {
     let (chroma, env) = stack();
     let spec = spec_path();
     let spec = spec.to_str().unwrap();
-    let child = env
-        .command(&["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "40"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !harness::read(&env.journal()).contains("\"progress\"") {
-        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint written");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let child =
+        migrating(&env, &["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "40"]);
     // The writer: while the import runs, after the pre-migration snapshot.
     let humor = collection_id(chroma.port, "sergio_humor");
     let ids: Vec<String> = (0..60).map(|i| format!("late-{i:03}")).collect();

@@ -226,10 +226,20 @@ impl ChromaClient {
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }
 
-    /// Every record id of a collection, in storage order (one request; ids only are cheap).
+    /// Every record id of a collection, in storage order, fetched in pages (see [`IdPages`]).
     pub async fn all_ids(&self, collection_id: &str) -> Result<Vec<String>, HttpError> {
+        let mut pages = IdPages::new(collection_id, ID_PAGE);
+        let mut all = Vec::new();
+        while let Some(page) = pages.next(self).await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    /// Up to `limit` record ids from position `offset` in storage order.
+    pub async fn ids_page(&self, collection_id: &str, offset: u64, limit: usize) -> Result<Vec<String>, HttpError> {
         let url = self.scoped(&format!("/collections/{collection_id}/get"));
-        let answer = self.post(&url, &json!({"include": []})).await?;
+        let answer = self.post(&url, &json!({"include": [], "limit": limit, "offset": offset})).await?;
         #[derive(Deserialize)]
         struct Ids {
             ids: Vec<String>,
@@ -295,5 +305,117 @@ impl ChromaClient {
             ids: Vec<Vec<String>>,
         }
         Ok(self.decode::<QueryIds>(&url, answer)?.ids)
+    }
+}
+
+/// Ids per page when walking a collection.
+pub const ID_PAGE: usize = 5000;
+
+/// Most relocations one walk makes before it gives up on a collection that keeps shrinking.
+const MAX_RELOCATIONS: usize = 1000;
+
+/// Walks the ids of a collection page by page in storage order, so memory is bounded by the page
+/// and not by the collection.
+///
+/// Storage order is insertion order and stays stable across pages (SERVERS.md); rows added during
+/// the walk go to the end and are seen, but a row deleted *before* the current position shifts
+/// every later row one place left, so plain offset paging would skip a row that was never
+/// touched. Each page therefore re-reads the last id of the page before: when it is not where it
+/// was, the walk looks back for the newest id of that page still present and carries on right
+/// after it. Every id present from the start to the end of the walk is returned once; rows
+/// deleted or added meanwhile may or may not be.
+#[derive(Debug)]
+pub struct IdPages {
+    collection_id: String,
+    page: usize,
+    /// Where the next unseen id should be.
+    offset: u64,
+    /// The ids of the page returned last, in order.
+    last: Vec<String>,
+    done: bool,
+    relocations: usize,
+}
+
+impl IdPages {
+    pub fn new(collection_id: &str, page: usize) -> IdPages {
+        IdPages {
+            collection_id: collection_id.to_string(),
+            page: page.max(1),
+            offset: 0,
+            last: Vec::new(),
+            done: false,
+            relocations: 0,
+        }
+    }
+
+    /// The next page of ids; `None` when the walk is done.
+    pub async fn next(&mut self, chroma: &ChromaClient) -> Result<Option<Vec<String>>, HttpError> {
+        while !self.done {
+            let Some(anchor) = self.last.last().cloned() else {
+                let ids = chroma.ids_page(&self.collection_id, 0, self.page).await?;
+                return Ok(self.advance(ids));
+            };
+            // Re-read the anchor (the last id returned) in front of the page.
+            let mut ids = chroma.ids_page(&self.collection_id, self.offset - 1, self.page + 1).await?;
+            if ids.first() == Some(&anchor) {
+                ids.remove(0);
+                let short = ids.len() < self.page;
+                let page = self.advance(ids);
+                self.done |= short;
+                return Ok(page.filter(|p| !p.is_empty()));
+            }
+            self.relocate(chroma).await?;
+        }
+        Ok(None)
+    }
+
+    fn advance(&mut self, ids: Vec<String>) -> Option<Vec<String>> {
+        if ids.len() < self.page {
+            self.done = true;
+        }
+        self.offset += ids.len() as u64;
+        if !ids.is_empty() {
+            self.last.clone_from(&ids);
+        }
+        Some(ids)
+    }
+
+    /// Rows before `offset` were deleted: finds the newest id of the last page still present
+    /// (at or before its old place, as rows only move left) and puts the anchor there.
+    async fn relocate(&mut self, chroma: &ChromaClient) -> Result<(), HttpError> {
+        self.relocations += 1;
+        if self.relocations > MAX_RELOCATIONS {
+            return Err(HttpError::Changing {
+                detail: format!(
+                    "collection {} kept losing rows while it was read ({MAX_RELOCATIONS} times); pause the writers that delete and try again",
+                    self.collection_id
+                ),
+            });
+        }
+        let wanted: std::collections::HashMap<&str, usize> =
+            self.last.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let mut end = self.offset;
+        while end > 0 {
+            let start = end.saturating_sub(self.page as u64);
+            let window = chroma.ids_page(&self.collection_id, start, (end - start) as usize).await?;
+            let found = window
+                .iter()
+                .enumerate()
+                .filter_map(|(at, id)| wanted.get(id.as_str()).map(|&rank| (rank, at)))
+                .max_by_key(|&(rank, _)| rank);
+            if let Some((rank, at)) = found {
+                self.last.truncate(rank + 1);
+                self.offset = start + at as u64 + 1;
+                return Ok(());
+            }
+            end = start;
+        }
+        // The whole last page is gone: nothing marks the place any more.
+        Err(HttpError::Changing {
+            detail: format!(
+                "every row of a page of collection {} was deleted while it was read, so the read cannot tell where it was; try again",
+                self.collection_id
+            ),
+        })
     }
 }

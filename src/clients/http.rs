@@ -20,6 +20,9 @@ pub enum HttpError {
     /// The answer could not be decoded.
     #[error("{url} sent an answer ifctl cannot read: {detail}")]
     Decode { url: String, detail: String },
+    /// The data changed under a paged read faster than the read could follow.
+    #[error("{detail}")]
+    Changing { detail: String },
 }
 
 impl HttpError {

@@ -357,7 +357,9 @@ pub(crate) fn http_finding(report: &mut ComponentReport, err: &crate::clients::h
         HttpError::Status { status: 401 | 403, .. } => {
             (Status::Unhealthy, Problem::Auth, Some("the server requires credentials ifctl does not have".into()))
         }
-        HttpError::Status { .. } | HttpError::Decode { .. } => (Status::Unhealthy, Problem::Error, None),
+        HttpError::Status { .. } | HttpError::Decode { .. } | HttpError::Changing { .. } => {
+            (Status::Unhealthy, Problem::Error, None)
+        }
     };
     report.finding(status, problem, err.to_string(), hint);
 }

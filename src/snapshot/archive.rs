@@ -21,6 +21,12 @@ const MIN_BUDGET: u64 = 64 << 20;
 const MAX_SMALL_FILE: u64 = 16 << 20;
 const MAX_ENTRIES: usize = 10_000;
 
+/// The most bytes `compressed` bytes may decompress to: [`MAX_RATIO`] times, at least
+/// [`MIN_BUDGET`]. Used for the archive and again for the Parquet pages inside it.
+pub fn decompression_budget(compressed: u64) -> u64 {
+    compressed.saturating_mul(MAX_RATIO).max(MIN_BUDGET)
+}
+
 /// Writes `<name>/…` entries into a gzip'd tar with fixed owners, modes and times, so the same
 /// files give the same archive bytes. `files` are (path inside the snapshot folder, source).
 pub fn pack(out: &Path, name: &str, mtime: u64, files: &[(String, PathBuf)]) -> Result<(), SnapshotError> {
@@ -83,7 +89,7 @@ pub fn unpack_verified(archive: &Path, into: &Path) -> Result<Unpacked, Snapshot
         _ => SnapshotError::Io { context: format!("opening `{}`", archive.display()), source: e },
     })?;
     let compressed = file.metadata().map_err(SnapshotError::io("reading the archive"))?.len();
-    let budget = (compressed.saturating_mul(MAX_RATIO)).max(MIN_BUDGET);
+    let budget = decompression_budget(compressed);
     let mut reader = Budget { inner: GzDecoder::new(BufReader::new(file)), left: budget };
     let mut tar = tar::Archive::new(&mut reader);
     let entries = tar.entries().map_err(|e| integrity(format!("not a tar archive ({e})")))?;

@@ -4,20 +4,23 @@
 //! by id in pages, so no row is skipped or repeated whatever the server's offset paging does.
 //! Fetching (network, server) overlaps with parsing and writing (a worker thread).
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
-use crate::clients::chroma::{ChromaClient, Collection};
+use crate::clients::chroma::{ChromaClient, Collection, IdPages};
+use crate::clients::http::HttpError;
 
 use super::archive::{format_checksums, pack, sha256_file};
+use super::ids::id_key;
 use super::records::{Records, schema};
 use super::{
     CHECKSUMS_FILE, COLLECTIONS_DIR, ChromaSource, CollectionEntry, EXTENSION, METADATA_FILE, Progress, SnapshotError,
@@ -175,7 +178,6 @@ async fn export_collection(
 ) -> Result<Export, SnapshotError> {
     let count_at_start = chroma.count(&collection.id).await?;
     progress.on_stage(&format!("exporting {}", collection.name), Some(count_at_start));
-    let ids = chroma.all_ids(&collection.id).await?;
     let file = format!("{COLLECTIONS_DIR}/{}.parquet", collection.name);
     let path = work.join(&file);
     let dim = collection.dimension.map(|d| d as usize);
@@ -195,12 +197,26 @@ async fn export_collection(
         out.finish()
     });
 
-    let mut pages = futures_util::stream::iter(ids.chunks(page_size.max(1)))
-        .map(|chunk| async move { (chroma.get_records_raw(&collection.id, chunk).await, chunk.len()) })
-        .buffered(2);
-    while let Some((body, asked)) = pages.next().await {
-        let body = match body {
-            Ok(body) => body,
+    // Ids come in pages (memory bounded by the page, not the collection); each page's records are
+    // fetched while the next page of ids is read. An id seen twice (a row rewritten to the end of
+    // the storage order during the walk) is exported once.
+    let walk = (IdPages::new(&collection.id, page_size), HashSet::<u128>::new());
+    let id_pages = futures_util::stream::try_unfold(walk, |(mut walk, mut seen)| async move {
+        let Some(page) = walk.next(chroma).await? else { return Ok(None) };
+        let page: Vec<String> = page.into_iter().filter(|id| seen.insert(id_key(id))).collect();
+        Ok::<_, HttpError>(Some((page, (walk, seen))))
+    });
+    let pages = id_pages
+        .try_filter(|page| std::future::ready(!page.is_empty()))
+        .map_ok(|page| async move {
+            let body = chroma.get_records_raw(&collection.id, &page).await?;
+            Ok::<_, HttpError>((body, page.len()))
+        })
+        .try_buffered(2);
+    let mut pages = std::pin::pin!(pages);
+    while let Some(fetched) = pages.next().await {
+        let (body, asked) = match fetched {
+            Ok(fetched) => fetched,
             Err(e) => {
                 drop(tx);
                 let _ = writer.join();

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod create;
 pub mod drift;
+pub mod ids;
 pub mod list;
 pub mod lock;
 pub mod prune;

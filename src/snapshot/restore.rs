@@ -11,9 +11,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::clients::chroma::ChromaClient;
+use crate::clients::chroma::{ChromaClient, IdPages};
 use crate::journal::{Journal, NewEvent};
 
+use super::ids::IdDigest;
 use super::records::Records;
 use super::verify::{Verified, read_records, verify_archive};
 use super::{CollectionEntry, Progress, SnapshotError};
@@ -153,7 +154,7 @@ pub async fn execute(
             chroma.create_collection(&staging, entry.metadata.as_ref(), configuration_of(entry).as_ref()).await?;
         let loaded = load(chroma, &created.id, &file, entry, batch_rows, progress).await;
         let checked = match loaded {
-            Ok(ids) => check_staging(chroma, &created.id, &ids, entry).await,
+            Ok(ids) => check_staging(chroma, &created.id, &ids, &file, entry).await,
             Err(e) => Err(e),
         };
         if let Err(e) = checked {
@@ -256,7 +257,8 @@ pub(crate) async fn swap_keeping_old(
     }))
 }
 
-/// Loads a snapshot file into a collection in batches bounded by rows and bytes; returns the ids.
+/// Loads a snapshot file into a collection in batches bounded by rows and bytes; returns the
+/// digest of the ids loaded.
 pub(super) async fn load(
     chroma: &ChromaClient,
     collection_id: &str,
@@ -264,9 +266,9 @@ pub(super) async fn load(
     entry: &CollectionEntry,
     batch_rows: usize,
     progress: &dyn Progress,
-) -> Result<HashSet<String>, SnapshotError> {
+) -> Result<IdDigest, SnapshotError> {
     let integrity = |e: String| SnapshotError::Integrity(format!("`{}`: {e}", file.display()));
-    let mut ids = HashSet::with_capacity(entry.rows_exported as usize);
+    let mut ids = IdDigest::default();
     for records in read_records(file, entry).map_err(integrity)? {
         let records = records.map_err(integrity)?;
         let mut start = 0;
@@ -274,7 +276,7 @@ pub(super) async fn load(
             let end = batch_end(&records, start, batch_rows);
             let chunk = records.slice(start..end);
             chroma.add_raw(collection_id, chunk.add_body()).await?;
-            ids.extend(chunk.ids);
+            chunk.ids.iter().for_each(|id| ids.add(id));
             progress.on_rows((end - start) as u64);
             start = end;
         }
@@ -297,24 +299,40 @@ fn batch_end(records: &Records, start: usize, max_rows: usize) -> usize {
     end
 }
 
-/// The staging collection holds exactly the snapshot's ids, no more, no fewer.
+/// The staging collection holds exactly the snapshot's ids, no more, no fewer: the count and the
+/// digest of the ids read back page by page match what was loaded from `file`.
 pub(super) async fn check_staging(
     chroma: &ChromaClient,
     collection_id: &str,
-    expected: &HashSet<String>,
+    expected: &IdDigest,
+    file: &std::path::Path,
     entry: &CollectionEntry,
 ) -> Result<(), SnapshotError> {
     let count = chroma.count(collection_id).await?;
-    let ids: HashSet<String> = chroma.all_ids(collection_id).await?.into_iter().collect();
-    if count != entry.rows_exported || ids != *expected {
-        let missing = expected.difference(&ids).count();
-        let extra = ids.difference(expected).count();
-        return Err(SnapshotError::Integrity(format!(
-            "staging copy of `{}` does not match the snapshot ({count} records, expected {}; {missing} ids missing, {extra} unexpected); the live collection was not touched",
-            entry.name, entry.rows_exported
-        )));
+    let mut pages = IdPages::new(collection_id, crate::clients::chroma::ID_PAGE);
+    let mut actual = IdDigest::default();
+    while let Some(page) = pages.next(chroma).await? {
+        page.iter().for_each(|id| actual.add(id));
     }
-    Ok(())
+    if count == entry.rows_exported && actual == *expected && expected.count == entry.rows_exported {
+        return Ok(());
+    }
+    // Something differs: only now hold both id sets, to say what.
+    let integrity = |e: String| SnapshotError::Integrity(format!("`{}`: {e}", file.display()));
+    let mut wanted = HashSet::with_capacity(entry.rows_exported as usize);
+    for records in read_records(file, entry).map_err(integrity)? {
+        wanted.extend(records.map_err(integrity)?.ids);
+    }
+    let present: HashSet<String> = chroma.all_ids(collection_id).await?.into_iter().collect();
+    let missing: Vec<&String> = wanted.difference(&present).take(3).collect();
+    let extra: Vec<&String> = present.difference(&wanted).take(3).collect();
+    Err(SnapshotError::Integrity(format!(
+        "staging copy of `{}` does not match the snapshot ({count} records, expected {}; {} ids missing {missing:?}, {} unexpected {extra:?}); the live collection was not touched",
+        entry.name,
+        entry.rows_exported,
+        wanted.difference(&present).count(),
+        present.difference(&wanted).count(),
+    )))
 }
 
 /// `{"hnsw": …}` (or `{"spann": …}`) from the saved `configuration_json`.

@@ -79,13 +79,14 @@ pub fn verify_archive(archive: &Path, scratch: &Path) -> Result<Verified, Snapsh
 /// The file opens as Parquet with the documented schema, holds exactly the rows the manifest
 /// says, and every id is present once.
 pub fn check_parquet(path: &Path, entry: &CollectionEntry) -> Result<(), String> {
+    // 16 bytes per id, not the ids themselves.
     let mut ids = HashSet::with_capacity(entry.rows_exported as usize);
     let mut rows = 0u64;
     for records in read_records(path, entry)? {
         let records = records?;
         rows += records.len() as u64;
         for id in records.ids {
-            if !ids.insert(id.clone()) {
+            if !ids.insert(super::ids::id_key(&id)) {
                 return Err(format!("id `{id}` appears twice"));
             }
         }
@@ -102,8 +103,23 @@ pub fn read_records(
     entry: &CollectionEntry,
 ) -> Result<impl Iterator<Item = Result<Records, String>>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let size = file.metadata().map_err(|e| format!("cannot open: {e}"))?.len();
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    // What the pages decompress to is bounded like the archive itself, before any is read.
+    let budget = super::archive::decompression_budget(size);
+    let declared: i64 = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .flat_map(|group| group.columns())
+        .map(|column| column.uncompressed_size().max(0))
+        .fold(0i64, i64::saturating_add);
+    if declared as u64 > budget {
+        return Err(format!(
+            "its pages declare {declared} bytes uncompressed from {size} bytes: over the decompression limit ({budget} bytes)"
+        ));
+    }
     let dim = entry.dimension.unwrap_or(0) as usize;
     let expected = schema(dim);
     let actual = builder.schema();
@@ -151,7 +167,7 @@ pub async fn deep_verify(
             chroma.create_collection(&scratch, entry.metadata.as_ref(), configuration_of(entry).as_ref()).await?;
         let outcome = async {
             let ids = load(chroma, &created.id, &file, entry, 1000, progress).await?;
-            check_staging(chroma, &created.id, &ids, entry).await?;
+            check_staging(chroma, &created.id, &ids, &file, entry).await?;
             compare(chroma, &created.id, &file, entry, progress).await
         }
         .await;
@@ -215,4 +231,58 @@ async fn compare(
         progress.on_rows(expected.len() as u64);
     }
     Ok(DeepCheck { name: entry.name.clone(), rows: entry.rows_exported, max_embedding_diff: max_diff, tolerance })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(rows: u64) -> CollectionEntry {
+        CollectionEntry {
+            name: "c".into(),
+            id: "id".into(),
+            configuration: None,
+            metadata: None,
+            count_at_start: rows,
+            rows_exported: rows,
+            dimension: Some(2),
+            file: "collections/c.parquet".into(),
+            bytes: 0,
+            sha256: String::new(),
+        }
+    }
+
+    fn write(path: &Path, document: String) {
+        let records = Records {
+            ids: vec!["a".into()],
+            documents: vec![Some(document)],
+            metadatas: vec![None],
+            uris: vec![None],
+            embeddings: vec![0.5, -0.5],
+            dim: 2,
+        };
+        let schema = schema(2);
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+            .build();
+        let file = std::fs::File::create(path).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+        writer.write(&records.into_batch(&schema).unwrap()).unwrap();
+        writer.close().unwrap();
+    }
+
+    #[test]
+    fn pages_that_would_decompress_past_the_budget_are_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let bomb = dir.path().join("bomb.parquet");
+        // 80 MiB of one byte: a few KiB on disk, over the 64 MiB floor of the budget.
+        write(&bomb, "a".repeat(80 << 20));
+        assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+        let err = read_records(&bomb, &entry(1)).err().expect("refused");
+        assert!(err.contains("over the decompression limit"), "{err}");
+
+        let fine = dir.path().join("fine.parquet");
+        write(&fine, "a".repeat(1 << 20));
+        check_parquet(&fine, &entry(1)).unwrap();
+    }
 }

@@ -661,3 +661,79 @@ fn concurrent_restores_of_different_collections_coexist() {
     assert!(first.wait().unwrap().success());
     assert_eq!(count(chroma.port, "beta_c"), 800);
 }
+
+/// Ids are read in pages; rows deleted in front of the reader (including the last id it
+/// returned, and a row it has not reached) must not make it skip a row that stays.
+#[test]
+fn paged_ids_skip_nothing_when_rows_are_deleted_in_front() {
+    use ifctl::clients::chroma::{ChromaClient, IdPages};
+    let chroma = harness::chroma();
+    let id = make_collection(chroma.port, "walk", "l2", 3000, 4);
+    let client = ChromaClient::new(
+        ifctl::clients::http::client(Duration::from_secs(30)),
+        &format!("http://127.0.0.1:{}", chroma.port),
+        "default_tenant",
+        "default_database",
+        Duration::from_secs(30),
+    );
+    let delete = |ids: Vec<String>| {
+        api(chroma.port, "POST", &format!("/collections/{id}/delete"), Some(json!({ "ids": ids })));
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+
+    // Plain offset paging in the same situation loses rows: the hazard is real.
+    let naive_seen = runtime.block_on(async {
+        let mut seen = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = client.ids_page(&id, offset, 100).await.unwrap();
+            offset += page.len() as u64;
+            let done = page.len() < 100;
+            if seen.is_empty() {
+                delete((0..5).map(|i| format!("walk-{i:05}")).collect());
+            }
+            seen.extend(page);
+            if done {
+                return seen;
+            }
+        }
+    });
+    let naive: std::collections::HashSet<&String> = naive_seen.iter().collect();
+    let skipped: Vec<String> = (5..3000).map(|i| format!("walk-{i:05}")).filter(|i| !naive.contains(i)).collect();
+    assert_eq!(skipped, (100..105).map(|i| format!("walk-{i:05}")).collect::<Vec<_>>(), "offset paging skips rows");
+
+    let mut deleted: std::collections::HashSet<String> = (0..5).map(|i| format!("walk-{i:05}")).collect();
+    let seen = runtime.block_on(async {
+        let mut pages = IdPages::new(&id, 100);
+        let mut seen: Vec<String> = Vec::new();
+        let mut round = 0;
+        while let Some(page) = pages.next(&client).await.unwrap() {
+            seen.extend(page.iter().cloned());
+            round += 1;
+            // Behind the reader: two rows already read, and every third round the anchor itself
+            // and the three ids before it; ahead of it: one row not yet read.
+            let mut gone: Vec<String> = seen.iter().rev().skip(10).step_by(37).take(2).cloned().collect();
+            if round % 3 == 0 {
+                gone.extend(page.iter().rev().take(4).cloned());
+            }
+            let ahead = format!("walk-{:05}", 2990 - round);
+            gone.push(ahead);
+            gone.retain(|g| deleted.insert(g.clone()));
+            if !gone.is_empty() {
+                delete(gone);
+            }
+        }
+        seen
+    });
+    let unique: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no id twice");
+    let kept: Vec<String> = (0..3000).map(|i| format!("walk-{i:05}")).filter(|i| !deleted.contains(i)).collect();
+    let missing: Vec<&String> = kept.iter().filter(|i| !unique.contains(i)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} rows present throughout were skipped: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(deleted.len() > 60, "the reader ran against real deletes ({})", deleted.len());
+}

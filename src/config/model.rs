@@ -534,6 +534,15 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
         ("thresholds.system.disk_pct", t.system.disk_pct),
         ("thresholds.system.memory_pct", t.system.memory_pct),
     ] {
+        if !(levels.degraded.is_finite() && levels.unhealthy.is_finite()) {
+            fail(
+                key,
+                format!(
+                    "degraded ({}) and unhealthy ({}) must be finite numbers: nan and inf compare with nothing and are not JSON",
+                    levels.degraded, levels.unhealthy
+                ),
+            )?;
+        }
         if !(levels.degraded >= 0.0 && levels.degraded <= levels.unhealthy) {
             fail(
                 key,

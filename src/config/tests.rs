@@ -90,6 +90,14 @@ fn bad_duration_and_bad_levels_are_rejected() {
     let path = write(&dir, "[thresholds.system.disk_pct]\ndegraded = 99\nunhealthy = 90\n");
     let err = resolve(&env(&[]), &Overrides { config_file: Some(path), ..Default::default() }).unwrap_err();
     assert_eq!(err.key(), Some("thresholds.system.disk_pct"), "{err}");
+
+    for (degraded, unhealthy) in [("nan", "90"), ("80", "inf"), ("-inf", "90")] {
+        let text = format!("[thresholds.system.disk_pct]\ndegraded = {degraded}\nunhealthy = {unhealthy}\n");
+        let path = write(&dir, &text);
+        let err = resolve(&env(&[]), &Overrides { config_file: Some(path), ..Default::default() }).unwrap_err();
+        assert_eq!(err.key(), Some("thresholds.system.disk_pct"), "{err}");
+        assert!(err.to_string().contains("finite"), "{degraded}/{unhealthy}: {err}");
+    }
 }
 
 #[test]

@@ -157,7 +157,12 @@ impl Spec {
         {
             return fail("target_suffix".into(), "must be [A-Za-z0-9._-] and end with a letter or digit");
         }
+        let non_finite =
+            "nan and inf are not JSON numbers, so Chroma cannot store them; use a finite number or a string";
         for (key, value) in &self.collection_metadata {
+            if !finite(value) {
+                return fail(format!("collection_metadata.{key}"), non_finite);
+            }
             if value.is_array() || value.is_table() || value.is_datetime() {
                 return fail(
                     format!("collection_metadata.{key}"),
@@ -170,6 +175,9 @@ impl Spec {
             field.source.check().map_err(|reason| (key.clone(), reason))?;
             for (collection, source) in &field.collections {
                 source.check().map_err(|reason| (format!("{key}.collections.{collection}"), reason))?;
+            }
+            if field.default.as_ref().is_some_and(|d| !finite(d)) {
+                return fail(format!("{key}.default"), non_finite);
             }
             if field.kind == Some(FieldType::StringList)
                 && field.default.as_ref().is_some_and(|d| !d.is_array() && !d.is_str())
@@ -196,6 +204,16 @@ impl Spec {
     }
 }
 
+/// No `nan` or `inf` anywhere in a TOML value (TOML allows them; JSON has no way to say them).
+fn finite(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Float(f) => f.is_finite(),
+        toml::Value::Array(items) => items.iter().all(finite),
+        toml::Value::Table(table) => table.values().all(finite),
+        _ => true,
+    }
+}
+
 impl SourceSpec {
     fn check(&self) -> Result<(), String> {
         let set = [self.from.is_some(), self.value.is_some(), self.derive.is_some(), self.template.is_some()];
@@ -207,6 +225,9 @@ impl SourceSpec {
         if let Some(value) = &self.value {
             if value.is_table() || value.is_datetime() {
                 return Err("`value` must be a string, number, boolean or array of strings".into());
+            }
+            if !finite(value) {
+                return Err("`value` is nan or inf: not a JSON number, so Chroma cannot store it".into());
             }
         }
         if let Some(template) = &self.template {

@@ -305,6 +305,15 @@ mod tests {
         );
         assert_eq!(err("version = 1\nmax_quarantine_pct = 150\n[fields.a]\nvalue = 1\n").0, "max_quarantine_pct");
         assert_eq!(err("version = 1\n[fields.a]\ntemplate = \"no braces\"\n").0, "fields.a");
+        // TOML has nan and inf; JSON and Chroma do not. Said, not turned into null.
+        let nan = err("version = 1\n[fields.a]\nfrom = \"x\"\ndefault = nan\n");
+        assert_eq!(nan.0, "fields.a.default");
+        assert!(nan.1.contains("nan and inf"), "{}", nan.1);
+        assert_eq!(
+            err("version = 1\n[collection_metadata]\nk = -inf\n[fields.a]\nvalue = 1\n").0,
+            "collection_metadata.k"
+        );
+        assert_eq!(err("version = 1\n[fields.a]\nvalue = [1.0, inf]\n").0, "fields.a");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::clients::chroma::ChromaClient;
 use crate::config::{Component, Config, Secret};
 use crate::health::{Probes, Secrets, Status};
 use crate::journal::Journal;
+use crate::snapshot::prune::{self, Protected, Retention};
 use crate::snapshot::restore::restore_collections;
 use crate::snapshot::{NoProgress, Progress};
 
@@ -354,12 +355,7 @@ fn newest_verified_snapshot(config: &Config) -> Result<(String, PathBuf, Vec<Str
         crate::snapshot::list::list(&dest).map_err(|e| format!("cannot list `{}`: {e}", dest.display()))?;
     // Backups taken just before a restore or a rollback hold the state being replaced — possibly
     // the bad data itself — so they are never rolled back to automatically.
-    snapshots.retain(|s| {
-        s.created_at.is_some()
-            && s.checksums
-            && !s.name.starts_with("pre-restore-")
-            && !s.name.starts_with("pre-rollback-")
-    });
+    snapshots.retain(prune::rollback_usable);
     while let Some(s) = snapshots.pop() {
         if crate::snapshot::verify::verify_archive(&s.path, &config.state_dir.join("tmp")).is_ok() {
             let wanted: Vec<String> =
@@ -610,19 +606,30 @@ fn disk_cleanup(config: &Config) -> Result<Done, String> {
     let keep = config.recovery.system.snapshot_keep_last;
     if keep > 0 {
         let dest = config.snapshot_dir();
-        let snapshots = crate::snapshot::list::list(&dest).map_err(|e| e.to_string())?;
-        let decisions = crate::snapshot::prune::plan(
-            &snapshots,
-            crate::snapshot::prune::Retention { keep_last: Some(keep), ..Default::default() },
-        );
-        let mut pruned = 0;
-        for (s, d) in snapshots.iter().zip(&decisions) {
-            if !d.keep && std::fs::remove_file(&s.path).is_ok() {
-                freed += s.bytes;
-                pruned += 1;
+        // A create, restore or prune working there now is left alone; this round frees less.
+        match crate::snapshot::lock::acquire(&dest, "ifctl recover disk_cleanup", false, |_| {}) {
+            Err(e) => {
+                let busy = e.to_string();
+                actions.push(format!("did not prune snapshots: {}", busy.split("; ").next().unwrap_or(&busy)));
+            }
+            Ok(_lock) => {
+                let snapshots = crate::snapshot::list::list(&dest).map_err(|e| e.to_string())?;
+                let protected = Protected::find(&snapshots, &config.state_dir, &config.journal_path());
+                let decisions =
+                    prune::plan(&snapshots, Retention { keep_last: Some(keep), ..Default::default() }, &protected);
+                let mut pruned = 0;
+                for (s, d) in snapshots.iter().zip(&decisions) {
+                    if !d.keep && std::fs::remove_file(&s.path).is_ok() {
+                        freed += s.bytes;
+                        pruned += 1;
+                    }
+                }
+                let spared = decisions.iter().filter(|d| d.keep).count();
+                actions.push(format!(
+                    "pruned {pruned} old snapshots (kept {spared}: the newest {keep} and what recovery needs)"
+                ));
             }
         }
-        actions.push(format!("pruned {pruned} old snapshots (kept the newest {keep})"));
     }
     Ok(Done { actions, details: json!({"bytes_freed": freed, "files_deleted": files}) })
 }

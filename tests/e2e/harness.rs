@@ -271,6 +271,11 @@ impl Env {
         self
     }
 
+    pub fn unset(&mut self, key: &str) -> &mut Env {
+        self.vars.retain(|(k, _)| k != key);
+        self
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.home.path().join("state").join("ifctl")
     }

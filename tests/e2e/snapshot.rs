@@ -737,3 +737,91 @@ fn paged_ids_skip_nothing_when_rows_are_deleted_in_front() {
     );
     assert!(deleted.len() > 60, "the reader ran against real deletes ({})", deleted.len());
 }
+
+/// Retention never deletes what recovery needs: the snapshot a waiting migration checkpoint
+/// works from, safety backups a recent operation took, one snapshot rollback can use; and
+/// `disk_cleanup` does not prune while another process holds the destination.
+#[test]
+fn prune_and_disk_cleanup_keep_what_recovery_needs() {
+    let (chroma, mut env) = chroma_env();
+    make_collection(chroma.port, "small", "l2", 20, 4);
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(10)).to_rfc3339();
+    env.set("IFCTL_TEST_NOW", long_ago);
+    create(&env, "pre-restore-20261101T000000Z", &["--collection", "small"]);
+    env.unset("IFCTL_TEST_NOW");
+    for name in ["nightly-a", "pre-migrate-20261120T000000Z", "pre-restore-20261121T000000Z", "nightly-b", "nightly-c"]
+    {
+        create(&env, name, &["--collection", "small"]);
+    }
+    let dest = env.state_dir().join("snapshots");
+    std::fs::create_dir_all(env.state_dir().join("migrations")).unwrap();
+    std::fs::write(
+        env.state_dir().join("migrations/checkpoint.json"),
+        json!({"spec_fingerprint": "f", "spec_path": "spec.toml", "snapshot": dest.join("nightly-a.tar.gz"),
+               "tag": "t1", "started_at": "2026-11-25T00:00:00Z", "collections": []})
+        .to_string(),
+    )
+    .unwrap();
+
+    let run = env.run(&["--output", "json", "snapshot", "prune", "--keep-last", "1"]);
+    run.expect_code(0);
+    let decisions = run.json()["decisions"].clone();
+    let decided = |name: &str| decisions.as_array().unwrap().iter().find(|d| d["name"] == name).unwrap().clone();
+    assert_eq!(decided("nightly-a")["keep"], true, "{decisions:#}");
+    assert!(decided("nightly-a")["reasons"][0].as_str().unwrap().contains("migration checkpoint"));
+    assert_eq!(decided("pre-migrate-20261120T000000Z")["keep"], true);
+    assert!(decided("pre-migrate-20261120T000000Z")["reasons"][0].as_str().unwrap().contains("snapshot.created"));
+    assert_eq!(decided("pre-restore-20261121T000000Z")["keep"], true);
+    assert_eq!(decided("nightly-c")["keep"], true);
+    assert_eq!(decided("nightly-b")["keep"], false);
+    assert_eq!(decided("pre-restore-20261101T000000Z")["keep"], false, "older than 7 days and not needed");
+    let left: Vec<String> = env
+        .run(&["--output", "json", "snapshot", "list"])
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left.len(), 4, "{left:?}");
+
+    // disk_cleanup with the destination held by someone else: it leaves the snapshots alone.
+    env.write_config("[recovery.system]\nsnapshot_keep_last = 1\n");
+    env.set("IFCTL_DISK_PATHS", "/");
+    std::fs::remove_file(env.state_dir().join("migrations/checkpoint.json")).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(dest.join(".ifctl-snapshot.lock"))
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let probe = env.run(&["snapshot", "prune", "--keep-last", "9"]);
+        if probe.code == 6 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "flock never took the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = env.run(&["--output", "json", "recover", "-c", "system", "--strategy", "disk_cleanup"]);
+    run.expect_code(0);
+    let actions = run.json()["actions"].to_string();
+    assert!(actions.contains("did not prune snapshots") && actions.contains("locked"), "{actions}");
+    assert_eq!(env.run(&["--output", "json", "snapshot", "list"]).json().as_array().unwrap().len(), 4);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+
+    // Free again: it prunes, and the safety backups of the last days stay.
+    let run = env.run(&["--output", "json", "recover", "-c", "system", "--strategy", "disk_cleanup"]);
+    run.expect_code(0);
+    let left: Vec<String> = env
+        .run(&["--output", "json", "snapshot", "list"])
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, vec!["pre-migrate-20261120T000000Z", "pre-restore-20261121T000000Z", "nightly-c"]);
+}

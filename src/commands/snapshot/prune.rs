@@ -6,7 +6,7 @@ use crate::cli::table::new_table;
 use crate::cli::{CliError, Context, Failure};
 use crate::exit;
 use crate::journal::NewEvent;
-use crate::snapshot::prune::{Retention, plan};
+use crate::snapshot::prune::{Protected, Retention, plan};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
@@ -15,7 +15,10 @@ pub const AFTER_HELP: &str = concat!(
     "\n",
     "Like restic's `forget`: a snapshot is kept when any rule keeps it — one of the newest N\n",
     "(--keep-last), the newest of each of the last N days (--keep-daily) or ISO weeks\n",
-    "(--keep-weekly). The newest snapshot and unreadable archives are never deleted.\n",
+    "(--keep-weekly). The newest snapshot and unreadable archives are never deleted, and\n",
+    "neither is what recovery still needs: the snapshot a waiting migration checkpoint works\n",
+    "from, safety backups (pre-restore-, pre-rollback-, pre-migrate-) that the journal mentions\n",
+    "in the last 7 days, and the newest snapshot that `snapshot_rollback` can use.\n",
     "\n",
     "EXIT STATUS:\n",
     "  0    pruned (or, with --dry-run, the plan was printed)\n",
@@ -57,7 +60,8 @@ pub fn run(ctx: &Context, args: PruneArgs) -> Result<u8, Failure> {
     };
     let snapshots = crate::snapshot::list::list(&dest)
         .map_err(|e| CliError::failed(format!("cannot list `{}`: {e}", dest.display())))?;
-    let decisions = plan(&snapshots, retention);
+    let protected = Protected::find(&snapshots, &resolved.config.state_dir, &resolved.config.journal_path());
+    let decisions = plan(&snapshots, retention, &protected);
     let mut deleted = Vec::new();
     if !args.dry_run {
         for (s, d) in snapshots.iter().zip(&decisions) {

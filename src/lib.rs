@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod exit;
 pub mod health;
+pub mod hooks;
 pub mod journal;
 pub mod migrate;
 pub mod recovery;

@@ -63,6 +63,33 @@ impl ChromaClient {
         )
     }
 
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The same server, with its own connections and a deadline of `timeout`: for a thread with
+    /// a runtime of its own (pooled connections belong to the runtime that opened them).
+    pub fn detached(&self, timeout: Duration) -> ChromaClient {
+        ChromaClient { http: http::client_with(timeout, timeout), timeout, ..self.clone() }
+    }
+
+    /// The same server and tenant, another database.
+    pub fn in_database(&self, database: &str) -> ChromaClient {
+        ChromaClient { database: database.to_string(), ..self.clone() }
+    }
+
+    /// Creates this client's database in its tenant; one that exists already is fine.
+    pub async fn create_database(&self) -> Result<(), HttpError> {
+        let url = format!("{}/api/v2/tenants/{}/databases", self.base, self.tenant);
+        let answer = self.post(&url, &json!({"name": self.database})).await?;
+        match self.decode::<serde_json::Value>(&url, answer) {
+            Ok(_) => Ok(()),
+            Err(HttpError::Status { status: 409, .. }) => Ok(()),
+            Err(HttpError::Status { message, .. }) if message.contains("already exists") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn scoped(&self, rest: &str) -> String {
         format!("{}/api/v2/tenants/{}/databases/{}{rest}", self.base, self.tenant, self.database)
     }
@@ -222,6 +249,18 @@ impl ChromaClient {
     pub async fn rename_collection(&self, collection_id: &str, new_name: &str) -> Result<(), HttpError> {
         let url = self.scoped(&format!("/collections/{collection_id}"));
         let body = json!({"new_name": new_name});
+        let answer = http::send(self.http.put(&url).json(&body), &url, self.timeout).await?;
+        self.decode::<serde_json::Value>(&url, answer).map(|_| ())
+    }
+
+    /// Replaces a collection's metadata (by UUID); last write wins.
+    pub async fn update_metadata(
+        &self,
+        collection_id: &str,
+        metadata: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), HttpError> {
+        let url = self.scoped(&format!("/collections/{collection_id}"));
+        let body = json!({"new_metadata": metadata});
         let answer = http::send(self.http.put(&url).json(&body), &url, self.timeout).await?;
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }

@@ -72,6 +72,7 @@ pub fn disable(ctx: &Context, args: DisableArgs) -> Result<u8, Failure> {
         event = event.component(c.name());
     }
     ctx.journal(&resolved).append(event)?;
+    crate::hooks::crash_point("disable.recorded");
     let scope = args.component.map_or("every component".to_string(), |c| format!("`{c}`"));
     ctx.printer.line(&format!(
         "Automatic recovery of {scope} is disabled until {} ({}).",
@@ -88,6 +89,7 @@ pub fn enable(ctx: &Context, args: EnableArgs) -> Result<u8, Failure> {
         event = event.component(c.name());
     }
     ctx.journal(&resolved).append(event)?;
+    crate::hooks::crash_point("disable.recorded");
     let scope = args.component.map_or("every component".to_string(), |c| format!("`{c}`"));
     ctx.printer.line(&format!("Automatic recovery of {scope} is enabled."))?;
     Ok(exit::SUCCESS)

@@ -179,6 +179,18 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
         checkpoint_path: checkpoint_path.clone(),
         sample: args.sample,
     };
+    // The migrated collections are this run's until it ends, rollback included (on this host and
+    // on every host sharing the server).
+    let names: Vec<&str> = ck.collections.iter().map(|c| c.name.as_str()).collect();
+    let _locks = runtime.block_on(crate::snapshot::lock::acquire_collections(
+        &chroma,
+        &journal,
+        &names,
+        "ifctl migrate",
+        false,
+        config.chromadb.lock_stale_after,
+        &|m| crate::snapshot::Progress::on_stage(&bars, m, None),
+    ))?;
     let outcome = runtime.block_on(async {
         tokio::select! {
             done = run_migration(&chroma, &opts, &mut ck, &journal, &bars) => done,
@@ -216,8 +228,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
         }
         Err(SnapshotError::Integrity(reason)) => {
             ctx.printer.warn(&format!("rolling back: {reason}"));
-            let undone =
-                runtime.block_on(rollback(&chroma, &ck, &snapshot, &config.state_dir.join("tmp"), &journal, &bars));
+            let undone = runtime.block_on(rollback(&chroma, &ck, &snapshot, config, &journal, &bars));
             let details = match &undone {
                 Ok(done) => serde_json::json!({"reason": reason, "snapshot": snapshot, "rollback": done}),
                 Err(e) => serde_json::json!({"reason": reason, "snapshot": snapshot, "rollback_error": e.to_string()}),

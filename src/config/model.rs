@@ -183,6 +183,10 @@ pub struct ChromaConfig {
     pub database: String,
     pub expected_collections: Vec<String>,
     pub critical: bool,
+    /// A collection lock record on the server not refreshed for this long may be taken over
+    /// (its holder refreshes it every sixth of this).
+    #[serde(with = "human_duration")]
+    pub lock_stale_after: Duration,
 }
 
 impl Default for ChromaConfig {
@@ -195,6 +199,7 @@ impl Default for ChromaConfig {
                 .map(String::from)
                 .to_vec(),
             critical: true,
+            lock_stale_after: crate::snapshot::shared_lock::DEFAULT_STALE_AFTER,
         }
     }
 }
@@ -523,6 +528,9 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
     }
     if c.health.breaker_failures == 0 {
         fail("health.breaker_failures", "must be at least 1".into())?;
+    }
+    if c.chromadb.lock_stale_after < Duration::from_secs(1) {
+        fail("chromadb.lock_stale_after", "must be at least 1s (holders refresh every sixth of it)".into())?;
     }
     let t = &c.thresholds;
     for (key, levels) in [

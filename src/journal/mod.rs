@@ -413,21 +413,11 @@ pub fn event_hash(event: &serde_json::Value) -> Result<String, String> {
     Ok(hex::encode(Sha256::digest(text.as_bytes())))
 }
 
-/// Test-only clock: an RFC 3339 time that `now()` returns instead of the system clock, so tests
-/// can drive cooldowns, budgets and expiries across separate processes. Not for production.
-pub const TEST_NOW_ENV: &str = "IFCTL_TEST_NOW";
-
-/// Now, truncated to microseconds so the text form round-trips exactly.
+/// Now, truncated to microseconds so the text form round-trips exactly. (Test builds may fix
+/// it with `IFCTL_TEST_NOW`, see [`crate::hooks`].)
 pub fn now() -> DateTime<Utc> {
-    static FIXED: std::sync::OnceLock<Option<DateTime<Utc>>> = std::sync::OnceLock::new();
-    let fixed = FIXED.get_or_init(|| {
-        std::env::var(TEST_NOW_ENV)
-            .ok()
-            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&Utc))
-    });
-    if let Some(fixed) = fixed {
-        return *fixed;
+    if let Some(fixed) = crate::hooks::fixed_now() {
+        return fixed;
     }
     let now = Utc::now();
     let micros = now.timestamp_micros();

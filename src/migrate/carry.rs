@@ -164,12 +164,26 @@ impl<'a> Carry<'a> {
         let name = &self.entry.name;
         let old = swap_keeping_old(chroma, staging_id, staging, name, tag, event, journal).await?;
         if let Some(old) = old {
-            let drift = self.baseline.drift(chroma, &old.id, self.dim()).await?;
-            if !drift.is_empty() {
-                self.once(chroma, &old.id, staging_id, &drift, journal, progress).await?;
-            }
-            chroma.delete_collection(&old.name).await?;
+            self.last_look(chroma, &old, staging_id, journal, progress).await?;
         }
+        Ok(())
+    }
+
+    /// Carries over what the replaced source `old` got since the last look into `target_id` (now
+    /// live under the source's name), then deletes `old`.
+    pub async fn last_look(
+        &mut self,
+        chroma: &ChromaClient,
+        old: &crate::clients::chroma::Collection,
+        target_id: &str,
+        journal: &Journal,
+        progress: &dyn Progress,
+    ) -> Result<(), SnapshotError> {
+        let drift = self.baseline.drift(chroma, &old.id, self.dim()).await?;
+        if !drift.is_empty() {
+            self.once(chroma, &old.id, target_id, &drift, journal, progress).await?;
+        }
+        chroma.delete_collection(&old.name).await?;
         Ok(())
     }
 

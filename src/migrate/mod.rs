@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::clients::chroma::ChromaClient;
 use crate::journal::{Journal, NewEvent};
@@ -249,10 +249,11 @@ pub async fn run(
         )));
     }
     let entries = selected(opts.spec, opts.unpacked)?;
-    reconcile_swaps(chroma, checkpoint, journal.path(), &opts.checkpoint_path).await?;
+    reconcile_swaps(chroma, opts, checkpoint, journal, progress).await?;
     for entry in &entries {
         import(chroma, opts, entry, checkpoint, journal, progress).await?;
     }
+    crate::hooks::crash_point("migrate.imported");
     // Verify every import before anything is swapped.
     progress.on_stage("verifying", None);
     let quarantine = plan.quarantine();
@@ -297,8 +298,10 @@ pub async fn run(
             carry
                 .swap_in(chroma, &staging.id, &ck.import_name, &checkpoint.tag, "migration.swap", journal, progress)
                 .await?;
+            crate::hooks::crash_point("migrate.swapped_unsaved");
             checkpoint.collection_mut(&entry.name).swapped = true;
             checkpoint.save(&opts.checkpoint_path)?;
+            crate::hooks::crash_point("migrate.swap_saved");
         }
     }
     let mut collections = Vec::new();
@@ -313,37 +316,73 @@ pub async fn run(
     Ok(Finished { snapshot: opts.snapshot.clone(), collections, validation: report })
 }
 
-/// A run killed after a swap's renames but before its checkpoint said so: the journal's
-/// `migration.swap` event and Chroma (the staging name gone) tell; the checkpoint is corrected so
-/// `--resume` and rollback see what really happened.
+/// Puts right what a run killed in the middle of a swap left, from the journal's
+/// `migration.swap` event and what Chroma holds:
+/// - killed between the two renames (source renamed away, staging not yet in): the source is
+///   renamed back, and the swap happens again later as if never started;
+/// - killed after the renames but before the checkpoint said so (staging name gone): the
+///   checkpoint is corrected, so `--resume` and rollback see what really happened;
+/// - a replaced source still there (killed before its last look): the last look is taken now
+///   and the old copy deleted.
 async fn reconcile_swaps(
     chroma: &ChromaClient,
+    opts: &RunOptions<'_>,
     checkpoint: &mut Checkpoint,
-    journal: &Path,
-    checkpoint_path: &Path,
+    journal: &Journal,
+    progress: &dyn Progress,
 ) -> Result<(), SnapshotError> {
-    let unflagged: Vec<CollectionProgress> =
-        checkpoint.collections.iter().filter(|c| !c.swapped && c.import_name != c.name).cloned().collect();
+    let in_place: Vec<CollectionProgress> =
+        checkpoint.collections.iter().filter(|c| c.import_name != c.name).cloned().collect();
     let mut changed = false;
-    for ck in unflagged {
-        if swap_started(journal, &ck.import_name) && chroma.collection(&ck.import_name).await?.is_none() {
+    for ck in in_place {
+        let Some(event) = swap_event(journal.path(), &ck.import_name) else { continue };
+        let old = event.details.get("old").and_then(Value::as_str).map(str::to_string);
+        if !ck.swapped && chroma.collection(&ck.import_name).await?.is_some() {
+            if chroma.collection(&ck.name).await?.is_none() {
+                if let Some(copy) = match &old {
+                    Some(old) => chroma.collection(old).await?,
+                    None => None,
+                } {
+                    chroma.rename_collection(&copy.id, &ck.name).await?;
+                    journal
+                        .append(NewEvent::new("migration.swap_undone", "ok").component("chromadb").details(json!({
+                            "collection": ck.name, "renamed_back": copy.name, "staging": ck.import_name,
+                        })))
+                        .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
+                }
+            }
+            continue;
+        }
+        if !ck.swapped {
             checkpoint.collection_mut(&ck.name).swapped = true;
             changed = true;
         }
+        let (Some(old), Some(live)) = (old, chroma.collection(&ck.name).await?) else { continue };
+        if let Some(copy) = chroma.collection(&old).await? {
+            let entry =
+                opts.unpacked.manifest.collections.iter().find(|e| e.name == ck.name).ok_or_else(|| {
+                    SnapshotError::Failed(format!("`{}` is not in the pre-migration snapshot", ck.name))
+                })?;
+            carry::Carry::new(opts, entry)?.last_look(chroma, &copy, &live.id, journal, progress).await?;
+        }
     }
     if changed {
-        checkpoint.save(checkpoint_path)?;
+        checkpoint.save(&opts.checkpoint_path)?;
     }
     Ok(())
 }
 
-/// Whether the journal (last 90 days) records a `migration.swap` of this staging collection.
-fn swap_started(journal: &Path, staging: &str) -> bool {
+/// The newest `migration.swap` event (last 90 days) of this staging collection.
+fn swap_event(journal: &Path, staging: &str) -> Option<crate::journal::Event> {
     let since = crate::journal::now() - chrono::Duration::days(90);
     crate::journal::newest_mentioning(journal, &format!("\"staging\":\"{staging}\""), since, |e| {
         e.kind == "migration.swap"
     })
-    .is_some()
+}
+
+/// Whether the journal records a `migration.swap` of this staging collection.
+fn swap_started(journal: &Path, staging: &str) -> bool {
+    swap_event(journal, staging).is_some()
 }
 
 /// Loads one collection's converted rows into its import collection, checkpointing as it goes.
@@ -462,7 +501,7 @@ pub async fn rollback(
     chroma: &ChromaClient,
     checkpoint: &Checkpoint,
     snapshot: &Path,
-    scratch: &Path,
+    config: &crate::config::Config,
     journal: &Journal,
     progress: &dyn Progress,
 ) -> Result<Value, SnapshotError> {
@@ -480,9 +519,10 @@ pub async fn rollback(
             dropped.push(ck.import_name.clone());
         }
     }
+    crate::hooks::crash_point("rollback.dropped");
     if !restored.is_empty() {
-        crate::snapshot::restore::restore_collections(chroma, snapshot, &restored, scratch, false, journal, progress)
-            .await?;
+        let opts = crate::snapshot::restore::RestoreOptions::of(config, snapshot, &restored);
+        crate::snapshot::restore::restore_collections(chroma, &opts, false, journal, progress).await?;
     }
     Ok(serde_json::json!({"dropped": dropped, "restored_from_snapshot": restored}))
 }

@@ -11,7 +11,7 @@ use crate::config::{Component, Config, Secret};
 use crate::health::{Probes, Secrets, Status};
 use crate::journal::Journal;
 use crate::snapshot::prune::{self, Protected, Retention};
-use crate::snapshot::restore::restore_collections;
+use crate::snapshot::restore::{RestoreOptions, restore_collections};
 use crate::snapshot::{NoProgress, Progress};
 
 use super::{Plan, Strategy};
@@ -229,9 +229,7 @@ pub async fn execute(
             let backup = backup_live(config, &chroma, &collections, progress).await?;
             let results = restore_collections(
                 &chroma,
-                &path,
-                &collections,
-                &config.state_dir.join("tmp"),
+                &RestoreOptions::of(config, &path, &collections),
                 false,
                 journal,
                 progress,
@@ -262,10 +260,9 @@ pub async fn execute(
                 return Err("none of the expected collections exists; nothing to rebuild".into());
             }
             let created = export(config, &chroma, work.path(), "rebuild", &names, progress).await?;
+            let opts = RestoreOptions::of(config, &created, &names);
             let results =
-                restore_collections(&chroma, &created, &names, &config.state_dir.join("tmp"), true, journal, progress)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                restore_collections(&chroma, &opts, true, journal, progress).await.map_err(|e| e.to_string())?;
             Ok(Done {
                 actions: results.iter().map(|r| format!("rebuilt `{}` ({} records)", r.name, r.after)).collect(),
                 details: json!({"collections": results}),

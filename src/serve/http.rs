@@ -30,7 +30,13 @@ async fn livez() -> &'static str {
 
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     let report = shared.report();
-    let ready = matches!(report.status, Status::Healthy | Status::Degraded) && !report.components.is_empty();
+    // Not ready until every component has been checked once: the first round is not a verdict.
+    let waiting: Vec<String> = crate::config::Component::ALL
+        .iter()
+        .filter(|c| !report.components.iter().any(|r| r.component == **c))
+        .map(|c| c.to_string())
+        .collect();
+    let ready = matches!(report.status, Status::Healthy | Status::Degraded) && waiting.is_empty();
     let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let unhealthy: Vec<String> = report
         .components
@@ -38,7 +44,7 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
         .filter(|c| c.critical && matches!(c.status, Status::Unhealthy | Status::Unknown))
         .map(|c| c.component.to_string())
         .collect();
-    (code, axum::Json(serde_json::json!({"ready": ready, "status": report.status, "unhealthy": unhealthy})))
+    (code, axum::Json(serde_json::json!({"ready": ready, "status": report.status, "unhealthy": unhealthy, "not_checked_yet": waiting})))
         .into_response()
 }
 

@@ -47,7 +47,7 @@ pub fn acquire(dir: &Path, action: &str, wait: bool, on_wait: impl FnMut(&str)) 
 
 /// Takes the lock on Chroma collection `name` for `action`, in the `locks` directory beside the
 /// journal. Busy: waits when `wait`, else fails naming the holder (exit 6).
-pub fn acquire_collection(
+fn acquire_collection(
     journal: &Path,
     name: &str,
     action: &str,
@@ -57,6 +57,41 @@ pub fn acquire_collection(
     let path = locks_dir(journal)?.join(format!("collection-{name}.lock"));
     let hint = "wait for it to finish, or pass --wait";
     acquire_file(&path, &format!("collection `{name}`"), action, wait, hint, on_wait)
+}
+
+/// Both locks on each of some collections, held until dropped: this host's lock file (so a
+/// second process here waits or is refused at once, naming its pid) and the record on the Chroma
+/// server (so a process on another host sharing the server is excluded too; see
+/// [`super::shared_lock`]). Taken in name order, so two operations never deadlock.
+#[derive(Debug)]
+pub struct CollectionLocks {
+    _shared: Vec<super::shared_lock::SharedLock>,
+    _local: Vec<DestLock>,
+}
+
+pub async fn acquire_collections(
+    chroma: &crate::clients::chroma::ChromaClient,
+    journal: &crate::journal::Journal,
+    names: &[&str],
+    action: &str,
+    wait: bool,
+    stale_after: std::time::Duration,
+    on_wait: &dyn Fn(&str),
+) -> Result<CollectionLocks, SnapshotError> {
+    let mut names = names.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    let mut locks = CollectionLocks { _shared: Vec::new(), _local: Vec::new() };
+    for name in names {
+        if super::shared_lock::held_here(name) {
+            continue; // taken by this process already (a migration's rollback restores)
+        }
+        locks._local.push(acquire_collection(journal.path(), name, action, wait, on_wait)?);
+        locks
+            ._shared
+            .push(super::shared_lock::acquire(chroma, name, action, wait, stale_after, journal, on_wait).await?);
+    }
+    Ok(locks)
 }
 
 /// Takes the lock on recovery decisions and actions for `component` (serve, `recover` and

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod prune;
 pub mod records;
 pub mod restore;
+pub mod shared_lock;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

@@ -37,6 +37,9 @@ pub struct RestoreOptions {
     pub scratch: PathBuf,
     /// The journal: proof of which leftover collections ifctl made, and by which process.
     pub journal: PathBuf,
+    /// `chromadb.lock_stale_after`: when another host's lock record on a collection may be
+    /// taken over.
+    pub lock_stale_after: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +83,7 @@ pub struct Prepared {
     pub verified: Verified,
     pub plan: Plan,
     entries: Vec<CollectionEntry>,
+    lock_stale_after: std::time::Duration,
 }
 
 /// Verifies the archive and works out what would change. Touches nothing.
@@ -119,7 +123,7 @@ pub async fn prepare(chroma: &ChromaClient, opts: &RestoreOptions) -> Result<Pre
     let wanted: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let repairs = leftovers(chroma, &wanted, &opts.journal).await?;
     let plan = Plan { snapshot: manifest.name.clone(), created_at: manifest.created_at, items, repairs };
-    Ok(Prepared { verified, plan, entries })
+    Ok(Prepared { verified, plan, entries, lock_stale_after: opts.lock_stale_after })
 }
 
 /// Carries out a prepared restore, journaling each step so an interrupted run can be understood.
@@ -132,16 +136,18 @@ pub async fn execute(
     journal: &Journal,
     progress: &dyn Progress,
 ) -> Result<Vec<CollectionResult>, SnapshotError> {
-    // One operation per collection at a time; locks are taken in name order (no deadlock) and
-    // held until the restore ends.
-    let mut names: Vec<&str> = prepared.entries.iter().map(|e| e.name.as_str()).collect();
-    names.sort_unstable();
-    let mut _locks = Vec::new();
-    for name in names {
-        _locks.push(super::lock::acquire_collection(journal.path(), name, "ifctl snapshot restore", wait, |m| {
-            progress.on_stage(m, None)
-        })?);
-    }
+    // One operation per collection at a time, on this host and on every host sharing the server.
+    let names: Vec<&str> = prepared.entries.iter().map(|e| e.name.as_str()).collect();
+    let _locks = super::lock::acquire_collections(
+        chroma,
+        journal,
+        &names,
+        "ifctl snapshot restore",
+        wait,
+        prepared.lock_stale_after,
+        &|m| progress.on_stage(m, None),
+    )
+    .await?;
     repair(chroma, &prepared.plan.repairs, journal).await?;
     let tag = operation_tag();
     let mut results = Vec::new();
@@ -152,15 +158,22 @@ pub async fn execute(
         record_owned(journal, &entry.name, &staging)?;
         let created =
             chroma.create_collection(&staging, entry.metadata.as_ref(), configuration_of(entry).as_ref()).await?;
+        crate::hooks::crash_point("restore.staging_created");
         let loaded = load(chroma, &created.id, &file, entry, batch_rows, progress).await;
         let checked = match loaded {
             Ok(ids) => check_staging(chroma, &created.id, &ids, &file, entry).await,
+            Err(e) => Err(e),
+        };
+        // Still ours? (A holder paused past the stale limit may have been taken over.)
+        let checked = match checked {
+            Ok(()) => super::shared_lock::ensure_held(chroma, &entry.name).await,
             Err(e) => Err(e),
         };
         if let Err(e) = checked {
             let _ = chroma.delete_collection(&staging).await;
             return Err(e);
         }
+        crate::hooks::crash_point("restore.loaded");
         let live = if guard { chroma.collection(&entry.name).await? } else { None };
         match live {
             Some(live) => {
@@ -172,6 +185,7 @@ pub async fn execute(
             }
             None => swap_in(chroma, &created.id, &staging, &entry.name, &tag, "snapshot.swap", journal).await?,
         }
+        crate::hooks::crash_point("restore.swapped");
         let result = CollectionResult { name: entry.name.clone(), before: item.live_count, after: entry.rows_exported };
         journal
             .append(NewEvent::new("snapshot.collection_restored", "ok").component("chromadb").details(
@@ -187,27 +201,33 @@ pub async fn execute(
     Ok(results)
 }
 
+impl RestoreOptions {
+    /// Options for restoring `collections` of `archive` with the config's scratch space and lock
+    /// settings, in batches of 1,000.
+    pub fn of(config: &crate::config::Config, archive: &std::path::Path, collections: &[String]) -> RestoreOptions {
+        RestoreOptions {
+            archive: archive.to_path_buf(),
+            collections: collections.to_vec(),
+            batch_rows: 1000,
+            scratch: config.state_dir.join("tmp"),
+            journal: config.journal_path(),
+            lock_stale_after: config.chromadb.lock_stale_after,
+        }
+    }
+}
+
 /// Verifies an archive and restores some of its collections (staging, checks, swap): the whole
 /// of `snapshot restore` without backup or confirmation, for rollbacks and rebuilds. With
 /// `guard` (a rebuild from an archive just taken of the live data), rows written to the live
 /// collections since the archive are carried over instead of lost.
 pub async fn restore_collections(
     chroma: &ChromaClient,
-    archive: &std::path::Path,
-    collections: &[String],
-    scratch: &std::path::Path,
+    opts: &RestoreOptions,
     guard: bool,
     journal: &Journal,
     progress: &dyn Progress,
 ) -> Result<Vec<CollectionResult>, SnapshotError> {
-    let opts = RestoreOptions {
-        archive: archive.to_path_buf(),
-        collections: collections.to_vec(),
-        batch_rows: 1000,
-        scratch: scratch.to_path_buf(),
-        journal: journal.path().to_path_buf(),
-    };
-    let prepared = prepare(chroma, &opts).await?;
+    let prepared = prepare(chroma, opts).await?;
     execute(chroma, &prepared, opts.batch_rows, true, guard, journal, progress).await
 }
 
@@ -240,6 +260,7 @@ pub(crate) async fn swap_keeping_old(
     event: &str,
     journal: &Journal,
 ) -> Result<Option<crate::clients::chroma::Collection>, SnapshotError> {
+    super::shared_lock::ensure_held(chroma, name).await?;
     let live = chroma.collection(name).await?;
     let old = derived_name(name, OLD, tag);
     journal
@@ -247,10 +268,13 @@ pub(crate) async fn swap_keeping_old(
             "collection": name, "staging": staging, "old": live.as_ref().map(|_| &old),
         })))
         .map_err(|e| SnapshotError::Failed(format!("journal: {e}; nothing was swapped")))?;
+    crate::hooks::crash_point(&format!("{event}.journaled"));
     if let Some(live) = &live {
         chroma.rename_collection(&live.id, &old).await?;
     }
+    crate::hooks::crash_point(&format!("{event}.between_renames"));
     chroma.rename_collection(staging_id, name).await?;
+    crate::hooks::crash_point(&format!("{event}.renamed"));
     Ok(live.map(|mut c| {
         c.name = old;
         c

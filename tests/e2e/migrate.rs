@@ -488,3 +488,44 @@ fn a_source_that_keeps_changing_stops_the_migration_untouched() {
     let all = api(chroma.port, "GET", "/collections", None);
     assert!(all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{all}");
 }
+
+/// A migration killed (SIGKILL, by the test build's crash points) at every phase boundary —
+/// after the imports, around each rename of the swap, before and after the checkpoint records
+/// it — resumes with `--resume` to exactly what an uninterrupted run makes, nothing left over.
+#[test]
+fn migration_killed_at_every_phase_boundary_resumes_to_a_clean_runs_result() {
+    use std::os::unix::process::ExitStatusExt;
+    let spec = spec_path();
+    let spec = spec.to_str().unwrap();
+    let (_clean_chroma, clean_env) = stack();
+    clean_env.run(&["migrate", "--spec", spec, "--yes"]).expect_code(0);
+    let clean = snapshot(&clean_env, "clean");
+    let sha = |s: &Value, name: &str| {
+        s["collections"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["sha256"].clone()
+    };
+    for point in [
+        "migrate.imported",
+        "migration.swap.journaled",
+        "migration.swap.between_renames",
+        "migration.swap.renamed",
+        "migrate.swapped_unsaved",
+        "migrate.swap_saved",
+    ] {
+        let (chroma, mut env) = stack();
+        env.set("IFCTL_TEST_CRASH_AT", point);
+        let crashed = env.command(&["migrate", "--spec", spec, "--yes"]).output().unwrap();
+        env.unset("IFCTL_TEST_CRASH_AT");
+        assert_eq!(crashed.status.signal(), Some(9), "{point}: {}", String::from_utf8_lossy(&crashed.stderr));
+        let resumed = env.run(&["migrate", "--spec", spec, "--resume", "--yes"]);
+        resumed.expect_code(0);
+        let after = snapshot(&env, "after");
+        for (name, _) in COLLECTIONS {
+            assert_eq!(sha(&after, name), sha(&clean, name), "{point}: `{name}` differs from a clean run");
+        }
+        let names = api(chroma.port, "GET", "/collections", None);
+        assert!(
+            names.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")),
+            "{point}: {names}"
+        );
+    }
+}

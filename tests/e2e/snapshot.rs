@@ -825,3 +825,150 @@ fn prune_and_disk_cleanup_keep_what_recovery_needs() {
         .collect();
     assert_eq!(left, vec!["pre-migrate-20261120T000000Z", "pre-restore-20261121T000000Z", "nightly-c"]);
 }
+
+/// Two operators on two hosts share one Chroma (here: two state dirs, so the local lock files do
+/// not see each other). The lock record on the server excludes the second while the first holds
+/// it; when the first stops refreshing (SIGSTOP) past `chromadb.lock_stale_after`, the second
+/// takes over, journaled; the first, resumed, finds out before its swap and swaps nothing. Then
+/// four hosts restore the same collection at once with --wait: each runs in turn, all succeed.
+#[test]
+fn hosts_sharing_one_chroma_exclude_each_other_and_take_over_stale_locks() {
+    let chroma = harness::chroma();
+    make_collection(chroma.port, "shared", "l2", 3000, 8);
+    let host = || {
+        let mut env = Env::new();
+        env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port));
+        env.write_config("[chromadb]\nlock_stale_after = \"3s\"\n");
+        env
+    };
+    let (a, b) = (host(), host());
+    create(&a, "base", &[]);
+    let archive = a.state_dir().join("snapshots/base.tar.gz");
+    let archive = archive.to_str().unwrap();
+    let lock_records = || {
+        let path = "/api/v2/tenants/default_tenant/databases/ifctl_locks/collections";
+        let (_, text) = harness::http(chroma.port, "GET", path, None, None).unwrap();
+        serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
+    };
+
+    let first = a
+        .command(&["snapshot", "restore", archive, "--yes", "--no-backup", "--batch-size", "50"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = first.id();
+    let started = Instant::now();
+    while !lock_records().to_string().contains("default_database__shared__lock_g1") {
+        assert!(started.elapsed() < Duration::from_secs(30), "no lock record appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(std::process::Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap().success());
+
+    let refused = b.run(&["snapshot", "restore", archive, "--yes", "--no-backup"]);
+    refused.expect_code(6);
+    assert!(
+        refused.stderr.contains("locked on the Chroma server") && refused.stderr.contains(&format!("pid {pid}")),
+        "{}",
+        refused.stderr
+    );
+
+    // Stale after 3 s without a refresh: --wait takes it over and restores.
+    let taken = b.run(&["snapshot", "restore", archive, "--yes", "--no-backup", "--wait"]);
+    taken.expect_code(0);
+    assert!(taken.elapsed >= Duration::from_secs(1), "it waited for the record to go stale");
+    let takeover = b.run(&["--output", "json", "history", "--kind", "lock.taken_over"]).json();
+    assert_eq!(takeover.as_array().unwrap().len(), 1, "{takeover}");
+    assert!(takeover[0]["details"]["stale_holder"].as_str().unwrap().contains(&format!("pid {pid}")));
+    assert_eq!(takeover[0]["details"]["collection"], "shared");
+
+    assert!(std::process::Command::new("kill").args(["-CONT", &pid.to_string()]).status().unwrap().success());
+    let out = first.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("taken over") && stderr.contains("nothing was swapped"), "{stderr}");
+    assert_eq!(count(chroma.port, "shared"), 3000);
+
+    // Four hosts at once, waiting their turn.
+    let hosts: Vec<Env> = (0..4).map(|_| host()).collect();
+    let children: Vec<_> = hosts
+        .iter()
+        .map(|h| {
+            h.command(&["snapshot", "restore", archive, "--yes", "--no-backup", "--wait"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(count(chroma.port, "shared"), 3000);
+    let all = api(chroma.port, "GET", "/collections", None);
+    assert_eq!(all.as_array().unwrap().len(), 1, "only `shared`, no leftovers: {all}");
+    let records = lock_records();
+    assert!(records.as_array().unwrap().len() <= 2, "old generations are cleaned up: {records}");
+    assert!(records.to_string().contains("\"released\""), "{records}");
+}
+
+/// A restore killed (SIGKILL, by the test build's crash points) at every phase boundary leaves a
+/// state the next run explains — the dry run names each leftover and what it will do with it —
+/// and the next run finishes, with nothing left over.
+#[test]
+fn restore_killed_at_every_phase_boundary_is_explained_and_finished_by_the_next_run() {
+    use std::os::unix::process::ExitStatusExt;
+    let (chroma, mut env) = chroma_env();
+    let id = make_collection(chroma.port, "crashy", "l2", 300, 8);
+    create(&env, "base", &[]);
+    let leftovers = || -> Vec<String> {
+        let all = api(chroma.port, "GET", "/collections", None);
+        all.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .filter(|n| n.contains("__ifctl_"))
+            .collect()
+    };
+    // (crash point, rows in `crashy` after the crash (None: the name is missing), repairs named)
+    let points: [(&str, Option<u64>, &[&str]); 6] = [
+        ("restore.staging_created", Some(299), &["delete"]),
+        ("restore.loaded", Some(299), &["delete"]),
+        ("snapshot.swap.journaled", Some(299), &["delete"]),
+        ("snapshot.swap.between_renames", None, &["delete", "rename_back"]),
+        ("snapshot.swap.renamed", Some(300), &["delete"]),
+        ("restore.swapped", Some(300), &[]),
+    ];
+    for (round, (point, rows_after, repairs)) in points.into_iter().enumerate() {
+        let live_id = collection(chroma.port, "crashy").map_or(id.clone(), |c| c["id"].as_str().unwrap().to_string());
+        api(
+            chroma.port,
+            "POST",
+            &format!("/collections/{live_id}/delete"),
+            Some(json!({"ids": [format!("crashy-{:05}", round * 7)]})),
+        );
+        assert_eq!(count(chroma.port, "crashy"), 299);
+        env.set("IFCTL_TEST_CRASH_AT", point);
+        let crashed = env.command(&["snapshot", "restore", "base", "--yes", "--no-backup"]).output().unwrap();
+        env.unset("IFCTL_TEST_CRASH_AT");
+        assert_eq!(crashed.status.signal(), Some(9), "{point}: {}", String::from_utf8_lossy(&crashed.stderr));
+        assert_eq!(collection(chroma.port, "crashy").map(|_| count(chroma.port, "crashy")), rows_after, "{point}");
+
+        let dry = env.run(&["--output", "json", "snapshot", "restore", "base", "--dry-run"]);
+        dry.expect_code(0);
+        let mut said: Vec<String> = dry.json()["plan"]["repairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap().to_string())
+            .collect();
+        said.sort();
+        assert_eq!(said, repairs, "{point}: {}", dry.stdout);
+        assert_eq!(said.len(), leftovers().len(), "{point}: every leftover is explained: {:?}", leftovers());
+
+        env.run(&["snapshot", "restore", "base", "--yes", "--no-backup"]).expect_code(0);
+        assert_eq!(count(chroma.port, "crashy"), 300, "{point}");
+        assert!(leftovers().is_empty(), "{point}: {:?}", leftovers());
+    }
+}

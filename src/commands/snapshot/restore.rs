@@ -70,11 +70,8 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
     let config = &resolved.config;
     let dest = args.dest.clone().unwrap_or_else(|| config.snapshot_dir());
     let opts = RestoreOptions {
-        archive: resolve_archive(&dest, &args.snapshot),
-        collections: args.collections.clone(),
         batch_rows: args.batch_size.max(1),
-        scratch: config.state_dir.join("tmp"),
-        journal: config.journal_path(),
+        ..RestoreOptions::of(config, &resolve_archive(&dest, &args.snapshot), &args.collections)
     };
     let chroma = bulk_client(config);
     let journal = ctx.journal(&resolved);

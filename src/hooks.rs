@@ -1,0 +1,40 @@
+//! Test-build-only hooks (cargo feature `test-hooks`, which the end-to-end tests enable; the
+//! release binary has none of this):
+//!
+//! - `IFCTL_TEST_NOW`: an RFC 3339 time that the clock returns, so tests can drive cooldowns,
+//!   budgets and expiries across processes;
+//! - `IFCTL_TEST_CRASH_AT`: the name of a phase boundary ([`crash_point`]); the process sends
+//!   itself SIGKILL there, as a power cut or `kill -9` would, so tests can check what every
+//!   crash window leaves behind.
+
+/// The fixed time `IFCTL_TEST_NOW` asks for, in test builds.
+#[cfg(feature = "test-hooks")]
+pub fn fixed_now() -> Option<chrono::DateTime<chrono::Utc>> {
+    static FIXED: std::sync::OnceLock<Option<chrono::DateTime<chrono::Utc>>> = std::sync::OnceLock::new();
+    *FIXED.get_or_init(|| {
+        std::env::var("IFCTL_TEST_NOW")
+            .ok()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    })
+}
+
+/// Always `None` outside test builds: the environment is not even read.
+#[cfg(not(feature = "test-hooks"))]
+pub fn fixed_now() -> Option<chrono::DateTime<chrono::Utc>> {
+    None
+}
+
+/// A named phase boundary: in test builds, dies by SIGKILL here when `IFCTL_TEST_CRASH_AT`
+/// names it. Names are `<operation>.<boundary>`, e.g. `restore.between_renames`.
+#[cfg(feature = "test-hooks")]
+pub fn crash_point(name: &str) {
+    if std::env::var("IFCTL_TEST_CRASH_AT").is_ok_and(|at| at == name) {
+        let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn crash_point(_name: &str) {}

@@ -424,11 +424,12 @@ pub(crate) fn record_owned(journal: &Journal, collection: &str, leftover: &str) 
 /// Kind of the event that records a staging collection as ifctl's.
 const OWNED: &str = "snapshot.staging_created";
 
-/// Leftovers of interrupted restores of the `wanted` collections, and what to do with each.
+/// Leftovers of interrupted restores (and deep verifications) of the `wanted` collections, and
+/// what to do with each.
 /// Only collections that this host's journal proves ifctl created (a staging collection) or
 /// renamed (an old copy, named in the swap event), by a process that is gone: a name pattern
 /// alone proves nothing, and other operations' collections are not touched.
-async fn leftovers(
+pub(super) async fn leftovers(
     chroma: &ChromaClient,
     wanted: &HashSet<&str>,
     journal: &std::path::Path,
@@ -437,7 +438,7 @@ async fn leftovers(
     let names: HashSet<&str> = all.iter().map(|c| c.name.as_str()).collect();
     let mut candidates = Vec::new();
     for c in &all {
-        if let Some((base, _)) = c.name.split_once(STAGING) {
+        if let Some((base, _)) = c.name.split_once(STAGING).or_else(|| c.name.split_once(VERIFY)) {
             candidates.push((base, "delete", c.name.as_str()));
         } else if let Some((base, _)) = c.name.split_once(OLD) {
             let action = if names.contains(base) { "delete" } else { "rename_back" };
@@ -474,7 +475,7 @@ fn owner_in_journal(journal: &std::path::Path, name: &str) -> Option<crate::jour
     })
 }
 
-async fn repair(chroma: &ChromaClient, repairs: &[Repair], journal: &Journal) -> Result<(), SnapshotError> {
+pub(super) async fn repair(chroma: &ChromaClient, repairs: &[Repair], journal: &Journal) -> Result<(), SnapshotError> {
     for r in repairs {
         match r.action {
             "rename_back" => {

@@ -154,19 +154,31 @@ pub const COSINE_TOLERANCE: f32 = 1e-6;
 pub async fn deep_verify(
     chroma: &crate::clients::chroma::ChromaClient,
     verified: &Verified,
+    journal: &crate::journal::Journal,
     progress: &dyn super::Progress,
 ) -> Result<Vec<DeepCheck>, SnapshotError> {
-    use super::restore::{VERIFY, check_staging, configuration_of, derived_name, load};
-    let tag = crate::journal::now().format("%Y%m%d%H%M%S").to_string();
+    use super::restore::{
+        VERIFY, check_staging, configuration_of, derived_name, leftovers, load, operation_tag, record_owned, repair,
+    };
+    // Scratch copies of an earlier deep check that was killed (proven ours by the journal, their
+    // process gone) are removed first; other leftovers are the next restore's to repair.
+    let names: std::collections::HashSet<&str> =
+        verified.unpacked.manifest.collections.iter().map(|e| e.name.as_str()).collect();
+    let mut stale = leftovers(chroma, &names, journal.path()).await?;
+    stale.retain(|r| r.leftover.contains(VERIFY));
+    repair(chroma, &stale, journal).await?;
+    let tag = operation_tag();
     let mut checks = Vec::new();
     for entry in &verified.unpacked.manifest.collections {
         let file = verified.unpacked.collection_file(entry);
         let scratch = derived_name(&entry.name, VERIFY, &tag);
         progress.on_stage(&format!("deep-checking {}", entry.name), Some(entry.rows_exported * 2));
+        record_owned(journal, &entry.name, &scratch)?;
         let created =
             chroma.create_collection(&scratch, entry.metadata.as_ref(), configuration_of(entry).as_ref()).await?;
         let outcome = async {
             let ids = load(chroma, &created.id, &file, entry, 1000, progress).await?;
+            crate::hooks::crash_point("verify.scratch_loaded");
             check_staging(chroma, &created.id, &ids, &file, entry).await?;
             compare(chroma, &created.id, &file, entry, progress).await
         }

@@ -972,3 +972,36 @@ fn restore_killed_at_every_phase_boundary_is_explained_and_finished_by_the_next_
         assert!(leftovers().is_empty(), "{point}: {:?}", leftovers());
     }
 }
+
+/// `verify --deep` killed with its scratch copy on the server: the next deep check removes that
+/// copy (the journal proves it was ifctl's, its process is gone) and passes; a look-alike that
+/// ifctl did not make is left alone.
+#[test]
+fn deep_verify_cleans_up_its_own_killed_scratch_copies_only() {
+    use std::os::unix::process::ExitStatusExt;
+    let (chroma, mut env) = chroma_env();
+    make_collection(chroma.port, "deep", "l2", 200, 8);
+    create(&env, "base", &[]);
+    api(chroma.port, "POST", "/collections", Some(json!({"name": "deep__ifctl_verify_notours"})));
+    env.set("IFCTL_TEST_CRASH_AT", "verify.scratch_loaded");
+    let crashed = env.command(&["snapshot", "verify", "base", "--deep"]).output().unwrap();
+    env.unset("IFCTL_TEST_CRASH_AT");
+    assert_eq!(crashed.status.signal(), Some(9), "{}", String::from_utf8_lossy(&crashed.stderr));
+    let names = || -> Vec<String> {
+        let mut n: Vec<String> = api(chroma.port, "GET", "/collections", None)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names().len(), 3, "the killed check left its scratch copy: {:?}", names());
+
+    env.run(&["snapshot", "verify", "base", "--deep"]).expect_code(0);
+    assert_eq!(names(), vec!["deep", "deep__ifctl_verify_notours"]);
+    let repaired = env.run(&["--output", "json", "history", "--kind", "snapshot.repaired"]).json();
+    assert_eq!(repaired.as_array().unwrap().len(), 1, "{repaired}");
+    assert!(repaired[0]["details"]["leftover"].as_str().unwrap().starts_with("deep__ifctl_verify_2"));
+}

@@ -51,7 +51,8 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<u8, Failure> {
     let deep = if args.deep {
         let chroma = super::bulk_client(&resolved.config);
         let bars = Bars::new(ctx.printer.progress_allowed());
-        Some(crate::cli::runtime().block_on(deep_verify(&chroma, &verified, &bars))?)
+        let journal = ctx.journal(&resolved);
+        Some(crate::cli::runtime().block_on(deep_verify(&chroma, &verified, &journal, &bars))?)
     } else {
         None
     };

@@ -20,6 +20,14 @@ fn piped_watch_prints_changes_only_and_stops_after_count() {
     assert!(!run.stdout.contains('\x1b'), "no escape codes when piped");
     let journal = harness::read(&env.journal());
     assert_eq!(journal.lines().count(), 2, "transitions, not ticks, are journaled:\n{journal}");
+
+    // Again, with the journal already knowing the state: the piped log still starts with it.
+    let again = env.run(&["health", "watch", "-c", "redis", "-c", "system", "--interval", "100ms", "--count", "2"]);
+    again.expect_code(0);
+    let lines: Vec<&str> = again.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", again.stdout);
+    assert!(lines[0].contains("redis healthy (as last recorded)"), "{}", again.stdout);
+    assert_eq!(harness::read(&env.journal()).lines().count(), 2, "nothing changed, nothing journaled");
 }
 
 /// A server that accepts connections and never answers, counting them.

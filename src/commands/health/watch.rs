@@ -19,8 +19,8 @@ pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
     "  ifctl health watch                       live table, every 5 s, until Ctrl-C\n",
     "  ifctl health watch --interval 1s --count 10\n",
-    "  ifctl health watch | tee -a health.log   one line per status change\n",
-    "  ifctl --output json health watch         one JSON object per status change\n",
+    "  ifctl health watch | tee -a health.log   each component's state, then one line per change\n",
+    "  ifctl --output json health watch         the same as JSON objects, one per line\n",
     "\n",
     "A component that fails `health.breaker_failures` probes in a row opens its circuit breaker:\n",
     "it is not probed for `health.breaker_open_for`, then one trial probe decides (half-open).\n",
@@ -68,6 +68,7 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
             .collect(),
         last: BTreeMap::new(),
         known: health::last_journaled(journal.path(), &components),
+        shown: BTreeMap::new(),
         shown_breakers: BTreeMap::new(),
     };
     let live = ctx.printer.stdout_is_tty() && !ctx.printer.json();
@@ -86,6 +87,7 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
                 _ = tokio::signal::ctrl_c() => return Ok(exit::INTERRUPTED),
             };
             round += 1;
+            let recorded = watcher.known.clone();
             let changes = health::transitions(&watcher.known, &report);
             for change in &changes {
                 if let Err(e) = journal.append(change.event()) {
@@ -102,8 +104,14 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
                 };
                 ctx.printer.line(&format!("Round {round} at {}.{next}", format_ts(&report.checked_at)))?;
             } else {
-                for change in &changes {
-                    print_change(ctx, &report, change)?;
+                // Printed relative to what this run has printed: the first round shows every
+                // component's state (a log piped to a file starts with it), later ones changes.
+                for mut change in health::transitions(&watcher.shown, &report) {
+                    if change.from.is_none() {
+                        change.from = recorded.get(&change.component).copied();
+                    }
+                    print_change(ctx, &report, &change)?;
+                    watcher.shown.insert(change.component, change.to);
                 }
                 for (component, view) in watcher.breaker_changes(&report) {
                     print_breaker(ctx, &report, component, &view)?;
@@ -123,6 +131,8 @@ struct Watcher {
     last: BTreeMap<Component, ComponentReport>,
     /// The last status recorded in the journal, to detect changes.
     known: BTreeMap<Component, Status>,
+    /// The status last printed (piped output), per component.
+    shown: BTreeMap<Component, Status>,
     /// Breaker states last reported, to print their changes.
     shown_breakers: BTreeMap<Component, BreakerState>,
 }
@@ -196,13 +206,16 @@ fn print_change(ctx: &Context, report: &HealthReport, change: &Transition) -> Re
         }))?;
         return Ok(());
     }
-    let from = change.from.map_or("(first seen)".to_string(), |s| s.as_str().to_string());
     let reason = change.reason.as_deref().map_or(String::new(), |r| format!(": {r}"));
+    let what = match change.from {
+        Some(from) if from == change.to => format!("{} (as last recorded){reason}", view::paint(change.to)),
+        Some(from) => format!("{} -> {}{reason}", from.as_str(), view::paint(change.to)),
+        None => format!("(first seen) -> {}{reason}", view::paint(change.to)),
+    };
     ctx.printer.line(&format!(
-        "{} {} {from} -> {}{reason} [overall {}]",
+        "{} {} {what} [overall {}]",
         format_ts(&report.checked_at),
         change.component,
-        view::paint(change.to),
         report.status
     ))?;
     Ok(())

@@ -69,8 +69,17 @@ impl CliError {
 impl From<ConfigError> for CliError {
     fn from(err: ConfigError) -> CliError {
         let key = err.key().map(String::from);
-        let mut error = CliError::new(ErrorKind::Config, err.to_string())
-            .hint("`ifctl config show` prints every resolved value and where it came from");
+        // `config show` would fail with the same error: say where to look instead.
+        let hint = match &err {
+            ConfigError::Read { path, .. } => format!("check that `{}` exists and is readable", path.display()),
+            ConfigError::Syntax { path, line, .. } => {
+                format!("fix line {line} of `{}`, then run again", path.display())
+            }
+            ConfigError::Invalid { origin, key, .. } => {
+                format!("fix `{key}` in {origin}, then run again; `ifctl config show` lists every value once it loads")
+            }
+        };
+        let mut error = CliError::new(ErrorKind::Config, err.to_string()).hint(hint);
         error.key = key;
         error
     }

@@ -87,6 +87,28 @@ pub struct Context {
 }
 
 impl Context {
+    /// A follow-up command to print for the operator, with the `--config` and `--state-dir` this
+    /// run was given, so it works when pasted as is.
+    pub fn follow_up(&self, rest: &str) -> String {
+        let mut command = String::from("ifctl");
+        for (flag, value) in [("--config", &self.global.config), ("--state-dir", &self.global.state_dir)] {
+            if let Some(value) = value {
+                command.push_str(&format!(" {flag} {}", shell_quote(&value.to_string_lossy())));
+            }
+        }
+        format!("{command} {rest}")
+    }
+}
+
+/// `text` as one POSIX shell word.
+pub fn shell_quote(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./-=:@%+,".contains(&b)) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+impl Context {
     /// Resolves the configuration once: defaults < file < environment < flags.
     pub fn config(&self) -> Result<Resolved, CliError> {
         let overrides = Overrides { config_file: self.global.config.clone(), state_dir: self.global.state_dir.clone() };
@@ -200,4 +222,18 @@ pub fn command() -> clap::Command {
 /// A single-threaded runtime: probes are I/O-bound and a second thread costs memory and start-up.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts")
+}
+
+#[cfg(test)]
+mod follow_up_tests {
+    use super::shell_quote;
+
+    #[test]
+    fn shell_words_survive_a_paste() {
+        assert_eq!(shell_quote("/etc/ifctl/ifctl.toml"), "/etc/ifctl/ifctl.toml");
+        assert_eq!(shell_quote("my config.toml"), "'my config.toml'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
 }

@@ -80,7 +80,7 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
     };
     let unknown = || {
         CliError::usage(format!("no recovery is waiting for approval under `{id}`"))
-            .hint("`ifctl approve --list` shows the pending ones")
+            .hint(format!("`{}` shows the pending ones", ctx.follow_up("approve --list")))
     };
     let component = st.requests.get(&id).ok_or_else(unknown)?.plan.component;
     // Decisions and actions for one component are exclusive across processes: a concurrent

@@ -122,7 +122,8 @@ fn summary(event: &Event) -> String {
                 d["actions"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|x| x.as_str()).collect());
             let error = text("error").map_or(String::new(), |e| format!("; error: {e}"));
             let after = text("status_after").map_or(String::new(), |s| format!("; then {s}"));
-            format!("{strategy} in {:.1} s: {}{error}{after}", ms / 1000.0, actions.join("; "))
+            let done = if actions.is_empty() { String::new() } else { format!(": {}", actions.join("; ")) };
+            format!("{strategy} in {:.1} s{done}{error}{after}", ms / 1000.0)
         }
         "recovery.pending" => format!(
             "{} awaits approval: ifctl approve {}",

@@ -146,7 +146,7 @@ fn request_approval(
         for action in &plan.actions {
             ctx.printer.line(&format!("  - {action}"))?;
         }
-        ctx.printer.line(&format!("Approve with: ifctl approve {id}"))?;
+        ctx.printer.line(&format!("Approve with: {}", ctx.follow_up(&format!("approve {id}"))))?;
     }
     Ok(exit::PENDING_APPROVAL)
 }

@@ -308,6 +308,23 @@ impl Env {
         let output = self.command(args).output().unwrap();
         Run::new(args, output, started.elapsed())
     }
+
+    /// A command line as ifctl printed it for the operator, pasted into `sh` with this
+    /// environment (`ifctl` on the PATH is the binary under test).
+    pub fn paste(&self, line: &str) -> Run {
+        let bin = Path::new(env!("CARGO_BIN_EXE_ifctl")).parent().unwrap().to_path_buf();
+        let path = std::env::var_os("PATH").map_or(bin.clone().into_os_string(), |p| {
+            std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&p))).unwrap()
+        });
+        let mut cmd = Command::new("sh");
+        cmd.env_clear().args(["-c", line]).stdin(Stdio::null()).env("PATH", path);
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        let started = Instant::now();
+        let output = cmd.output().unwrap();
+        Run::new(&["sh", "-c", line], output, started.elapsed())
+    }
 }
 
 /// A port with nothing listening (bound then released).

@@ -216,6 +216,11 @@ fn bad_config_exits_3_for_health_and_2_elsewhere() {
     run.expect_code(3);
     assert!(run.stderr.contains("redis.critcal"), "{}", run.stderr);
     assert!(run.stderr.contains(&path.display().to_string()), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: fix `redis.critcal` in"),
+        "points at the key, not at `config show`: {}",
+        run.stderr
+    );
     assert!(run.stdout.is_empty());
 
     let run = env.run(&["--output", "json", "health", "check"]);

@@ -418,3 +418,22 @@ fn index_rebuild_keeps_rows_written_during_it() {
     let carried = env.run(&["--output", "json", "history", "--kind", "snapshot.carried_over"]).json();
     assert_eq!(carried.as_array().unwrap().len(), 1, "{carried:#}");
 }
+
+/// The follow-up command printed after queueing an action carries the `--config` this run was
+/// given, so pasting it works; without it ifctl would read the default config and fail.
+#[test]
+fn printed_approve_command_works_when_pasted() {
+    let (mut redis, env, _restarted) = redis_env("");
+    let default = env.home.path().join("config/ifctl/ifctl.toml");
+    let moved = env.home.path().join("my config.toml");
+    std::fs::rename(&default, &moved).unwrap();
+    redis.kill();
+    let config = moved.to_str().unwrap();
+    let run = env.run(&["--config", config, "recover", "-c", "redis", "--strategy", "restart"]);
+    run.expect_code(5);
+    let line = run.stdout.lines().find_map(|l| l.strip_prefix("Approve with: ")).expect("an approve line");
+    assert!(line.starts_with("ifctl --config '") && line.contains("my config.toml"), "{line}");
+    let pasted = env.paste(line);
+    pasted.expect_code(0);
+    assert!(pasted.stdout.contains("healthy"), "{}", pasted.stdout);
+}

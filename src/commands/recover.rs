@@ -93,8 +93,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
         .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     let failure = args.failure.unwrap_or_else(|| Failure::from_report(&target));
     let strategy = args.strategy.unwrap_or_else(|| recovery::next_strategy(component, failure, &st));
-    let plan = execute::plan(config, strategy)
-        .map_err(|e| CliError::usage(format!("cannot plan `{}`: {e}", strategy.qualified())))?;
+    let plan = execute::plan(config, strategy).map_err(|e| cannot_plan(ctx, config, strategy, &e))?;
     let verdict = policy::check(config, &st, strategy, true);
     if args.dry_run {
         return show_plan(ctx, &plan, &verdict, target.reason.as_deref());
@@ -200,4 +199,49 @@ pub fn show_result(ctx: &Context, result: &recovery::AttemptResult) -> Result<u8
         ))?;
     }
     Ok(if result.success || result.outcome == "degraded" { exit::SUCCESS } else { exit::FAILURE })
+}
+
+/// A strategy that needs settings nobody made: the TOML to add, and what can run without it.
+fn cannot_plan(ctx: &Context, config: &crate::config::Config, strategy: Strategy, why: &str) -> CliError {
+    let mut error = CliError::usage(format!("cannot plan `{}`: {why}", strategy.qualified()));
+    let example = match strategy {
+        Strategy::Restart => Some("[recovery.redis]\nrestart_command = \"systemctl restart redis-server\""),
+        Strategy::ModelFailover => {
+            Some("[recovery.openwebui]\nprimary_model = \"llama3:8b\"\nfallback_models = [\"phi3:mini\"]")
+        }
+        Strategy::DiskCleanup => Some(
+            "[recovery.system]\ncleanup_paths = [{ path = \"/var/log/myapp\", older_than = \"7d\", glob = \"*.log\" }]\nsnapshot_keep_last = 7",
+        ),
+        Strategy::MemoryRelief => {
+            Some("[recovery.system]\nmemory_relief_command = \"sync; echo 1 > /proc/sys/vm/drop_caches\"")
+        }
+        Strategy::ProcessRestart => {
+            Some("[recovery.system]\nprocess_restart_command = \"systemctl restart open-webui\"")
+        }
+        _ => None,
+    };
+    if let Some(example) = example {
+        let file = config_file_hint(ctx);
+        error = error.hint(format!(
+            "add to {file}:\n\n{}\n",
+            example.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    let ready: Vec<String> = recovery::escalation(strategy.component())
+        .iter()
+        .filter(|s| **s != strategy && execute::plan(config, **s).is_ok())
+        .map(|s| ctx.follow_up(&format!("recover -c {} --strategy {} --dry-run", strategy.component(), s.name())))
+        .collect();
+    if !ready.is_empty() {
+        error = error.hint(format!("what can run as configured now:\n    {}", ready.join("\n    ")));
+    }
+    error
+}
+
+/// The config file to edit: the one given, else the default path.
+fn config_file_hint(ctx: &Context) -> String {
+    match &ctx.global.config {
+        Some(path) => format!("`{}`", path.display()),
+        None => "your config file (`ifctl config show` names it; by default `~/.config/ifctl/ifctl.toml`)".into(),
+    }
 }

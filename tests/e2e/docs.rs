@@ -89,3 +89,24 @@ fn the_journal_doc_shows_the_verifier_the_tests_run() {
     let program = std::fs::read_to_string(root.join("scripts/verify-journal.py")).unwrap();
     assert!(doc.contains(&program), "docs/journal.md must show scripts/verify-journal.py verbatim");
 }
+
+/// The README's configuration example is a config ifctl accepts as it stands, recovery sections
+/// included; `recover --dry-run` can plan every strategy it configures.
+#[test]
+fn readme_config_example_is_accepted() {
+    let mut env = Env::new();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("```toml\nstate_dir").expect("the README's config example") + "```toml\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let text = block.replace("/var/lib/ifctl", &dir.path().display().to_string());
+    let path = env.write_config(&text);
+    env.unset("IFCTL_REDIS_URL").unset("IFCTL_CHROMADB_URL").unset("IFCTL_OPENWEBUI_URL");
+    let run = env.run(&["--output", "json", "config", "show"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("systemctl restart redis-server"), "{}", run.stdout);
+    for strategy in ["restart", "flush_unexpiring"] {
+        env.run(&["--config", path.to_str().unwrap(), "recover", "-c", "redis", "--strategy", strategy, "--dry-run"])
+            .expect_code(0);
+    }
+}

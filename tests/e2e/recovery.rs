@@ -437,3 +437,22 @@ fn printed_approve_command_works_when_pasted() {
     pasted.expect_code(0);
     assert!(pasted.stdout.contains("healthy"), "{}", pasted.stdout);
 }
+
+/// On a default setup a strategy that needs settings says which TOML to add, and lists the
+/// strategies that can run as configured, as commands that work when pasted.
+#[test]
+fn unconfigured_strategy_shows_the_toml_to_add_and_what_can_run() {
+    let redis = harness::redis();
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    let run = env.run(&["recover", "-c", "redis", "--strategy", "restart", "--dry-run"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("[recovery.redis]") && run.stderr.contains("restart_command = "), "{}", run.stderr);
+    let line = run
+        .stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("ifctl recover -c redis --strategy reconnect"))
+        .unwrap_or_else(|| panic!("no runnable alternative listed:\n{}", run.stderr));
+    env.paste(line).expect_code(0);
+}

@@ -6,6 +6,7 @@ use comfy_table::{ContentArrangement, Table};
 pub fn new_table(headers: &[&str], tty: bool) -> Table {
     let mut table = Table::new();
     table.load_style(if tty { UTF8_FULL_CONDENSED } else { NOTHING });
+    // Piped, rows stay whole lines (for grep and awk); on a terminal, long cells wrap to fit.
     table.set_content_arrangement(if tty { ContentArrangement::Dynamic } else { ContentArrangement::Disabled });
     table.set_header(headers.iter().copied());
     if !tty {

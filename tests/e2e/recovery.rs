@@ -213,9 +213,13 @@ fn disable_window_shows_in_health_and_expires() {
     let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
     assert_eq!(health["components"][0]["recovery"]["disabled"]["reason"], "INC-4711 maintenance");
     let table = env.run(&["health", "check", "-c", "redis"]);
-    assert!(table.stdout.contains("auto-recovery disabled until"), "{}", table.stdout);
+    assert!(table.stdout.contains("  recovery (redis): auto-recovery disabled until"), "{}", table.stdout);
     // An operator's recover still runs, with a warning.
     redis.kill();
+    // Down and disabled: the notes go below the table, which stays narrow.
+    let table = env.run(&["health", "check", "-c", "redis"]);
+    let row = table.stdout.lines().find(|l| l.trim_start().starts_with("redis ")).unwrap();
+    assert!(row.len() <= 100 && row.ends_with("(see below)"), "{} chars: {row}", row.len());
     let run = env.run(&["recover", "-c", "redis", "--strategy", "reconnect"]);
     run.expect_code(1);
     assert!(run.stderr.contains("disabled") && run.stderr.contains("running because you asked"), "{}", run.stderr);

@@ -56,14 +56,20 @@ pub fn table(report: &HealthReport, tty: bool, color: bool) -> String {
             Some(reason) => reason.clone(),
             None => summary(c),
         };
-        if let Some(r) = &c.recovery {
-            details.push_str(&recovery_notes(r));
+        // Recovery notes are long; they go below the table so it keeps its width.
+        if c.recovery.as_ref().is_some_and(|r| !recovery_notes(r).is_empty()) {
+            details.push_str(" (see below)");
         }
         row.push(Cell::new(details));
         table.add_row(row);
     }
-    let mut out = table.to_string();
-    out.push('\n');
+    // No padding after the last column: a row is as wide as what it says.
+    let mut out: String = table.to_string().lines().map(|l| format!("{}\n", l.trim_end())).collect();
+    for c in &report.components {
+        for note in c.recovery.as_ref().map(recovery_notes).unwrap_or_default() {
+            out.push_str(&format!("  recovery ({}): {note}\n", c.component));
+        }
+    }
     for c in report.components.iter().filter(|c| c.hint.is_some()) {
         out.push_str(&format!("  hint ({}): {}\n", c.component, c.hint.as_deref().unwrap_or("")));
     }
@@ -84,8 +90,8 @@ pub fn rollup(report: &HealthReport) -> String {
     format!("Overall: {}{because}, checked in {:.1} ms.", paint(report.status), report.duration_ms)
 }
 
-/// `[recovery-suspended until …]`, `[auto-recovery disabled …]`, `[degraded mode …]`.
-fn recovery_notes(r: &crate::recovery::RecoveryView) -> String {
+/// `recovery-suspended until …`, `auto-recovery disabled …`, `degraded mode …`.
+fn recovery_notes(r: &crate::recovery::RecoveryView) -> Vec<String> {
     use crate::journal::format_ts;
     let mut notes = Vec::new();
     if let Some(until) = r.suspended_until {
@@ -102,7 +108,7 @@ fn recovery_notes(r: &crate::recovery::RecoveryView) -> String {
     if let Some(m) = &r.degraded_mode {
         notes.push(format!("degraded mode: lost {}; still works: {}", m.lost.join(", "), m.available.join(", ")));
     }
-    notes.iter().map(|n| format!(" [{n}]")).collect()
+    notes
 }
 
 /// A short description of a healthy component from its details.

@@ -237,3 +237,28 @@ mod follow_up_tests {
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
     }
 }
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    /// Every command and subcommand's `--help` has examples and an EXIT STATUS section, as the
+    /// README promises.
+    #[test]
+    fn every_command_has_examples_and_exit_status() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let help = command.get_after_long_help().map(|h| h.to_string()).unwrap_or_default();
+            for section in ["EXAMPLES:", "EXIT STATUS"] {
+                if !help.contains(section) {
+                    missing.push(format!("`{path}` has no {section}"));
+                }
+            }
+            for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "ifctl", &mut missing);
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+}

@@ -10,8 +10,7 @@ use crate::config::Component;
 use crate::exit;
 use crate::journal::{self, Event, Filter, format_ts};
 
-#[derive(Debug, clap::Args)]
-#[command(after_long_help = concat!(
+pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
     "  ifctl history                               the last 50 events\n",
     "  ifctl history --since 1h --kind health      status changes in the last hour\n",
@@ -20,8 +19,16 @@ use crate::journal::{self, Event, Filter, format_ts};
     "  ifctl --output json history | jq '.[].kind'\n",
     "\n",
     "With --output json the events are printed as a JSON array (each event exactly as journaled);\n",
-    "with --follow, as one JSON object per line.",
-))]
+    "with --follow, as one JSON object per line.\n",
+    "\n",
+    "EXIT STATUS:\n",
+    "  0    events printed (possibly none)\n",
+    "  1    the journal could not be read\n",
+    "  2    usage or configuration error\n",
+    "  130  interrupted (--follow, Ctrl-C)"
+);
+
+#[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
     /// Only events about this component
     #[arg(long, short = 'c', value_enum, value_name = "C")]

@@ -15,17 +15,19 @@ pub struct ManArgs {
 /// Every page as (file name, contents), as committed under `man/`.
 pub fn pages() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    collect(crate::cli::command(), "ifctl", &mut out);
+    collect(crate::cli::command(), "ifctl", "ifctl", &mut out);
     out
 }
 
-fn collect(cmd: clap::Command, name: &str, out: &mut Vec<(String, Vec<u8>)>) {
-    let cmd = cmd.name(name.to_string());
+/// `name` is the page's (`ifctl-health-check`), `typed` what one types (`ifctl health check`),
+/// which the synopsis shows.
+fn collect(cmd: clap::Command, name: &str, typed: &str, out: &mut Vec<(String, Vec<u8>)>) {
+    let cmd = cmd.name(name.to_string()).bin_name(typed.to_string());
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut buf).expect("rendering to memory cannot fail");
     out.push((format!("{name}.1"), buf));
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        collect(sub.clone(), &format!("{name}-{}", sub.get_name()), out);
+        collect(sub.clone(), &format!("{name}-{}", sub.get_name()), &format!("{typed} {}", sub.get_name()), out);
     }
 }
 

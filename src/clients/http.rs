@@ -79,6 +79,9 @@ pub fn looks_like_html(content_type: Option<&str>, body: &[u8]) -> bool {
     head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
+/// Largest Content-Length trusted for sizing the buffer up front (a liar gets a normal growing one).
+const MAX_PRESIZE: u64 = 64 << 20;
+
 /// A GET or POST answer read whole: status, content type and body.
 pub struct Answer {
     pub status: u16,
@@ -98,6 +101,13 @@ pub async fn send(request: reqwest::RequestBuilder, url: &str, timeout: Duration
     let status = response.status().as_u16();
     let content_type =
         response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
-    let body = response.bytes().await.map_err(|e| transport_error(url, &e, timeout))?.to_vec();
+    // Read into one buffer of the announced size: no doubling reallocations and no final copy,
+    // so a page of records costs its size once (bulk reads hold several at a time).
+    let mut response = response;
+    let announced = response.content_length().unwrap_or(0).min(MAX_PRESIZE) as usize;
+    let mut body = Vec::with_capacity(announced);
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(url, &e, timeout))? {
+        body.extend_from_slice(&chunk);
+    }
     Ok(Answer { status, content_type, body })
 }

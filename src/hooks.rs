@@ -28,13 +28,14 @@ pub fn fixed_now() -> Option<chrono::DateTime<chrono::Utc>> {
 /// A named phase boundary: in test builds, dies by SIGKILL here when `IFCTL_TEST_CRASH_AT`
 /// names it. Names are `<operation>.<boundary>`, e.g. `restore.between_renames`.
 #[cfg(feature = "test-hooks")]
-pub fn crash_point(name: &str) {
-    if std::env::var("IFCTL_TEST_CRASH_AT").is_ok_and(|at| at == name) {
+pub fn crash_point(name: impl std::fmt::Display) {
+    if std::env::var("IFCTL_TEST_CRASH_AT").is_ok_and(|at| at == name.to_string()) {
         let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
         std::thread::sleep(std::time::Duration::from_secs(60));
     }
 }
 
+/// Nothing outside test builds; a name built with `format_args!` costs nothing either.
 #[cfg(not(feature = "test-hooks"))]
 #[inline(always)]
-pub fn crash_point(_name: &str) {}
+pub fn crash_point(_name: impl std::fmt::Display) {}

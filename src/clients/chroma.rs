@@ -398,24 +398,21 @@ impl IdPages {
             let mut ids = chroma.ids_page(&self.collection_id, self.offset - 1, self.page + 1).await?;
             if ids.first() == Some(&anchor) {
                 ids.remove(0);
-                let short = ids.len() < self.page;
-                let page = self.advance(ids);
-                self.done |= short;
-                return Ok(page.filter(|p| !p.is_empty()));
+                return Ok(self.advance(ids));
             }
             self.relocate(chroma).await?;
         }
         Ok(None)
     }
 
+    /// Takes a page in; a short page ends the walk. An empty page is not returned.
     fn advance(&mut self, ids: Vec<String>) -> Option<Vec<String>> {
-        if ids.len() < self.page {
-            self.done = true;
-        }
+        self.done = ids.len() < self.page;
         self.offset += ids.len() as u64;
-        if !ids.is_empty() {
-            self.last.clone_from(&ids);
+        if ids.is_empty() {
+            return None;
         }
+        self.last.clone_from(&ids);
         Some(ids)
     }
 

@@ -55,14 +55,14 @@ impl RecordedHead {
         Some(RecordedHead {
             seq: head.seq,
             hash: head.hash,
-            host: super::Identity::current().host,
+            host: super::this_host(),
             journal: absolute(path).display().to_string(),
         })
     }
 
     /// Whether this head was recorded from the journal at `path` on this host.
     pub fn belongs_to(&self, path: &Path) -> bool {
-        self.host == super::Identity::current().host && Path::new(&self.journal) == absolute(path)
+        self.host == super::this_host() && Path::new(&self.journal) == absolute(path)
     }
 
     pub fn head(&self) -> Head {

@@ -16,6 +16,7 @@ pub use anchor::Head;
 pub use canonical::canonical_json;
 pub use jcs::{es_number, jcs};
 pub use query::{Filter, ReadNotes, end_offset, newest_mentioning, read_from, recent};
+pub(crate) use query::{line_second, string_field, to_second, ts_finder};
 pub use segments::NewestFirst;
 pub use tail::ReverseLines;
 pub use verify::{Anchor, AnchorCheck, AnchorResult, VerifyReport, verify};
@@ -97,10 +98,15 @@ pub struct Identity {
     pub correlation_id: String,
 }
 
+/// This host's name, as journal events and lock holders record it.
+pub fn this_host() -> String {
+    rustix::system::uname().nodename().to_string_lossy().into_owned()
+}
+
 impl Identity {
     /// This process, with a fresh correlation id shared by every event it writes.
     pub fn current() -> Identity {
-        let host = rustix::system::uname().nodename().to_string_lossy().into_owned();
+        let host = this_host();
         let user = std::env::var("USER")
             .ok()
             .filter(|u| !u.is_empty())

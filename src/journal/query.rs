@@ -66,8 +66,9 @@ pub fn recent(path: &Path, filter: &Filter, limit: usize) -> std::io::Result<(Ve
 }
 
 /// The newest event, across segments, whose line contains `needle` and that `wanted` accepts,
-/// looking back to `since`. Only lines holding the needle are parsed, so a search for one
-/// collection's name stays cheap on a long journal.
+/// looking back to `since`. Every line's time is read as text and the search stops at `since`
+/// whether or not anything matched; only lines holding the needle are parsed. So a search costs
+/// the events since `since`, not the journal's whole history.
 pub fn newest_mentioning(
     path: &Path,
     needle: &str,
@@ -75,8 +76,13 @@ pub fn newest_mentioning(
     wanted: impl Fn(&Event) -> bool,
 ) -> Option<Event> {
     let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    let ts_key = ts_finder();
+    let horizon = to_second(since);
     for line in NewestFirst::open(path).ok()? {
         let line = line.ok()?;
+        if line_second(&line, &ts_key).is_some_and(|ts| ts < horizon.as_str()) {
+            return None;
+        }
         if finder.find(&line).is_none() {
             continue;
         }
@@ -89,6 +95,30 @@ pub fn newest_mentioning(
         }
     }
     None
+}
+
+/// Finds the `"ts":"` key from the end of a line: the event's own time (in the canonical key
+/// order it comes after `details`, so a nested key of that name is never the last one).
+pub(crate) fn ts_finder() -> memchr::memmem::FinderRev<'static> {
+    memchr::memmem::FinderRev::new(b"\"ts\":\"")
+}
+
+/// A line's time to the second, as text (`2026-11-24T08:00:00`): UTC RFC 3339 times compare as
+/// text, so lines can be judged by time without parsing them.
+pub(crate) fn line_second<'a>(line: &'a [u8], ts_key: &memchr::memmem::FinderRev<'_>) -> Option<&'a str> {
+    string_field(line, ts_key)?.get(..19)
+}
+
+/// `t` to the second, in the form [`line_second`] gives.
+pub(crate) fn to_second(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// The string value after the last occurrence of `key` (`"name":"`) in a line.
+pub(crate) fn string_field<'a>(line: &'a [u8], key: &memchr::memmem::FinderRev<'_>) -> Option<&'a str> {
+    let at = key.rfind(line)? + key.needle().len();
+    let len = line[at..].iter().position(|&b| b == b'"')?;
+    std::str::from_utf8(&line[at..at + len]).ok()
 }
 
 /// Complete events appended at or after byte `offset`, and the offset to continue from.

@@ -338,18 +338,18 @@ async fn reconcile_swaps(
         let Some(event) = swap_event(journal.path(), &ck.import_name) else { continue };
         let old = event.details.get("old").and_then(Value::as_str).map(str::to_string);
         if !ck.swapped && chroma.collection(&ck.import_name).await?.is_some() {
-            if chroma.collection(&ck.name).await?.is_none() {
-                if let Some(copy) = match &old {
-                    Some(old) => chroma.collection(old).await?,
-                    None => None,
-                } {
-                    chroma.rename_collection(&copy.id, &ck.name).await?;
-                    journal
-                        .append(NewEvent::new("migration.swap_undone", "ok").component("chromadb").details(json!({
-                            "collection": ck.name, "renamed_back": copy.name, "staging": ck.import_name,
-                        })))
-                        .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
-                }
+            // Staging not swapped in; the source renamed away means killed between the renames.
+            let renamed_away = match (&old, chroma.collection(&ck.name).await?) {
+                (Some(old), None) => chroma.collection(old).await?,
+                _ => None,
+            };
+            if let Some(copy) = renamed_away {
+                chroma.rename_collection(&copy.id, &ck.name).await?;
+                journal
+                    .append(NewEvent::new("migration.swap_undone", "ok").component("chromadb").details(json!({
+                        "collection": ck.name, "renamed_back": copy.name, "staging": ck.import_name,
+                    })))
+                    .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
             }
             continue;
         }

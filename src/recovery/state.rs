@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Component;
 use crate::health::Status;
-use crate::journal::{Event, NewestFirst};
+use crate::journal::{Event, NewestFirst, line_second, string_field, to_second, ts_finder};
 
 use super::{Plan, Strategy};
 
@@ -85,20 +85,19 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
     let mut state = RecoveryState { now, ..RecoveryState::default() };
     // Timestamps are UTC RFC 3339; their first 19 characters (to the second) compare as text,
     // so most lines are judged without parsing a date.
-    let second = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
-    let short = second(now - horizon);
-    let long = second(now - MAX_DISABLE.max(horizon));
-    let ts_key = memchr::memmem::FinderRev::new(b"\"ts\":\"");
+    let short = to_second(now - horizon);
+    let long = to_second(now - MAX_DISABLE.max(horizon));
+    let ts_key = ts_finder();
     let kind_key = memchr::memmem::FinderRev::new(b"\"kind\":\"");
     let mut newest_first = Vec::new();
     for line in NewestFirst::open(journal)? {
         let line = line?;
         state.lines_read += 1;
-        let Some(ts) = field(&line, &ts_key).and_then(|t| t.get(..19)) else { continue };
+        let Some(ts) = line_second(&line, &ts_key) else { continue };
         if ts < long.as_str() {
             break;
         }
-        let Some(kind) = field(&line, &kind_key) else { continue };
+        let Some(kind) = string_field(&line, &kind_key) else { continue };
         let wanted = match kind {
             DISABLED | ENABLED => true,
             ATTEMPT | PENDING | GRANTED | DENIED | TRANSITION => ts >= short.as_str(),
@@ -239,12 +238,6 @@ impl RecoveryState {
 /// The string value of a top-level `"key":"value"` in a canonical JSON line, without parsing the
 /// line. Keys are sorted, so `details` (which may hold the same key) comes before `kind` and `ts`:
 /// the last occurrence is the top-level one.
-fn field<'a>(line: &'a [u8], key: &memchr::memmem::FinderRev<'_>) -> Option<&'a str> {
-    let at = key.rfind(line)? + key.needle().len();
-    let len = line[at..].iter().position(|&b| b == b'"')?;
-    std::str::from_utf8(&line[at..at + len]).ok()
-}
-
 fn parse_component(name: &str) -> Option<Component> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }

@@ -109,6 +109,11 @@ fn locks_dir(journal: &Path) -> Result<PathBuf, SnapshotError> {
     Ok(dir)
 }
 
+/// Whether the process `pid` on `host` ran on this host and has exited (a holder that was killed).
+pub fn gone_here(host: &str, pid: u32) -> bool {
+    host == crate::journal::this_host() && !process_alive(pid)
+}
+
 /// Whether a process with this pid runs on this host.
 pub fn process_alive(pid: u32) -> bool {
     rustix::process::Pid::from_raw(pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
@@ -172,8 +177,7 @@ fn describe(file: &mut File) -> Option<String> {
     let mut text = String::new();
     let _ = file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_string(&mut text));
     let h = serde_json::from_str::<Holder>(&text).ok()?;
-    let here = crate::journal::Identity::current().host;
-    if h.host == here && !process_alive(h.pid) {
+    if gone_here(&h.host, h.pid) {
         return None;
     }
     Some(format!(

@@ -268,13 +268,13 @@ pub(crate) async fn swap_keeping_old(
             "collection": name, "staging": staging, "old": live.as_ref().map(|_| &old),
         })))
         .map_err(|e| SnapshotError::Failed(format!("journal: {e}; nothing was swapped")))?;
-    crate::hooks::crash_point(&format!("{event}.journaled"));
+    crate::hooks::crash_point(format_args!("{event}.journaled"));
     if let Some(live) = &live {
         chroma.rename_collection(&live.id, &old).await?;
     }
-    crate::hooks::crash_point(&format!("{event}.between_renames"));
+    crate::hooks::crash_point(format_args!("{event}.between_renames"));
     chroma.rename_collection(staging_id, name).await?;
-    crate::hooks::crash_point(&format!("{event}.renamed"));
+    crate::hooks::crash_point(format_args!("{event}.renamed"));
     Ok(live.map(|mut c| {
         c.name = old;
         c

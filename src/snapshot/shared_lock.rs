@@ -63,7 +63,7 @@ impl Record {
         let m = collection.metadata.clone().unwrap_or_default();
         let text = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let pid = m.get("pid").and_then(Value::as_u64).and_then(|p| u32::try_from(p).ok());
-        let dead_here = text("host") == Identity::current().host && pid.is_some_and(|p| !super::lock::process_alive(p));
+        let dead_here = pid.is_some_and(|p| super::lock::gone_here(&text("host"), p));
         Record {
             dead_here,
             generation,

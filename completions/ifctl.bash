@@ -1482,7 +1482,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__serve)
-            opts="-q -v -h -V --listen --interval --log-format --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --listen --interval --log-format --insecure-status --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

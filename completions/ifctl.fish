@@ -189,7 +189,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s v -l verbose -d '
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l listen -d 'Address to listen on [default: serve.listen, 127.0.0.1:9109]' -r
-complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l interval -d 'Time between checks of each component [default: health.interval, 5s]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l interval -d 'Time between checks of each component [default: health.interval, 5s]; a probe deadline (health.timeout) longer than this is shortened to it' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l log-format -d 'Log lines on stderr as text or JSON' -r -f -a "text\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
@@ -199,6 +199,7 @@ json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l insecure-status -d 'Serve /status beyond loopback without a bearer token (it shows pending actions and reasons)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -5,7 +5,10 @@
 //!   budgets and expiries across processes;
 //! - `IFCTL_TEST_CRASH_AT`: the name of a phase boundary ([`crash_point`]); the process sends
 //!   itself SIGKILL there, as a power cut or `kill -9` would, so tests can check what every
-//!   crash window leaves behind.
+//!   crash window leaves behind;
+//! - `IFCTL_TEST_HANG_AT`: the name of a call that may block ([`hang_point`]); the calling thread
+//!   blocks there for good, as a `statvfs` on a mount whose server is gone does, so tests can
+//!   check that nothing else waits for it.
 
 /// The fixed time `IFCTL_TEST_NOW` asks for, in test builds.
 #[cfg(feature = "test-hooks")]
@@ -39,3 +42,20 @@ pub fn crash_point(name: impl std::fmt::Display) {
 #[cfg(not(feature = "test-hooks"))]
 #[inline(always)]
 pub fn crash_point(_name: impl std::fmt::Display) {}
+
+/// A call that may block in the real world: in test builds, blocks the calling thread for good
+/// when `IFCTL_TEST_HANG_AT` names it (a comma-separated list).
+#[cfg(feature = "test-hooks")]
+pub fn hang_point(name: impl std::fmt::Display) {
+    let name = name.to_string();
+    if std::env::var("IFCTL_TEST_HANG_AT").is_ok_and(|at| at.split(',').any(|a| a == name)) {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
+/// Nothing outside test builds.
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn hang_point(_name: impl std::fmt::Display) {}

@@ -13,6 +13,7 @@ pub mod health;
 pub mod hooks;
 pub mod journal;
 pub mod migrate;
+pub mod offload;
 pub mod recovery;
 pub mod serve;
 pub mod snapshot;

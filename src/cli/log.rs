@@ -34,7 +34,7 @@ impl Log for StderrLog {
                         map.entry(k).or_insert(v);
                     }
                 }
-                eprintln!("{line}");
+                eprintln!("{}", crate::config::redact_userinfo(&line.to_string()));
             }
             LogFormat::Text => {
                 let component = component.map_or(String::new(), |c| format!(" {c}:"));
@@ -42,7 +42,8 @@ impl Log for StderrLog {
                     serde_json::Value::Object(m) if !m.is_empty() => format!(" {fields}"),
                     _ => String::new(),
                 };
-                eprintln!("{ts} {level:<5}{component} {message}{extra}");
+                let line = format!("{ts} {level:<5}{component} {message}{extra}");
+                eprintln!("{}", crate::config::redact_userinfo(&line));
             }
         }
     }

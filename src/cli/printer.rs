@@ -70,6 +70,7 @@ impl Printer {
 
     /// Writes a result to stdout as-is.
     pub fn out(&self, text: &str) -> Result<(), BrokenPipe> {
+        let text = crate::config::redact_userinfo(text);
         let mut stdout = std::io::stdout().lock();
         match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(BrokenPipe),
@@ -100,14 +101,14 @@ impl Printer {
     /// A status message for people, on stderr; silenced by `-q`.
     pub fn status(&self, message: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{message}");
+            let _ = writeln!(std::io::stderr(), "{}", crate::config::redact_userinfo(message));
         }
     }
 
     /// Extra detail shown with `-v`.
     pub fn debug(&self, message: &str) {
         if self.verbose > 0 && !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{} {message}", "debug:".dimmed());
+            let _ = writeln!(std::io::stderr(), "{} {}", "debug:".dimmed(), crate::config::redact_userinfo(message));
         }
     }
 
@@ -115,7 +116,7 @@ impl Printer {
     pub fn warn(&self, message: &str) {
         if !self.quiet {
             let label = if self.stderr_color() { "warning:".yellow().bold().to_string() } else { "warning:".into() };
-            let _ = writeln!(std::io::stderr(), "{label} {message}");
+            let _ = writeln!(std::io::stderr(), "{label} {}", crate::config::redact_userinfo(message));
         }
     }
 
@@ -131,9 +132,9 @@ impl Printer {
         }
         let mut stderr = std::io::stderr().lock();
         let label = if self.stderr_color() { "error:".red().bold().to_string() } else { "error:".into() };
-        let _ = writeln!(stderr, "{label} {}", error.message);
+        let _ = writeln!(stderr, "{label} {}", crate::config::redact_userinfo(&error.message));
         for hint in &error.hints {
-            let _ = writeln!(stderr, "  hint: {hint}");
+            let _ = writeln!(stderr, "  hint: {}", crate::config::redact_userinfo(hint));
         }
     }
 

@@ -6,30 +6,32 @@ use crate::config::{Component, ProcessEnv};
 use crate::exit;
 use crate::health::{Probes, Secrets, Status};
 use crate::recovery::policy::{self, Verdict};
-use crate::recovery::{self, Failure, Plan, Strategy, execute, state};
+use crate::recovery::{self, Failure, Plan, Strategy, execute, ladder, state};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
     "  ifctl recover --component redis --dry-run         what would be done, and whether it may\n",
-    "  ifctl recover --component redis                    the next strategy for what it sees\n",
+    "  ifctl recover --component redis                    one round of the ladder for what it sees\n",
     "  ifctl recover --component redis --strategy restart --reason \"OOM loop\"\n",
     "  ifctl recover --component chromadb --failure data   e.g. collections missing\n",
     "\n",
     "Strategies in escalation order: redis reconnect, flush_unexpiring*, restart*; chromadb\n",
     "query_retry, collection_reload, snapshot_rollback*, index_rebuild*; openwebui token_refresh,\n",
     "model_failover, graceful_degradation; system disk_cleanup, memory_relief, process_restart*\n",
-    "(* needs approval by default: `recovery.needs_approval`). Each attempt is followed by a fresh\n",
-    "health check that decides success. Policy: at most `max_attempts_per_hour` attempts per\n",
-    "component per rolling hour, `cooldown_seconds` after a failed one, budget back after\n",
-    "`healthy_reset_seconds` healthy. A disable window stops automatic recovery, not this command.\n",
+    "(* needs approval by default: `recovery.needs_approval`). Without --strategy, one round: the\n",
+    "strategies for the failure, in order, until one heals it or one needs approval (queued).\n",
+    "Each attempt is followed by a fresh health check that decides success. Policy: at most\n",
+    "`max_attempts_per_hour` real actions per component per rolling hour (reconnect and\n",
+    "query_retry are free), budget back after `healthy_reset_seconds` healthy. serve backs off\n",
+    "between rounds; a disable window and that back-off stop serve, not this command.\n",
     "When OpenWebUI is impaired because Redis is down, Redis is recovered instead.\n",
     "\n",
     "EXIT STATUS:\n",
-    "  0    recovered (healthy after the attempt), or nothing to do, or --dry-run\n",
-    "  1    the attempt failed (the component is still not healthy)\n",
+    "  0    recovered (healthy after an attempt), or nothing to do, or --dry-run\n",
+    "  1    every attempt failed (the component is still not healthy)\n",
     "  2    usage or configuration error (e.g. no restart_command configured)\n",
-    "  5    the strategy needs approval: its action id is printed (`ifctl approve ID`)\n",
-    "  6    refused by policy (budget spent, cooldown): says when the next attempt is allowed"
+    "  5    a strategy needs approval: its action id is printed (`ifctl approve ID`)\n",
+    "  6    refused by policy (budget spent) before anything ran: says when the next is allowed"
 );
 
 #[derive(Debug, clap::Args)]
@@ -92,7 +94,23 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
     let st = state::derive(&config.journal_path(), now, recovery::horizon(config))
         .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     let failure = args.failure.unwrap_or_else(|| Failure::from_report(&target));
-    let strategy = args.strategy.unwrap_or_else(|| recovery::next_strategy(component, failure, &st));
+    let Some(strategy) = args.strategy else {
+        // No strategy named: one round of the escalation ladder, as serve walks it.
+        if args.dry_run {
+            return show_ladder(ctx, config, &st, component, failure, target.reason.as_deref());
+        }
+        let bars = Bars::new(ctx.printer.progress_allowed());
+        let walker = ladder::Walker {
+            config: std::sync::Arc::new(config.clone()),
+            secrets: &secrets,
+            journal: &journal,
+            reason: args.reason.as_deref(),
+            manual: true,
+            progress: &bars,
+        };
+        let steps = runtime.block_on(walker.round(component, failure, &mut |_| {}))?;
+        return show_round(ctx, &steps);
+    };
     let plan = execute::plan(config, strategy).map_err(|e| cannot_plan(ctx, config, strategy, &e))?;
     let verdict = policy::check(config, &st, strategy, true);
     if args.dry_run {
@@ -106,9 +124,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
         ));
     }
     match verdict {
-        Verdict::Refused { reason, .. } => Err(CliError::new(ErrorKind::Refused, reason)
-            .hint("`ifctl history --kind recovery` shows the attempts that count")
-            .into()),
+        Verdict::Refused { reason, .. } => Err(refused(reason)),
         Verdict::NeedsApproval => request_approval(ctx, &journal, config, &st, &plan, args.reason.as_deref()),
         Verdict::Allowed => {
             let bars = Bars::new(ctx.printer.progress_allowed());
@@ -123,6 +139,126 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
             ))?;
             show_result(ctx, &result)
         }
+    }
+}
+
+fn refused(reason: String) -> CliFailure {
+    CliError::new(ErrorKind::Refused, reason)
+        .hint("`ifctl history --kind recovery` shows the attempts that count")
+        .into()
+}
+
+/// What one round did, step by step. Exit: 0 healed, 5 stopped at an approval, 6 refused before
+/// anything ran, 1 everything tried failed.
+fn show_round(ctx: &Context, steps: &[ladder::Step]) -> Result<u8, CliFailure> {
+    let attempted = steps.iter().any(|s| matches!(s, ladder::Step::Attempted(_)));
+    let code = if steps.iter().any(ladder::Step::recovered) {
+        exit::SUCCESS
+    } else if steps.iter().any(|s| matches!(s, ladder::Step::Queued { .. })) {
+        exit::PENDING_APPROVAL
+    } else if let (false, Some(ladder::Step::Refused { reason, .. })) = (attempted, steps.last()) {
+        return Err(refused(reason.clone()));
+    } else {
+        exit::FAILURE
+    };
+    if ctx.printer.json() {
+        ctx.printer.json_value(&serde_json::json!({"steps": steps}))?;
+        return Ok(code);
+    }
+    for step in steps {
+        match step {
+            ladder::Step::Attempted(result) => {
+                show_result(ctx, result)?;
+            }
+            ladder::Step::Queued { strategy, action_id, plan, .. } => {
+                ctx.printer.line(&format!("`{}` needs approval. Action id: {action_id}", strategy.qualified()))?;
+                for action in &plan.actions {
+                    ctx.printer.line(&format!("  - {action}"))?;
+                }
+                ctx.printer.line(&format!("Approve with: {}", ctx.follow_up(&format!("approve {action_id}"))))?;
+            }
+            ladder::Step::NotConfigured { strategy, why } => {
+                ctx.printer.line(&format!("`{}` skipped: {why} ({})", strategy.qualified(), config_file_hint(ctx)))?;
+            }
+            ladder::Step::Refused { strategy, reason, .. } => {
+                ctx.printer.line(&format!("`{}` not tried: {reason}", strategy.qualified()))?;
+            }
+        }
+    }
+    if steps.is_empty() {
+        ctx.printer.line("No strategy applies to this failure.")?;
+    }
+    Ok(code)
+}
+
+/// A rung of the ladder: its plan and the verdict now, or why it cannot be planned.
+type Rung = (Strategy, Result<(Plan, Verdict), String>);
+
+/// The round `recover` would walk, each rung with its plan and the policy's verdict now.
+fn show_ladder(
+    ctx: &Context,
+    config: &crate::config::Config,
+    st: &state::RecoveryState,
+    component: Component,
+    failure: Failure,
+    seen: Option<&str>,
+) -> Result<u8, CliFailure> {
+    let rungs: Vec<Rung> = recovery::applicable(component, failure)
+        .into_iter()
+        .map(|s| (s, execute::plan(config, s).map(|plan| (plan, policy::check(config, st, s, true)))))
+        .collect();
+    if ctx.printer.json() {
+        let ladder: Vec<serde_json::Value> = rungs
+            .iter()
+            .map(|(strategy, rung)| match rung {
+                Ok((plan, verdict)) => serde_json::json!({
+                    "strategy": strategy, "plan": plan, "plan_hash": plan.hash(), "policy": verdict,
+                }),
+                Err(why) => serde_json::json!({"strategy": strategy, "not_configured": why}),
+            })
+            .collect();
+        ctx.printer.json_value(&serde_json::json!({"dry_run": true, "failure": failure, "ladder": ladder}))?;
+        return Ok(exit::SUCCESS);
+    }
+    if let Some(seen) = seen {
+        ctx.printer.line(&format!("Seen: {seen}"))?;
+    }
+    let failure = serde_json::to_value(failure).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    ctx.printer.line(&format!("One round for a `{failure}` failure, in order until {component} is healthy:"))?;
+    for (i, (strategy, rung)) in rungs.iter().enumerate() {
+        match rung {
+            Ok((plan, verdict)) => {
+                ctx.printer.line(&format!(
+                    "  {}. `{}` (hash {}): {}",
+                    i + 1,
+                    strategy.qualified(),
+                    plan.hash(),
+                    verdict_text(verdict)
+                ))?;
+                for action in &plan.actions {
+                    ctx.printer.line(&format!("     - {action}"))?;
+                }
+            }
+            Err(why) => {
+                ctx.printer.line(&format!("  {}. `{}`: skipped, {why}", i + 1, strategy.qualified()))?;
+                if let Some(example) = toml_example(*strategy) {
+                    ctx.printer.line(&format!("     to enable it, add to {}:", config_file_hint(ctx)))?;
+                    for line in example.lines() {
+                        ctx.printer.line(&format!("       {line}"))?;
+                    }
+                }
+            }
+        }
+    }
+    ctx.printer.line("Dry run: nothing was done.")?;
+    Ok(exit::SUCCESS)
+}
+
+fn verdict_text(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Allowed => "allowed now".to_string(),
+        Verdict::NeedsApproval => "needs approval (`recover` would queue it and print an action id)".to_string(),
+        Verdict::Refused { reason, .. } => format!("refused: {reason}"),
     }
 }
 
@@ -164,12 +300,7 @@ fn show_plan(ctx: &Context, plan: &Plan, verdict: &Verdict, seen: Option<&str>) 
     for action in &plan.actions {
         ctx.printer.line(&format!("  - {action}"))?;
     }
-    let verdict = match verdict {
-        Verdict::Allowed => "allowed now".to_string(),
-        Verdict::NeedsApproval => "needs approval (`recover` would queue it and print an action id)".to_string(),
-        Verdict::Refused { reason, .. } => format!("refused: {reason}"),
-    };
-    ctx.printer.line(&format!("Policy: {verdict}. Dry run: nothing was done."))?;
+    ctx.printer.line(&format!("Policy: {}. Dry run: nothing was done.", verdict_text(verdict)))?;
     Ok(exit::SUCCESS)
 }
 
@@ -204,23 +335,7 @@ pub fn show_result(ctx: &Context, result: &recovery::AttemptResult) -> Result<u8
 /// A strategy that needs settings nobody made: the TOML to add, and what can run without it.
 fn cannot_plan(ctx: &Context, config: &crate::config::Config, strategy: Strategy, why: &str) -> CliError {
     let mut error = CliError::usage(format!("cannot plan `{}`: {why}", strategy.qualified()));
-    let example = match strategy {
-        Strategy::Restart => Some("[recovery.redis]\nrestart_command = \"systemctl restart redis-server\""),
-        Strategy::ModelFailover => {
-            Some("[recovery.openwebui]\nprimary_model = \"llama3:8b\"\nfallback_models = [\"phi3:mini\"]")
-        }
-        Strategy::DiskCleanup => Some(
-            "[recovery.system]\ncleanup_paths = [{ path = \"/var/log/myapp\", older_than = \"7d\", glob = \"*.log\" }]\nsnapshot_keep_last = 7",
-        ),
-        Strategy::MemoryRelief => {
-            Some("[recovery.system]\nmemory_relief_command = \"sync; echo 1 > /proc/sys/vm/drop_caches\"")
-        }
-        Strategy::ProcessRestart => {
-            Some("[recovery.system]\nprocess_restart_command = \"systemctl restart open-webui\"")
-        }
-        _ => None,
-    };
-    if let Some(example) = example {
+    if let Some(example) = toml_example(strategy) {
         let file = config_file_hint(ctx);
         error = error.hint(format!(
             "add to {file}:\n\n{}\n",
@@ -236,6 +351,26 @@ fn cannot_plan(ctx: &Context, config: &crate::config::Config, strategy: Strategy
         error = error.hint(format!("what can run as configured now:\n    {}", ready.join("\n    ")));
     }
     error
+}
+
+/// The TOML that configures a strategy which needs settings.
+fn toml_example(strategy: Strategy) -> Option<&'static str> {
+    match strategy {
+        Strategy::Restart => Some("[recovery.redis]\nrestart_command = \"systemctl restart redis-server\""),
+        Strategy::ModelFailover => {
+            Some("[recovery.openwebui]\nprimary_model = \"llama3:8b\"\nfallback_models = [\"phi3:mini\"]")
+        }
+        Strategy::DiskCleanup => Some(
+            "[recovery.system]\ncleanup_paths = [{ path = \"/var/log/myapp\", older_than = \"7d\", glob = \"*.log\" }]\nsnapshot_keep_last = 7",
+        ),
+        Strategy::MemoryRelief => {
+            Some("[recovery.system]\nmemory_relief_command = \"sync; echo 1 > /proc/sys/vm/drop_caches\"")
+        }
+        Strategy::ProcessRestart => {
+            Some("[recovery.system]\nprocess_restart_command = \"systemctl restart open-webui\"")
+        }
+        _ => None,
+    }
 }
 
 /// The config file to edit: the one given, else the default path.

@@ -9,7 +9,7 @@ use crate::config::{Component, ProcessEnv};
 use crate::exit;
 use crate::health::Secrets;
 use crate::journal::NewEvent;
-use crate::serve::{Log, Shared, component_loop, http, journal_stop};
+use crate::serve::{Log, Shared, http, journal_stop};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
@@ -17,13 +17,17 @@ pub const AFTER_HELP: &str = concat!(
     "  ifctl serve --listen 0.0.0.0:9109 --interval 10s --log-format json\n",
     "  curl -s localhost:9109/readyz; curl -s localhost:9109/metrics | promtool check metrics\n",
     "\n",
-    "Every component has its own loop: probe every --interval (circuit breaker per component),\n",
-    "journal status changes (not every tick), and when it is unhealthy run the next recovery\n",
-    "strategy by the same policy as `ifctl recover` (strategies that need approval are queued once;\n",
-    "`disable` windows and cooldowns are respected; `serve.auto_recover = false` turns it off).\n",
-    "HTTP: /livez (/health) the process is alive; /readyz (/ready) 200 when the critical\n",
-    "components are healthy or degraded, else 503; /status the full JSON state (a bearer token from\n",
-    "`serve.status_token_env` is required when listening beyond loopback); /metrics Prometheus.\n",
+    "Every component has its own loop on its own thread: probe every --interval (circuit breaker\n",
+    "per component), journal status changes (not every tick), and when it is unhealthy walk one\n",
+    "round of the escalation ladder by the same policy as `ifctl recover` (approvals queued once;\n",
+    "back-off between rounds 5 s, 10 s, 20 s ... up to `cooldown_seconds`; at most\n",
+    "`max_attempts_per_hour` real actions; `disable` windows respected; `serve.auto_recover =\n",
+    "false` turns it off). Journal, locks and system calls run off the loops with deadlines.\n",
+    "HTTP: /livez (/health) 503 when a loop is stuck (restart the process); /readyz (/ready) 200\n",
+    "when the critical components are healthy or degraded, 503 naming what is unhealthy or whose\n",
+    "result is older than three intervals; /status the full JSON state (beyond loopback it needs a\n",
+    "bearer token from `serve.status_token_env`, and serve refuses to start there without one\n",
+    "unless --insecure-status); /metrics Prometheus.\n",
     "SIGTERM/SIGINT stop within 5 s (a recovery still running is journaled as interrupted);\n",
     "SIGHUP reloads the config (a bad config is rejected and the old one kept).\n",
     "\n",
@@ -38,12 +42,16 @@ pub struct ServeArgs {
     /// Address to listen on [default: serve.listen, 127.0.0.1:9109]
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
-    /// Time between checks of each component [default: health.interval, 5s]
+    /// Time between checks of each component [default: health.interval, 5s]; a probe deadline
+    /// (health.timeout) longer than this is shortened to it
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DUR")]
     pub interval: Option<Duration>,
     /// Log lines on stderr as text or JSON
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Serve /status beyond loopback without a bearer token (it shows pending actions and reasons)
+    #[arg(long)]
+    pub insecure_status: bool,
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
@@ -54,11 +62,26 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         }
         if let Some(interval) = args.interval.filter(|i| !i.is_zero()) {
             config.health.interval = interval;
+            // A probe must end before the next is due: a shorter --interval shortens its deadline.
+            config.health.timeout = config.health.timeout.min(interval);
         }
         config
     };
     let config = apply_flags(resolved.config.clone());
     let addr: std::net::SocketAddr = config.serve.listen.parse().map_err(|_| CliError::usage("bad `serve.listen`"))?;
+    let token_env = &config.serve.status_token_env;
+    if !addr.ip().is_loopback()
+        && !args.insecure_status
+        && crate::config::Environment::var(&ProcessEnv, token_env).is_none()
+    {
+        return Err(CliError::usage(format!(
+            "refusing to serve /status on {addr} without a token: `{token_env}` is not set"
+        ))
+        .hint(format!(
+            "set one, e.g. `export {token_env}=$(openssl rand -hex 24)`, and send it as `Authorization: Bearer …`; or listen on 127.0.0.1; or pass --insecure-status"
+        ))
+        .into());
+    }
     let journal = ctx.journal(&resolved);
     let log: Arc<dyn Log> = Arc::new(StderrLog {
         format: args.log_format,
@@ -80,16 +103,16 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
             "listen": addr.to_string(), "interval_s": shared.config().health.interval.as_secs_f64(),
         })))?;
         log.log("info", None, &format!("listening on http://{addr}"), serde_json::json!({}));
-        // The loops share this thread; a slow probe only awaits I/O, so none holds up another.
+        // Each loop has a thread of its own: a long recovery or a blocked call delays only its
+        // own component.
         let mut loops = Vec::new();
         for component in Component::ALL {
-            loops.push((
-                component,
-                tokio::task::spawn_local(component_loop(shared.clone(), component, log.clone(), stop_rx.clone())),
-            ));
+            let handle = crate::serve::spawn_loop(shared.clone(), component, log.clone(), stop_rx.clone())
+                .map_err(|e| CliError::failed(format!("cannot start the {component} loop: {e}")))?;
+            loops.push((component, handle));
         }
         // HTTP has a thread and runtime of its own: nothing the loops do (fsync, parsing) delays it.
-        let router = http::router(shared.clone(), addr.ip().is_loopback());
+        let router = http::router(shared.clone(), addr.ip().is_loopback(), args.insecure_status);
         let mut http_stop = stop_rx.clone();
         let server = std::thread::spawn(move || -> std::io::Result<()> {
             let rt = crate::cli::runtime();
@@ -129,15 +152,18 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         }
         log.log("info", None, "stopping", serde_json::json!({}));
         let _ = stop_tx.send(true);
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(2500);
-        let mut interrupted = Vec::new();
-        for (component, handle) in loops {
-            let abort = handle.abort_handle();
-            if tokio::time::timeout_at(deadline, handle).await.is_err() {
-                abort.abort(); // still recovering at the deadline
-                interrupted.push(component);
-            }
+        // Loops stop at their next await; one still recovering at the deadline is abandoned (and
+        // journaled as interrupted), one blocked for good is left to the process exit.
+        let deadline = std::time::Instant::now() + Duration::from_millis(2500);
+        while loops.iter().any(|(_, h)| !h.is_finished()) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        let beats = shared.beats.read().expect("beats lock").clone();
+        let interrupted: Vec<Component> = loops
+            .iter()
+            .filter(|(c, h)| !h.is_finished() && beats.get(c).is_some_and(|b| b.recovering))
+            .map(|(c, _)| *c)
+            .collect();
         journal_stop(&shared, &interrupted);
         let _ = server.join();
         log.log("info", None, "stopped", serde_json::json!({"interrupted": interrupted}));

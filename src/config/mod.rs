@@ -7,7 +7,7 @@ mod secret;
 mod show;
 
 pub use model::*;
-pub use secret::Secret;
+pub use secret::{Secret, redact_json, redact_userinfo};
 pub use show::{ShownValue, shown_values};
 
 use std::collections::BTreeMap;
@@ -106,9 +106,22 @@ pub struct Resolved {
     pub file: Option<PathBuf>,
     /// Source of every value not left at its default, by dotted key (`redis.url`).
     pub sources: BTreeMap<String, Source>,
+    /// The line of every key and array element set in the config file (`recovery.needs_approval[1]`).
+    pub lines: BTreeMap<String, usize>,
 }
 
 impl Resolved {
+    /// The config file line that sets `key` (or the table or array that holds it).
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        let mut probe = key;
+        loop {
+            if let Some(line) = self.lines.get(probe) {
+                return Some(*line);
+            }
+            probe = &probe[..probe.rfind(['.', '['])?];
+        }
+    }
+
     pub fn source_of(&self, key: &str) -> Source {
         // A value set as a whole table or array covers the keys below it.
         let mut probe = key;
@@ -135,11 +148,12 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
         (None, None) => default_config_file(env).map(|p| (p, false)),
     };
     let mut sources = BTreeMap::new();
+    let mut lines = BTreeMap::new();
     let (mut config, file) = match file {
         Some((path, explicit)) => match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let config = parse_file(&path, &text)?;
-                record_file_keys(&path, &text, &mut sources);
+                record_file_keys(&path, &text, &mut sources, &mut lines);
                 (config, Some(path))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => (Config::defaults(env), None),
@@ -155,7 +169,7 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
         config.state_dir = dir.clone();
         sources.insert("state_dir".into(), Source::Flag("--state-dir"));
     }
-    let resolved = Resolved { config, file, sources };
+    let resolved = Resolved { config, file, sources, lines };
     model::validate(&resolved)?;
     Ok(resolved)
 }
@@ -186,20 +200,77 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn record_file_keys(path: &Path, text: &str, sources: &mut BTreeMap<String, Source>) {
-    fn walk(prefix: &str, table: &toml::Table, path: &Path, sources: &mut BTreeMap<String, Source>) {
-        for (key, value) in table {
-            let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-            match value {
-                toml::Value::Table(inner) => walk(&full, inner, path, sources),
-                _ => {
+fn record_file_keys(
+    path: &Path,
+    text: &str,
+    sources: &mut BTreeMap<String, Source>,
+    lines: &mut BTreeMap<String, usize>,
+) {
+    use toml_edit::{Item, Value};
+    let line = |span: Option<std::ops::Range<usize>>| span.map(|s| line_col(text, s.start).0);
+    fn walk_value(
+        key: &str,
+        value: &Value,
+        line: &dyn Fn(Option<std::ops::Range<usize>>) -> Option<usize>,
+        lines: &mut BTreeMap<String, usize>,
+    ) {
+        if let Some(at) = line(value.span()) {
+            lines.insert(key.to_string(), at);
+        }
+        match value {
+            Value::Array(array) => {
+                for (i, v) in array.iter().enumerate() {
+                    walk_value(&format!("{key}[{i}]"), v, line, lines);
+                }
+            }
+            Value::InlineTable(table) => {
+                for (k, v) in table.iter() {
+                    walk_value(&format!("{key}.{k}"), v, line, lines);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn walk(
+        prefix: &str,
+        table: &toml_edit::Table,
+        path: &Path,
+        line: &dyn Fn(Option<std::ops::Range<usize>>) -> Option<usize>,
+        sources: &mut BTreeMap<String, Source>,
+        lines: &mut BTreeMap<String, usize>,
+    ) {
+        for (key, item) in table.iter() {
+            let full = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+            match item {
+                Item::Table(inner) => {
+                    if let Some(at) = line(inner.span()) {
+                        lines.insert(full.clone(), at);
+                    }
+                    walk(&full, inner, path, line, sources, lines)
+                }
+                Item::Value(value) => {
+                    walk_value(&full, value, line, lines);
+                    if let Some(at) = table.key(key).and_then(|k| line(k.span())) {
+                        lines.insert(full.clone(), at);
+                    }
                     sources.insert(full, Source::File(path.to_path_buf()));
                 }
+                Item::ArrayOfTables(array) => {
+                    for (i, inner) in array.iter().enumerate() {
+                        let element = format!("{full}[{i}]");
+                        if let Some(at) = line(inner.span()) {
+                            lines.insert(element.clone(), at);
+                        }
+                        walk(&element, inner, path, line, sources, lines);
+                    }
+                    sources.insert(full, Source::File(path.to_path_buf()));
+                }
+                Item::None => {}
             }
         }
     }
-    if let Ok(table) = text.parse::<toml::Table>() {
-        walk("", &table, path, sources);
+    if let Ok(doc) = toml_edit::ImDocument::parse(text) {
+        walk("", doc.as_table(), path, &line, sources, lines);
     }
 }
 

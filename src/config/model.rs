@@ -361,8 +361,13 @@ pub struct SnapshotConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecoveryConfig {
+    /// Real recovery actions per component per rolling hour (plain retries do not count);
+    /// 0: nothing is tried automatically (a person's `recover` still runs).
     pub max_attempts_per_hour: u32,
+    /// The longest back-off between rounds of the escalation ladder.
     pub cooldown_seconds: u64,
+    /// The first back-off between rounds; it doubles per round up to `cooldown_seconds`.
+    pub backoff_initial_seconds: u64,
     pub healthy_reset_seconds: u64,
     pub approval_ttl_seconds: u64,
     pub needs_approval: Vec<String>,
@@ -399,6 +404,7 @@ impl Default for RecoveryConfig {
         RecoveryConfig {
             max_attempts_per_hour: 3,
             cooldown_seconds: 300,
+            backoff_initial_seconds: 5,
             healthy_reset_seconds: 600,
             approval_ttl_seconds: 3600,
             needs_approval: [
@@ -487,7 +493,10 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
     let fail = |key: &str, reason: String| {
         let origin = match resolved.source_of(key) {
             Source::Default => "built-in default".to_string(),
-            Source::File(path) => format!("config file `{}`", path.display()),
+            Source::File(path) => match resolved.line_of(key) {
+                Some(line) => format!("config file `{}` (line {line})", path.display()),
+                None => format!("config file `{}`", path.display()),
+            },
             Source::Env(var) => format!("environment variable `{var}`"),
             Source::Flag(flag) => format!("flag `{flag}`"),
         };
@@ -522,6 +531,35 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
     }
     if c.health.interval.is_zero() {
         fail("health.interval", "must be greater than zero".into())?;
+    }
+    if c.health.timeout > c.health.interval {
+        fail(
+            "health.timeout",
+            format!(
+                "{} is longer than `health.interval` ({}): a probe would still run when the next is due",
+                humantime::format_duration(c.health.timeout),
+                humantime::format_duration(c.health.interval)
+            ),
+        )?;
+    }
+    let r = &c.recovery;
+    for (key, value) in [
+        ("recovery.healthy_reset_seconds", r.healthy_reset_seconds),
+        ("recovery.approval_ttl_seconds", r.approval_ttl_seconds),
+        ("recovery.backoff_initial_seconds", r.backoff_initial_seconds),
+    ] {
+        if value == 0 {
+            fail(key, "must be at least 1".into())?;
+        }
+    }
+    if r.cooldown_seconds < r.backoff_initial_seconds {
+        fail(
+            "recovery.cooldown_seconds",
+            format!(
+                "{} is shorter than `recovery.backoff_initial_seconds` ({}); the back-off grows from that up to this",
+                r.cooldown_seconds, r.backoff_initial_seconds
+            ),
+        )?;
     }
     if c.serve.listen.parse::<std::net::SocketAddr>().is_err() {
         fail("serve.listen", format!("`{}` is not an address like 127.0.0.1:9109", c.serve.listen))?;
@@ -562,10 +600,14 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
         }
     }
     for (i, name) in c.recovery.needs_approval.iter().enumerate() {
-        if !name.contains('.') {
+        if crate::recovery::Strategy::from_qualified(name).is_none() {
+            let known: Vec<String> = crate::recovery::Strategy::ALL.iter().map(|s| s.qualified()).collect();
             fail(
                 &format!("recovery.needs_approval[{i}]"),
-                format!("`{name}` must name a component and a strategy, e.g. `redis.restart`"),
+                format!(
+                    "`{name}` is not a strategy; a typo here would let it run without approval. Known: {}",
+                    known.join(", ")
+                ),
             )?;
         }
     }

@@ -202,3 +202,44 @@ fn secret_never_prints() {
     let s = Secret::new("hunter2");
     assert_eq!(format!("{s} {s:?}"), "******** Secret(********)");
 }
+
+/// A typo in `needs_approval` would let a destructive strategy run unattended: refused, with the
+/// file, line and key, and the names that exist.
+#[test]
+fn ranges_and_strategy_names_are_checked_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = env(&[]);
+    let bad = |text: &str| {
+        let path = write(&dir, text);
+        resolve(&e, &Overrides { config_file: Some(path), state_dir: None }).unwrap_err().to_string()
+    };
+    let err = bad("[recovery]\nneeds_approval = [\n  \"redis.restart\",\n  \"redis.flush-unexpiring\",\n]\n");
+    assert!(
+        err.contains("(line 4)")
+            && err.contains("recovery.needs_approval[1]")
+            && err.contains("`redis.flush-unexpiring` is not a strategy")
+            && err.contains("redis.flush_unexpiring"),
+        "{err}"
+    );
+    let err = bad("[recovery]\nneeds_approval = [\"chromadb.restart\"]\n");
+    assert!(err.contains("(line 2)") && err.contains("not a strategy"), "a strategy of another component: {err}");
+    let err = bad("[health]\ninterval = \"2s\"\ntimeout = \"3s\"\n");
+    assert!(err.contains("(line 3)") && err.contains("health.timeout") && err.contains("longer than"), "{err}");
+    let err = bad("[recovery]\ncooldown_seconds = 2\n");
+    assert!(err.contains("recovery.cooldown_seconds") && err.contains("(line 2)"), "{err}");
+    let err = bad("\n\n[recovery]\napproval_ttl_seconds = 0\n");
+    assert!(err.contains("(line 4)") && err.contains("at least 1"), "{err}");
+    let err =
+        bad("[[recovery.system.cleanup_paths]]\npath = \"/tmp\"\nolder_than = \"1d\"\n[health]\ninterval = \"0s\"\n");
+    assert!(err.contains("(line 5)") && err.contains("health.interval"), "{err}");
+    // Zero attempts per hour is allowed: it means nothing automatic.
+    let path = write(&dir, "[recovery]\nmax_attempts_per_hour = 0\n");
+    assert_eq!(
+        resolve(&e, &Overrides { config_file: Some(path), state_dir: None })
+            .unwrap()
+            .config
+            .recovery
+            .max_attempts_per_hour,
+        0
+    );
+}

@@ -1,6 +1,7 @@
 //! Running the probes: one per component, concurrently, each under its own deadline.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::clients::chroma::ChromaClient;
@@ -56,6 +57,9 @@ pub struct Probes {
     pub(super) openwebui: OpenWebUiClient,
     /// A token obtained by signing in, kept for the next rounds.
     pub(super) session_token: tokio::sync::Mutex<Option<Secret>>,
+    /// Since when a system reading has been running (a hung `statvfs` never returns: the next
+    /// rounds report it instead of leaving one more thread behind each).
+    system_reading: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Probes {
@@ -76,6 +80,7 @@ impl Probes {
             chroma,
             openwebui,
             session_token: tokio::sync::Mutex::new(None),
+            system_reading: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -83,12 +88,52 @@ impl Probes {
     pub async fn probe(&self, component: Component) -> ComponentReport {
         let started = Instant::now();
         let mut report = ComponentReport::new(component, self.config.critical(component));
+        if component == Component::System {
+            // `statvfs` on a hung mount blocks its thread for good: off the async threads, so the
+            // deadline holds and nothing else waits.
+            let hint = "check the mounts (`findmnt`; `df` hangs on the bad one) and their servers";
+            let running = *self.system_reading.lock().expect("system reading lock");
+            if let Some(since) = running {
+                report.finding(
+                    Status::Unhealthy,
+                    Problem::Timeout,
+                    format!(
+                        "reading disk and memory use has not returned for {:.0}s: a path in `system.disk_paths` is on a mount whose server stopped answering",
+                        since.elapsed().as_secs_f64()
+                    ),
+                    Some(hint.into()),
+                );
+                report.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+                return report;
+            }
+            *self.system_reading.lock().expect("system reading lock") = Some(started);
+            let (config, blank, reading) = (self.config.clone(), report.clone(), self.system_reading.clone());
+            let read = crate::offload::run("reading disk and memory use", self.timeout, move || {
+                let mut report = blank;
+                super::system::probe(&config, &mut report);
+                *reading.lock().expect("system reading lock") = None;
+                report
+            });
+            match read.await {
+                Ok(read) => report = read,
+                Err(stalled) => report.finding(
+                    Status::Unhealthy,
+                    Problem::Timeout,
+                    format!(
+                        "{stalled}: a path in `system.disk_paths` may be on a mount whose server stopped answering"
+                    ),
+                    Some(hint.into()),
+                ),
+            }
+            report.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            return report;
+        }
         let work = async {
             match component {
                 Component::Redis => super::redis::probe(self, &mut report).await,
                 Component::Chromadb => super::chroma::probe(self, &mut report).await,
                 Component::Openwebui => super::openwebui::probe(self, &mut report).await,
-                Component::System => super::system::probe(&self.config, &mut report),
+                Component::System => unreachable!("probed above"),
             }
         };
         let timed_out = tokio::time::timeout(self.timeout, work).await.is_err();

@@ -63,7 +63,12 @@ pub fn prometheus(report: &HealthReport) -> String {
         let flag = |f: &dyn Fn(&crate::recovery::RecoveryView) -> bool, c: &ComponentReport| {
             c.recovery.as_ref().is_some_and(f) as u8
         };
-        family(&mut out, "ifctl_recovery_cooldown_active", "1 while recovery is cooling down or suspended.", "gauge");
+        family(
+            &mut out,
+            "ifctl_recovery_cooldown_active",
+            "1 while recovery is backing off between rounds or suspended.",
+            "gauge",
+        );
         for c in &report.components {
             let v = flag(&|r| r.cooldown_until.is_some() || r.suspended_until.is_some(), c);
             let _ = writeln!(out, "ifctl_recovery_cooldown_active{{component=\"{}\"}} {v}", c.component);
@@ -81,6 +86,22 @@ pub fn prometheus(report: &HealthReport) -> String {
                 c.component,
                 flag(&|r| r.suspended_until.is_some(), c)
             );
+        }
+        family(
+            &mut out,
+            "ifctl_recovery_next_attempt_timestamp_seconds",
+            "When the next automatic recovery attempt is allowed (budget, back-off, disable window); 0: now.",
+            "gauge",
+        );
+        for c in &report.components {
+            let next = c.recovery.as_ref().and_then(|r| r.next_attempt_at).map_or(0, |t| t.timestamp());
+            let _ =
+                writeln!(out, "ifctl_recovery_next_attempt_timestamp_seconds{{component=\"{}\"}} {next}", c.component);
+        }
+        family(&mut out, "ifctl_recovery_round", "Rounds of the escalation ladder in the current incident.", "gauge");
+        for c in &report.components {
+            let round = c.recovery.as_ref().map_or(0, |r| r.round);
+            let _ = writeln!(out, "ifctl_recovery_round{{component=\"{}\"}} {round}", c.component);
         }
         family(&mut out, "ifctl_degraded_mode_active", "1 while the component is in its degraded mode.", "gauge");
         for c in &report.components {

@@ -83,6 +83,7 @@ impl DiskUsage {
 }
 
 pub fn disk_usage(path: &Path) -> std::io::Result<DiskUsage> {
+    crate::hooks::hang_point(format_args!("statvfs:{}", path.display()));
     let stat = rustix::fs::statvfs(path).map_err(|e| std::io::Error::from_raw_os_error(e.raw_os_error()))?;
     let block = stat.f_frsize.max(1);
     let total = stat.f_blocks * block;

@@ -276,6 +276,8 @@ impl Journal {
 
     fn seal(&self, new: NewEvent, seq: u64, prev: String) -> Event {
         let mut details = new.details;
+        // No credential written into a URL reaches the audit trail.
+        crate::config::redact_json(&mut details);
         jcs::i_json(&mut details);
         let mut event = Event {
             v: EVENT_VERSION,

@@ -4,6 +4,7 @@
 
 pub mod degraded;
 pub mod execute;
+pub mod ladder;
 pub mod policy;
 pub mod state;
 
@@ -35,6 +36,22 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    pub const ALL: [Strategy; 13] = [
+        Strategy::Reconnect,
+        Strategy::FlushUnexpiring,
+        Strategy::Restart,
+        Strategy::QueryRetry,
+        Strategy::CollectionReload,
+        Strategy::SnapshotRollback,
+        Strategy::IndexRebuild,
+        Strategy::TokenRefresh,
+        Strategy::ModelFailover,
+        Strategy::GracefulDegradation,
+        Strategy::DiskCleanup,
+        Strategy::MemoryRelief,
+        Strategy::ProcessRestart,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Reconnect => "reconnect",
@@ -62,6 +79,19 @@ impl Strategy {
             TokenRefresh | ModelFailover | GracefulDegradation => Component::Openwebui,
             DiskCleanup | MemoryRelief | ProcessRestart => Component::System,
         }
+    }
+
+    /// A plain retry of a connection or query: it changes nothing, so it does not count against
+    /// the hourly budget.
+    pub fn is_retry(self) -> bool {
+        matches!(self, Strategy::Reconnect | Strategy::QueryRetry)
+    }
+
+    /// The strategy `redis.restart` names (as `recovery.needs_approval` does).
+    pub fn from_qualified(name: &str) -> Option<Strategy> {
+        let (component, strategy) = name.split_once('.')?;
+        let strategy = <Strategy as clap::ValueEnum>::from_str(strategy, false).ok()?;
+        (strategy.component().name() == component).then_some(strategy)
     }
 
     /// `redis.restart`, as `recovery.needs_approval` names it.
@@ -164,7 +194,14 @@ impl Plan {
 pub struct RecoveryView {
     /// The attempt budget is spent: `recovery-suspended` until then.
     pub suspended_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Backing off between rounds of the escalation ladder until then.
     pub cooldown_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The earliest time an automatic attempt may run (budget, back-off, disable window).
+    pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Rounds of the ladder in the current incident.
+    pub round: u32,
+    /// `max_attempts_per_hour = 0`: nothing is tried automatically.
+    pub automatic_off: bool,
     pub disabled: Option<state::Disable>,
     pub pending: Vec<String>,
     pub attempts_last_hour: u32,
@@ -183,18 +220,6 @@ pub fn horizon(config: &Config) -> chrono::Duration {
     let r = &config.recovery;
     let window = 3600.max(r.cooldown_seconds as i64).max(r.healthy_reset_seconds as i64);
     chrono::Duration::seconds(window + r.approval_ttl_seconds as i64)
-}
-
-/// The next strategy to try for a failure: the first applicable one that has not already failed
-/// within the hour; the most escalated one when all have.
-pub fn next_strategy(component: Component, failure: Failure, state: &state::RecoveryState) -> Strategy {
-    let hour_ago = state.now - chrono::Duration::hours(1);
-    let candidates = applicable(component, failure);
-    candidates
-        .iter()
-        .copied()
-        .find(|s| !state.attempts.iter().any(|a| a.strategy == *s && !a.success && a.ts > hour_ago))
-        .unwrap_or_else(|| *candidates.last().expect("every component has strategies"))
 }
 
 /// The result of one attempt, as journaled.
@@ -250,13 +275,14 @@ pub async fn attempt(
         reason_after: after.reason.clone(),
         action_id: action_id.map(String::from),
     };
-    journal.append(crate::journal::NewEvent::new(state::ATTEMPT, outcome).component(plan.component.name()).details(
+    let event = crate::journal::NewEvent::new(state::ATTEMPT, outcome).component(plan.component.name()).details(
         serde_json::json!({
             "strategy": plan.strategy, "action_id": action_id, "plan_hash": plan.hash(), "reason": reason,
             "duration_ms": result.duration_ms, "actions": result.actions, "error": result.error,
             "status_after": result.status_after, "reason_after": result.reason_after, "details": details,
         }),
-    ))?;
+    );
+    crate::offload::append(journal, event).await?;
     Ok(result)
 }
 

@@ -206,14 +206,15 @@ impl RecoveryState {
         self.requests.values().filter(|p| !self.closed.contains_key(&p.action_id) && p.expires_at > self.now).collect()
     }
 
-    /// Attempts of a component in the last hour that still count against its budget: a period of
-    /// `healthy_reset` spent healthy gives the budget back.
+    /// Attempts of a component in the last hour that still count against its budget: real actions,
+    /// not plain retries; a period of `healthy_reset` spent healthy gives the budget back.
     pub fn counted_attempts(&self, component: Component, healthy_reset: Duration) -> Vec<&Attempt> {
         let hour_ago = self.now - Duration::hours(1);
         let reset_at = self.last_reset(component, healthy_reset);
         self.attempts
             .iter()
-            .filter(|a| a.component == component && a.ts > hour_ago && reset_at.is_none_or(|r| a.ts > r))
+            .filter(|a| a.component == component && !a.strategy.is_retry())
+            .filter(|a| a.ts > hour_ago && reset_at.is_none_or(|r| a.ts > r))
             .collect()
     }
 

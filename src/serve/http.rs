@@ -13,19 +13,29 @@ use crate::health::{Status, render};
 
 use super::{Shared, StatusDoc};
 
-pub fn router(shared: Arc<Shared>, loopback: bool) -> Router {
+/// `loopback`: listening on loopback only; `insecure`: `/status` open beyond it without a token.
+pub fn router(shared: Arc<Shared>, loopback: bool, insecure: bool) -> Router {
     Router::new()
         .route("/livez", get(livez))
         .route("/health", get(livez))
         .route("/readyz", get(readyz))
         .route("/ready", get(readyz))
-        .route("/status", get(move |state, headers| status(state, headers, loopback)))
+        .route("/status", get(move |state, headers| status(state, headers, loopback || insecure)))
         .route("/metrics", get(metrics))
         .with_state(shared)
 }
 
-async fn livez() -> &'static str {
-    "ok\n"
+/// 200 while every loop shows signs of life; 503 naming the stuck ones, so a supervisor restarts us.
+async fn livez(State(shared): State<Arc<Shared>>) -> Response {
+    let stuck = shared.stuck();
+    if stuck.is_empty() {
+        return "ok\n".into_response();
+    }
+    let text: Vec<String> = stuck
+        .iter()
+        .map(|(c, silent)| format!("the {c} loop is stuck (silent for {:.0}s)", silent.as_secs_f64()))
+        .collect();
+    (StatusCode::SERVICE_UNAVAILABLE, format!("{}\n", text.join("; "))).into_response()
 }
 
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
@@ -36,7 +46,10 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
         .filter(|c| !report.components.iter().any(|r| r.component == **c))
         .map(|c| c.to_string())
         .collect();
-    let ready = matches!(report.status, Status::Healthy | Status::Degraded) && waiting.is_empty();
+    // A result older than three intervals vouches for nothing: the loop is not keeping up.
+    let stale: Vec<String> =
+        shared.stale().iter().filter(|c| !waiting.contains(&c.to_string())).map(|c| c.to_string()).collect();
+    let ready = matches!(report.status, Status::Healthy | Status::Degraded) && waiting.is_empty() && stale.is_empty();
     let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let unhealthy: Vec<String> = report
         .components
@@ -44,28 +57,30 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
         .filter(|c| c.critical && matches!(c.status, Status::Unhealthy | Status::Unknown))
         .map(|c| c.component.to_string())
         .collect();
-    (code, axum::Json(serde_json::json!({"ready": ready, "status": report.status, "unhealthy": unhealthy, "not_checked_yet": waiting})))
+    (code, axum::Json(serde_json::json!({"ready": ready, "status": report.status, "unhealthy": unhealthy, "not_checked_yet": waiting, "stale": stale})))
         .into_response()
 }
 
-async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap, loopback: bool) -> Response {
+async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap, open: bool) -> Response {
     let config = shared.config();
-    if !loopback {
-        if let Ok(token) = std::env::var(&config.serve.status_token_env) {
-            let sent = headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
-            if sent != Some(token.as_str()) {
-                return (StatusCode::UNAUTHORIZED, "a bearer token is required for /status\n").into_response();
-            }
+    if !open {
+        // Fail closed: without a configured token nobody gets /status beyond loopback.
+        let token = std::env::var(&config.serve.status_token_env).ok().filter(|t| !t.is_empty());
+        let sent =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        if token.is_none() || sent != token.as_deref() {
+            return (StatusCode::UNAUTHORIZED, "a bearer token is required for /status\n").into_response();
         }
     }
     let report = shared.report();
-    let pending =
-        crate::recovery::state::derive(shared.journal.path(), crate::journal::now(), crate::recovery::horizon(&config))
+    let (path, horizon) = (shared.journal.path().to_path_buf(), crate::recovery::horizon(&config));
+    let pending = crate::offload::run("reading pending approvals", crate::offload::JOURNAL_DEADLINE, move || {
+        crate::recovery::state::derive(&path, crate::journal::now(), horizon)
             .map(|st| st.pending().into_iter().cloned().collect())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
     let doc = StatusDoc {
         status: report.status,
         version: env!("CARGO_PKG_VERSION"),
@@ -76,10 +91,21 @@ async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap, loopback:
         pending_approvals: pending,
         checked_at: shared.checked_at.read().expect("lock").clone(),
     };
+    let mut doc = serde_json::to_value(doc).expect("status serializes");
+    crate::config::redact_json(&mut doc);
     axum::Json(doc).into_response()
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    // The snapshot listing and /proc reads are file I/O: off the HTTP threads.
+    let limit = crate::offload::JOURNAL_DEADLINE;
+    match crate::offload::run("rendering /metrics", limit, move || render_metrics(&shared)).await {
+        Ok(out) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+    }
+}
+
+fn render_metrics(shared: &Shared) -> String {
     let report = shared.report();
     let mut out = render::prometheus(&report);
     let _ = writeln!(out, "# HELP ifctl_recovery_attempts_total Recovery attempts by serve since it started.");
@@ -109,5 +135,5 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         let _ = writeln!(out, "ifctl_snapshot_newest_timestamp_seconds {}", newest.timestamp());
     }
     super::process::metrics(&mut out, shared.started_at.timestamp_micros() as f64 / 1e6);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+    crate::config::redact_userinfo(&out).into_owned()
 }

@@ -1,6 +1,9 @@
-//! `serve` (DESIGN §9): one loop per component — probe, breaker, transitions, recovery by policy —
-//! so a hung backend never delays another component, and an HTTP server that only reads the
-//! latest state, so it never waits on a probe.
+//! `serve` (DESIGN §9): one loop per component, each on a thread of its own — probe, breaker,
+//! transitions, recovery by the escalation ladder — so a hung backend or a long recovery never
+//! delays another component; blocking work (journal, locks, plans, `statvfs`) goes to the blocking
+//! pool with a deadline; an HTTP server on its own thread only reads the latest state. Every loop
+//! beats a heartbeat: `/livez` fails when one stops (the loop itself is stuck), `/readyz` when a
+//! component's last result is older than three intervals.
 
 pub mod http;
 mod process;
@@ -17,7 +20,8 @@ use crate::health::{
     Breaker, ComponentReport, HealthReport, Probes, Problem, Secrets, Status, Transition, apply_dependencies,
 };
 use crate::journal::{Journal, NewEvent};
-use crate::recovery::{self, Failure, policy, state};
+use crate::offload::{self, JOURNAL_DEADLINE};
+use crate::recovery::{self, Failure, ladder, policy, state};
 
 /// Where serve's log lines go; the CLI prints them (text or JSON lines).
 pub trait Log: Send + Sync {
@@ -37,7 +41,19 @@ pub struct Shared {
     pub started: Instant,
     pub journal: Journal,
     pub secrets: RwLock<Secrets>,
+    /// Each loop's latest sign of life, and whether it is running a recovery then.
+    pub beats: RwLock<BTreeMap<Component, Beat>>,
 }
+
+/// A loop's sign of life.
+#[derive(Debug, Clone, Copy)]
+pub struct Beat {
+    pub at: Instant,
+    pub recovering: bool,
+}
+
+/// The longest a recovery may run before its loop counts as stuck.
+pub const RECOVERY_LIMIT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Shared {
     pub fn new(config: Config, secrets: Secrets, journal: Journal) -> Arc<Shared> {
@@ -51,6 +67,7 @@ impl Shared {
             started: Instant::now(),
             journal,
             secrets: RwLock::new(secrets),
+            beats: RwLock::new(BTreeMap::new()),
         })
     }
 
@@ -63,6 +80,40 @@ impl Shared {
         *self.config.write().expect("config lock") = Arc::new(config);
         *self.secrets.write().expect("secrets lock") = secrets;
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn beat(&self, component: Component, recovering: bool) {
+        self.beats.write().expect("beats lock").insert(component, Beat { at: Instant::now(), recovering });
+    }
+
+    /// Loops that have shown no sign of life for longer than a tick can take (three intervals,
+    /// the probe deadline and a journal deadline), or recovered for longer than `RECOVERY_LIMIT`.
+    pub fn stuck(&self) -> Vec<(Component, std::time::Duration)> {
+        let config = self.config();
+        let limit = config.health.interval * 3 + config.health.timeout + crate::offload::JOURNAL_DEADLINE;
+        let beats = self.beats.read().expect("beats lock");
+        Component::ALL
+            .iter()
+            .filter_map(|c| {
+                let beat = beats.get(c).copied().unwrap_or(Beat { at: self.started, recovering: false });
+                let silent = beat.at.elapsed();
+                (silent > if beat.recovering { RECOVERY_LIMIT } else { limit }).then_some((*c, silent))
+            })
+            .collect()
+    }
+
+    /// Components whose latest result is older than three intervals (or that were never checked
+    /// in that long): their status cannot be vouched for.
+    pub fn stale(&self) -> Vec<Component> {
+        let config = self.config();
+        let limit = chrono::Duration::from_std(config.health.interval * 3).unwrap_or(chrono::Duration::MAX);
+        let now = crate::journal::now();
+        let checked = self.checked_at.read().expect("lock");
+        Component::ALL
+            .iter()
+            .filter(|c| now - checked.get(c).copied().unwrap_or(self.started_at) > limit)
+            .copied()
+            .collect()
     }
 
     /// The latest report of every component, with dependencies applied and the roll-up.
@@ -90,6 +141,18 @@ pub struct StatusDoc {
     pub checked_at: BTreeMap<Component, DateTime<Utc>>,
 }
 
+/// Runs one component's loop on a thread of its own, with its own runtime, until `stop` fires.
+pub fn spawn_loop(
+    shared: Arc<Shared>,
+    component: Component,
+    log: Arc<dyn Log>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name(format!("ifctl-{component}")).spawn(move || {
+        crate::cli::runtime().block_on(component_loop(shared, component, log, stop));
+    })
+}
+
 /// One component's loop until `stop` fires. An attempt in progress finishes (or is journaled as
 /// interrupted by the caller's deadline).
 pub async fn component_loop(
@@ -101,16 +164,24 @@ pub async fn component_loop(
     let mut generation = u64::MAX;
     let mut probes: Option<Probes> = None;
     let mut breaker = Breaker::new(3, std::time::Duration::from_secs(30));
-    let mut known: Option<Status> =
-        crate::health::last_journaled(shared.journal.path(), &[component]).get(&component).copied();
+    let path = shared.journal.path().to_path_buf();
+    let mut known: Option<Status> = offload::run("reading the last journaled status", JOURNAL_DEADLINE, move || {
+        crate::health::last_journaled(&path, &[component]).get(&component).copied()
+    })
+    .await
+    .ok()
+    .flatten();
     let mut last: Option<ComponentReport> = None;
     let mut interval = tokio::time::interval(shared.config().health.interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        shared.beat(component, false);
         tokio::select! {
             _ = interval.tick() => {}
             _ = stop.changed() => return,
         }
+        shared.beat(component, false);
+        crate::hooks::hang_point(format_args!("serve.loop.{component}"));
         let current = shared.generation.load(std::sync::atomic::Ordering::SeqCst);
         let config = shared.config();
         if current != generation {
@@ -139,10 +210,10 @@ pub async fn component_loop(
             ));
             held
         };
+        shared.beat(component, false);
         report.breaker = Some(breaker.view(Instant::now()));
-        let rstate = state::derive(shared.journal.path(), crate::journal::now(), recovery::horizon(&config)).ok();
-        if let Some(st) = &rstate {
-            let view = policy::view(&config, st, component);
+        if let Ok(st) = recovery_state(&shared, &config).await {
+            let view = policy::view(&config, &st, component);
             report.recovery = (!view.is_empty()).then_some(view);
         }
         last = Some(report.clone());
@@ -160,7 +231,7 @@ pub async fn component_loop(
                 reason: reported.reason.clone(),
                 caused_by: reported.caused_by.clone(),
             };
-            if let Err(e) = shared.journal.append(change.event()) {
+            if let Err(e) = offload::append(&shared.journal, change.event()).await {
                 log.log(
                     "error",
                     Some(component),
@@ -176,97 +247,94 @@ pub async fn component_loop(
             );
             known = Some(report.status);
         }
-        if config.serve.auto_recover
-            && report.status == Status::Unhealthy
-            && report.problem != Some(Problem::CircuitOpen)
-        {
-            auto_recover(&shared, &config, &report, &log).await;
+        // An open circuit spares the server probes, not recovery: the ladder keeps its own pace,
+        // and a round that heals closes the circuit (the attempt verified with a fresh probe).
+        if config.serve.auto_recover && report.status == Status::Unhealthy {
+            shared.beat(component, true);
+            if auto_recover(&shared, &config, &report, &log).await {
+                breaker.record(true, Instant::now());
+            }
         }
     }
 }
 
-/// One automatic recovery decision for an unhealthy component, by the same policy as `recover`.
-async fn auto_recover(shared: &Arc<Shared>, config: &Config, report: &ComponentReport, log: &Arc<dyn Log>) {
+/// The recovery state from the journal, read on the blocking pool.
+async fn recovery_state(shared: &Shared, config: &Config) -> Result<state::RecoveryState, String> {
+    let (path, horizon) = (shared.journal.path().to_path_buf(), recovery::horizon(config));
+    offload::run("reading the recovery state", JOURNAL_DEADLINE, move || {
+        state::derive(&path, crate::journal::now(), horizon)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())
+}
+
+/// One round of the escalation ladder for an unhealthy component, by the same policy as
+/// `recover`; true when a step healed it.
+async fn auto_recover(
+    shared: &Arc<Shared>,
+    config: &Arc<Config>,
+    report: &ComponentReport,
+    log: &Arc<dyn Log>,
+) -> bool {
     let component = report.component;
     // OpenWebUI down because Redis is: Redis's own loop recovers Redis.
     let deps = shared.report();
     if deps.get(component).is_some_and(|r| !r.caused_by.is_empty()) {
-        return;
+        return false;
     }
     // Exclusive with `recover` and `approve` (and other serves) on this host; busy: they decide.
-    let Ok(_lock) = crate::snapshot::lock::acquire_recovery(shared.journal.path(), component.name(), "ifctl serve")
-    else {
-        return;
+    let path = shared.journal.path().to_path_buf();
+    let lock = offload::run("taking the recovery lock", JOURNAL_DEADLINE, move || {
+        crate::snapshot::lock::acquire_recovery(&path, component.name(), "ifctl serve")
+    })
+    .await;
+    let Ok(Ok(_lock)) = lock else {
+        return false;
     };
-    // The state is read under the lock: an attempt or approval made meanwhile counts.
-    let Ok(st) = state::derive(shared.journal.path(), crate::journal::now(), recovery::horizon(config)) else {
-        return;
+    let secrets = shared.secrets.read().expect("secrets lock").clone();
+    let walker = ladder::Walker {
+        config: config.clone(),
+        secrets: &secrets,
+        journal: &shared.journal,
+        reason: Some("serve"),
+        manual: false,
+        progress: recovery::execute::quiet(),
     };
-    let st = &st;
-    let strategy = recovery::next_strategy(component, Failure::from_report(report), st);
-    let plan = match recovery::execute::plan(config, strategy) {
-        Ok(plan) => plan,
-        Err(_) => return, // not configured (e.g. no restart command): nothing to do automatically
-    };
-    match policy::check(config, st, strategy, false) {
-        policy::Verdict::Refused { .. } => {}
-        policy::Verdict::NeedsApproval => {
-            match recovery::queue_for_approval(&shared.journal, config, st, &plan, Some("serve")) {
-                Ok((id, true)) => log.log(
-                    "warn",
-                    Some(component),
-                    &format!("{} needs approval: ifctl approve {id}", strategy.qualified()),
-                    serde_json::json!({"action_id": id}),
-                ),
-                Ok((_, false)) => {}
-                Err(e) => log.log(
-                    "error",
-                    Some(component),
-                    "approval request not journaled",
-                    serde_json::json!({"error": e.to_string()}),
-                ),
-            }
-        }
-        policy::Verdict::Allowed => {
+    let mut on_step = |step: &ladder::Step| match step {
+        ladder::Step::Attempted(result) => {
+            *shared
+                .attempts
+                .lock()
+                .expect("attempts lock")
+                .entry((component, result.strategy.name().to_string(), result.outcome.to_string()))
+                .or_default() += 1;
             log.log(
-                "info",
+                if result.success { "info" } else { "warn" },
                 Some(component),
-                &format!("recovering with {}", strategy.qualified()),
-                serde_json::json!({}),
+                &format!("{} {}: now {}", result.strategy.qualified(), result.outcome, result.status_after),
+                serde_json::json!({"duration_ms": result.duration_ms, "actions": result.actions, "error": result.error}),
             );
-            let secrets = shared.secrets.read().expect("secrets lock").clone();
-            match recovery::attempt(
-                config,
-                &secrets,
-                &plan,
-                None,
-                Some("serve"),
-                &shared.journal,
-                recovery::execute::quiet(),
-            )
-            .await
-            {
-                Ok(result) => {
-                    *shared
-                        .attempts
-                        .lock()
-                        .expect("attempts lock")
-                        .entry((component, strategy.name().to_string(), result.outcome.to_string()))
-                        .or_default() += 1;
-                    log.log(
-                        if result.success { "info" } else { "warn" },
-                        Some(component),
-                        &format!("{} {}: now {}", strategy.qualified(), result.outcome, result.status_after),
-                        serde_json::json!({"duration_ms": result.duration_ms, "actions": result.actions, "error": result.error}),
-                    );
-                }
-                Err(e) => log.log(
-                    "error",
-                    Some(component),
-                    "recovery not journaled",
-                    serde_json::json!({"error": e.to_string()}),
-                ),
-            }
+        }
+        ladder::Step::Queued { strategy, action_id, new: true, .. } => log.log(
+            "warn",
+            Some(component),
+            &format!("{} needs approval: ifctl approve {action_id}", strategy.qualified()),
+            serde_json::json!({"action_id": action_id}),
+        ),
+        ladder::Step::Refused { strategy, reason, until } if reason.contains("suspended") => log.log(
+            "warn",
+            Some(component),
+            &format!("{} not tried: {reason}", strategy.qualified()),
+            serde_json::json!({"until": until}),
+        ),
+        _ => {}
+    };
+    match walker.round(component, Failure::from_report(report), &mut on_step).await {
+        Ok(steps) => steps.iter().any(ladder::Step::recovered),
+        Err(e) => {
+            log.log("error", Some(component), "recovery not journaled", serde_json::json!({"error": e.to_string()}));
+            false
         }
     }
 }

@@ -246,21 +246,24 @@ pub fn seed_collection(chroma_port: u16, name: &str, n: usize) {
 pub struct Env {
     pub home: tempfile::TempDir,
     vars: Vec<(String, String)>,
+    /// The ports the default URLs point at, kept closed for the test's life.
+    closed: Vec<ClosedPort>,
 }
 
 impl Env {
     pub fn new() -> Env {
         let home = tempfile::tempdir().unwrap();
-        let mut env = Env { home, vars: Vec::new() };
+        let mut env = Env { home, vars: Vec::new(), closed: (0..3).map(|_| closed_port()).collect() };
         let h = env.home.path().to_path_buf();
         env.set("HOME", h.display().to_string());
         env.set("XDG_CONFIG_HOME", h.join("config").display().to_string());
         env.set("XDG_STATE_HOME", h.join("state").display().to_string());
         env.set("NO_COLOR", "1");
         // A stack nobody runs: tests point each component where they want it.
-        env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", closed_port()));
-        env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", closed_port()));
-        env.set("IFCTL_OPENWEBUI_URL", format!("http://127.0.0.1:{}", closed_port()));
+        let ports: Vec<u16> = env.closed.iter().map(|c| c.port).collect();
+        env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", ports[0]));
+        env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", ports[1]));
+        env.set("IFCTL_OPENWEBUI_URL", format!("http://127.0.0.1:{}", ports[2]));
         env
     }
 
@@ -327,9 +330,32 @@ impl Env {
     }
 }
 
-/// A port with nothing listening (bound then released).
-pub fn closed_port() -> u16 {
-    free_port()
+/// A loopback port that refuses connections for as long as this lives: its socket is bound (so
+/// no server started meanwhile can take the port) but never listens.
+pub struct ClosedPort {
+    pub port: u16,
+    _socket: rustix::fd::OwnedFd,
+}
+
+pub fn closed_port() -> ClosedPort {
+    use rustix::net::{AddressFamily, SocketType};
+    let socket = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+    let any = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+    rustix::net::bind(&socket, &any).unwrap();
+    let bound = std::net::SocketAddr::try_from(rustix::net::getsockname(&socket).unwrap()).unwrap();
+    ClosedPort { port: bound.port(), _socket: socket }
+}
+
+/// A child process killed (and reaped) when the test ends, even by a panic.
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// The outcome of one `ifctl` run, with assertions that print everything on failure.
@@ -393,4 +419,13 @@ impl Drop for PidFileGuard {
             }
         }
     }
+}
+
+#[test]
+fn closed_ports_refuse_connections_and_cannot_be_taken_while_held() {
+    let closed = closed_port();
+    let refused = std::net::TcpStream::connect(("127.0.0.1", closed.port)).unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let taken = std::net::TcpListener::bind(("127.0.0.1", closed.port)).unwrap_err();
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "a server started meanwhile cannot take it");
 }

@@ -108,55 +108,90 @@ fn flush_unexpiring_deletes_exactly_the_keys_without_ttl() {
     assert!(redis_cmd(redis.port, &["EXISTS", "cache:stale:7"]).contains(":0"));
 }
 
+/// The budget counts real actions (a failing restart), not plain retries; a person's reconnect
+/// still runs when it is spent; a healthy period of 10 minutes gives it back.
 #[test]
-fn policy_budget_cooldown_and_reset_follow_the_clock() {
-    let (mut redis, mut env, _dir) = redis_env("");
-    redis.kill();
-    let recover = |env: &Env| env.run(&["recover", "-c", "redis", "--strategy", "reconnect"]);
-    // A failed attempt starts a 5-minute cooldown.
-    env.set("IFCTL_TEST_NOW", at(0));
-    recover(&env).expect_code(1);
-    env.set("IFCTL_TEST_NOW", at(3));
-    let run = recover(&env);
+fn policy_budget_and_reset_follow_the_clock() {
+    let redis = harness::redis();
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    env.write_config("[recovery]\nneeds_approval = []\n[recovery.redis]\nrestart_command = \"exit 3\"\n");
+    drop(redis);
+    let recover = |env: &Env, strategy: &str| env.run(&["recover", "-c", "redis", "--strategy", strategy]);
+    // Retries are free: five reconnects spend nothing.
+    for m in 0..5 {
+        env.set("IFCTL_TEST_NOW", at(m));
+        recover(&env, "reconnect").expect_code(1);
+    }
+    // Three failed restarts in the hour spend the budget; the fourth is refused until the first
+    // leaves the hour.
+    for m in [6, 12, 18] {
+        env.set("IFCTL_TEST_NOW", at(m));
+        recover(&env, "restart").expect_code(1);
+    }
+    env.set("IFCTL_TEST_NOW", at(20));
+    let run = recover(&env, "restart");
     run.expect_code(6);
-    assert!(run.stderr.contains("cooling down") && run.stderr.contains("2031-05-01T12:05:0"), "{}", run.stderr);
-    // Three attempts in the hour spend the budget; the fourth is refused until the first leaves it.
-    env.set("IFCTL_TEST_NOW", at(6));
-    recover(&env).expect_code(1);
-    env.set("IFCTL_TEST_NOW", at(12));
-    recover(&env).expect_code(1);
-    env.set("IFCTL_TEST_NOW", at(18));
-    let run = recover(&env);
-    run.expect_code(6);
-    assert!(run.stderr.contains("recovery-suspended") && run.stderr.contains("2031-05-01T13:00:0"), "{}", run.stderr);
+    assert!(run.stderr.contains("recovery-suspended") && run.stderr.contains("2031-05-01T13:06:0"), "{}", run.stderr);
+    recover(&env, "reconnect").expect_code(1); // a person may still retry: refused would be 6
     let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
-    assert!(
-        health["components"][0]["recovery"]["suspended_until"].as_str().unwrap().starts_with("2031-05-01T13:00:0"),
-        "{health:#}"
-    );
-    assert!(!health["components"][0]["recovery"]["degraded_mode"]["lost"].as_array().unwrap().is_empty());
-    env.set("IFCTL_TEST_NOW", at(61));
-    recover(&env).expect_code(1);
+    let view = &health["components"][0]["recovery"];
+    assert!(view["suspended_until"].as_str().unwrap().starts_with("2031-05-01T13:06:0"), "{health:#}");
+    assert!(view["next_attempt_at"].as_str().unwrap().starts_with("2031-05-01T13:06:0"), "{health:#}");
+    assert!(!view["degraded_mode"]["lost"].as_array().unwrap().is_empty());
+    env.set("IFCTL_TEST_NOW", at(67));
+    recover(&env, "restart").expect_code(1);
 
     // A healthy period of 10 minutes gives the budget back.
-    let (redis2, mut env2, _d2) = redis_env("");
-    let port = redis2.port;
-    env2.set("IFCTL_TEST_NOW", at(0));
+    let redis2 = harness::redis();
+    let mut env2 = Env::new();
+    env2.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis2.port));
+    env2.write_config("[recovery]\nneeds_approval = []\n[recovery.redis]\nrestart_command = \"true\"\n");
     for m in [0, 6, 12] {
         env2.set("IFCTL_TEST_NOW", at(m));
-        env2.run(&["recover", "-c", "redis", "--strategy", "reconnect"]).expect_code(0);
+        env2.run(&["recover", "-c", "redis", "--strategy", "restart"]).expect_code(0);
     }
     env2.set("IFCTL_TEST_NOW", at(13));
-    env2.run(&["recover", "-c", "redis", "--strategy", "reconnect"]).expect_code(6);
+    env2.run(&["recover", "-c", "redis", "--strategy", "restart"]).expect_code(6);
     env2.set("IFCTL_TEST_NOW", at(14));
     env2.run(&["health", "check", "-c", "redis"]).expect_code(0); // journals redis healthy at 14
     drop(redis2);
     env2.set("IFCTL_TEST_NOW", at(25));
     env2.run(&["health", "check", "-c", "redis"]).expect_code(2); // unhealthy at 25: 11 minutes healthy
-    let run = env2.run(&["recover", "-c", "redis", "--strategy", "reconnect"]);
+    let run = env2.run(&["recover", "-c", "redis", "--strategy", "restart"]);
     run.expect_code(1);
     assert!(!run.stderr.contains("suspended"), "the budget came back: {}", run.stderr);
-    let _ = port;
+}
+
+/// Without `--strategy`, `recover` walks one round of the ladder: reconnect fails, restart runs
+/// at once (no approval asked here) and heals; with the default approvals it stops at restart,
+/// queues it and exits 5; the dry run lists the round.
+#[test]
+fn recover_walks_the_ladder_in_one_round() {
+    let (mut redis, env, _restarted) = redis_env("[recovery]\nneeds_approval = []\n");
+    redis.kill();
+    let run = env.run(&["--output", "json", "recover", "-c", "redis"]);
+    run.expect_code(0);
+    let steps = run.json()["steps"].as_array().unwrap().clone();
+    let names: Vec<(&str, &str)> =
+        steps.iter().map(|s| (s["strategy"].as_str().unwrap(), s["outcome"].as_str().unwrap_or("-"))).collect();
+    assert_eq!(names, [("reconnect", "failure"), ("restart", "success")], "{steps:#?}");
+
+    let (mut redis, env, _restarted) = redis_env("");
+    redis.kill();
+    let dry = env.run(&["recover", "-c", "redis", "--dry-run"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains("1. `redis.reconnect`")
+            && dry.stdout.contains("allowed now")
+            && dry.stdout.contains("2. `redis.restart`")
+            && dry.stdout.contains("needs approval"),
+        "{}",
+        dry.stdout
+    );
+    let run = env.run(&["recover", "-c", "redis"]);
+    run.expect_code(5);
+    assert!(run.stdout.contains("reconnect") && run.stdout.contains("Approve with: ifctl approve"), "{}", run.stdout);
 }
 
 #[test]

@@ -21,6 +21,11 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) -> Durati
     started.elapsed()
 }
 
+/// The default `recovery` policy, except that `redis.restart` runs without approval.
+fn unattended_restart() -> String {
+    "[recovery]\nneeds_approval = [\"redis.flush_unexpiring\", \"chromadb.snapshot_rollback\", \"chromadb.index_rebuild\", \"system.process_restart\"]\n".into()
+}
+
 fn signal(child: &Child, sig: rustix::process::Signal) {
     rustix::process::kill_process(rustix::process::Pid::from_raw(child.id() as i32).unwrap(), sig).unwrap();
 }
@@ -40,10 +45,9 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
     env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
         .set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
         .set("IFCTL_CHROMADB_COLLECTIONS", "notes_alpha");
-    let config = format!(
-        "[health]\ntimeout = \"500ms\"\n[recovery]\ncooldown_seconds = 0\nneeds_approval = []\n[recovery.redis]\nrestart_command = \"{}\"\n",
-        restart.replace('"', "\\\"")
-    );
+    // The default policy, but for the restart that needs no approval here.
+    let config =
+        format!("{}[recovery.redis]\nrestart_command = \"{}\"\n", unattended_restart(), restart.replace('"', "\\\""));
     let config_path = env.write_config(&config);
     let port = harness::free_port();
     let log = env.home.path().join("serve.log");
@@ -94,7 +98,9 @@ fn serve_reports_recovers_by_itself_and_stops_cleanly() {
     assert_eq!(r["status"], "unhealthy", "{status:#}");
     let (_, ready) = get(port, "/readyz").unwrap();
     assert!(ready.contains("redis"), "{ready}");
-    wait_for("/readyz 200 again", Duration::from_secs(20), || get(port, "/readyz").is_some_and(|(s, _)| s == 200));
+    let killed = Instant::now();
+    wait_for("/readyz 200 again", Duration::from_secs(15), || get(port, "/readyz").is_some_and(|(s, _)| s == 200));
+    assert!(killed.elapsed() < Duration::from_secs(15));
     let expected = [
         "health.transition healthy",
         "health.transition unhealthy",
@@ -192,6 +198,178 @@ fn serve_refuses_a_busy_port() {
     let run = env.run(&["serve", "--listen", &format!("127.0.0.1:{port}")]);
     run.expect_code(2);
     assert!(run.stderr.contains("cannot listen"), "{}", run.stderr);
+}
+
+/// A Redis whose restart command fails: with the default policy serve goes up the ladder each
+/// round (reconnect, then restart), backs off 5 s then 10 s between rounds, and stops after exactly
+/// the budget of 3 real actions — suspended, in the journal, /status and /metrics.
+#[test]
+fn serve_spends_exactly_the_budget_on_a_failing_restart_then_suspends() {
+    let mut redis = harness::redis();
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    env.write_config(&format!("{}[recovery.redis]\nrestart_command = \"exit 3\"\n", unattended_restart()));
+    let port = harness::free_port();
+    let mut serve = harness::Reaped(
+        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "500ms"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("redis checked", Duration::from_secs(15), || {
+        get(port, "/status").is_some_and(|(_, s)| s.contains("\"redis\""))
+    });
+    redis.kill();
+    let attempts = |env: &Env| -> Vec<(String, String, chrono::DateTime<chrono::Utc>)> {
+        harness::read(&env.journal())
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["kind"] == "recovery.attempt" && e["component"] == "redis")
+            .map(|e| {
+                (
+                    e["details"]["strategy"].as_str().unwrap().to_string(),
+                    e["outcome"].as_str().unwrap().to_string(),
+                    e["ts"].as_str().unwrap().parse().unwrap(),
+                )
+            })
+            .collect()
+    };
+    wait_for("three restarts", Duration::from_secs(60), || {
+        attempts(&env).iter().filter(|a| a.0 == "restart").count() >= 3
+    });
+    wait_for("suspended in /metrics", Duration::from_secs(5), || {
+        get(port, "/metrics").is_some_and(|(_, m)| m.contains("ifctl_recovery_suspended{component=\"redis\"} 1"))
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let seen = attempts(&env);
+    let order: Vec<&str> = seen.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(order, ["reconnect", "restart", "reconnect", "restart", "reconnect", "restart"], "{seen:?}");
+    assert!(seen.iter().all(|a| a.1 == "failure"), "{seen:?}");
+    // Within a round no wait; between rounds 5 s, then 10 s.
+    let gap = |i: usize| (seen[i + 1].2 - seen[i].2).num_milliseconds();
+    assert!(gap(0) < 1500 && gap(2) < 1500 && gap(4) < 1500, "rungs of one round follow each other: {seen:?}");
+    assert!((5000..8000).contains(&gap(1)), "first back-off 5 s: {}", gap(1));
+    assert!((10000..13000).contains(&gap(3)), "second back-off 10 s: {}", gap(3));
+    let (_, metrics) = get(port, "/metrics").unwrap();
+    assert!(
+        metrics
+            .contains("ifctl_recovery_attempts_total{component=\"redis\",strategy=\"restart\",result=\"failure\"} 3"),
+        "{metrics}"
+    );
+    let next = metrics
+        .lines()
+        .find(|l| l.starts_with("ifctl_recovery_next_attempt_timestamp_seconds{component=\"redis\"}"))
+        .unwrap();
+    let next: f64 = next.rsplit(' ').next().unwrap().parse().unwrap();
+    let first_restart = seen[1].2.timestamp() as f64;
+    assert!(
+        (next - (first_restart + 3600.0)).abs() < 2.0,
+        "next attempt when the first restart leaves the hour: {next}"
+    );
+    let status: Value = serde_json::from_str(&get(port, "/status").unwrap().1).unwrap();
+    let r = status["components"].as_array().unwrap().iter().find(|c| c["component"] == "redis").unwrap();
+    assert!(r["recovery"]["suspended_until"].is_string() && r["recovery"]["next_attempt_at"].is_string(), "{r:#}");
+    let health = env.run(&["health", "check", "-c", "redis"]);
+    assert!(health.stdout.contains("recovery-suspended until"), "{}", health.stdout);
+    signal(&serve.0, rustix::process::Signal::TERM);
+    assert_eq!(serve.0.wait().unwrap().code(), Some(0));
+}
+
+/// A `statvfs` that never returns (a mount whose server is gone) makes the system check report a
+/// timeout; it delays no other component, no endpoint and no shutdown. A loop that itself hangs
+/// turns /livez to 503 naming it, so a supervisor restarts serve.
+#[test]
+fn a_hung_system_call_delays_nothing_and_a_stuck_loop_fails_livez() {
+    let redis = harness::redis();
+    let mut env = Env::new();
+    let hung = env.home.path().join("hung-mount");
+    std::fs::create_dir(&hung).unwrap();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
+        .set("IFCTL_DISK_PATHS", hung.display().to_string())
+        .set("IFCTL_TEST_HANG_AT", format!("statvfs:{}", hung.display()));
+    let port = harness::free_port();
+    let serve = harness::Reaped(
+        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the system timeout", Duration::from_secs(10), || {
+        get(port, "/status").is_some_and(|(_, s)| s.contains("has not returned") || s.contains("did not finish"))
+    });
+    let redis_checked = || -> String {
+        let status: Value = serde_json::from_str(&get(port, "/status").unwrap().1).unwrap();
+        status["checked_at"]["redis"].as_str().unwrap().to_string()
+    };
+    let before = redis_checked();
+    let mut times: Vec<Duration> = (0..200)
+        .map(|_| {
+            let t = Instant::now();
+            assert_eq!(get(port, "/livez").unwrap().0, 200);
+            std::thread::sleep(Duration::from_millis(5));
+            t.elapsed() - Duration::from_millis(5)
+        })
+        .collect();
+    times.sort();
+    let p99 = times[197];
+    assert!(p99 < Duration::from_millis(100), "/livez p99 {p99:?}");
+    assert_ne!(before, redis_checked(), "Redis kept being checked");
+    let (code, ready) = get(port, "/readyz").unwrap();
+    assert!(code == 200 || ready.contains("system"), "{code} {ready}");
+    let status: Value = serde_json::from_str(&get(port, "/status").unwrap().1).unwrap();
+    let system = status["components"].as_array().unwrap().iter().find(|c| c["component"] == "system").unwrap();
+    // A timeout, or the circuit it opened after three of them.
+    assert!(system["problem"] == "timeout" || system["problem"] == "circuit_open", "{system:#}");
+    let t = Instant::now();
+    signal(&serve.0, rustix::process::Signal::TERM);
+    let mut serve = serve;
+    assert_eq!(serve.0.wait().unwrap().code(), Some(0));
+    assert!(t.elapsed() < Duration::from_secs(5), "SIGTERM took {:?}", t.elapsed());
+
+    // The Redis loop itself hangs: /livez 503 naming it, /readyz 503 (never checked), SIGTERM ok.
+    env.set("IFCTL_TEST_HANG_AT", "serve.loop.redis").unset("IFCTL_DISK_PATHS");
+    let port = harness::free_port();
+    let mut serve = harness::Reaped(
+        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let took = wait_for("/livez 503", Duration::from_secs(20), || get(port, "/livez").is_some_and(|(s, _)| s == 503));
+    let (_, body) = get(port, "/livez").unwrap();
+    assert!(body.contains("the redis loop is stuck"), "{body} after {took:?}");
+    let (code, ready) = get(port, "/readyz").unwrap();
+    assert!(code == 503 && ready.contains("redis"), "{code} {ready}");
+    let t = Instant::now();
+    signal(&serve.0, rustix::process::Signal::TERM);
+    assert_eq!(serve.0.wait().unwrap().code(), Some(0));
+    assert!(t.elapsed() < Duration::from_secs(5), "SIGTERM took {:?}", t.elapsed());
+}
+
+/// Off loopback without a token configured, serve refuses to start (exit 2, how to set one)
+/// unless told `--insecure-status`.
+#[test]
+fn status_beyond_loopback_fails_closed_without_a_token() {
+    let mut env = Env::new();
+    env.unset("IFCTL_SERVE_TOKEN");
+    let port = harness::free_port();
+    let run = env.run(&["serve", "--listen", &format!("0.0.0.0:{port}")]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("IFCTL_SERVE_TOKEN") && run.stderr.contains("--insecure-status"), "{}", run.stderr);
+    let mut serve = harness::Reaped(
+        env.command(&["serve", "--listen", &format!("0.0.0.0:{port}"), "--insecure-status"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("/livez", Duration::from_secs(10), || get(port, "/livez").is_some());
+    assert_eq!(get(port, "/status").unwrap().0, 200, "open, as asked");
+    signal(&serve.0, rustix::process::Signal::TERM);
+    assert_eq!(serve.0.wait().unwrap().code(), Some(0));
 }
 
 #[test]

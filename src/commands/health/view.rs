@@ -97,7 +97,10 @@ fn recovery_notes(r: &crate::recovery::RecoveryView) -> Vec<String> {
     if let Some(until) = r.suspended_until {
         notes.push(format!("recovery-suspended until {}", format_ts(&until)));
     } else if let Some(until) = r.cooldown_until {
-        notes.push(format!("recovery cooling down until {}", format_ts(&until)));
+        notes.push(format!("round {} of recovery failed; next round at {}", r.round, format_ts(&until)));
+    }
+    if r.automatic_off {
+        notes.push("automatic recovery off (`recovery.max_attempts_per_hour = 0`)".into());
     }
     if let Some(d) = &r.disabled {
         notes.push(format!("auto-recovery disabled until {}: {}", format_ts(&d.until), d.reason));

@@ -1,0 +1,149 @@
+//! The escalation ladder (DESIGN §6): one round of recovery for an unhealthy component. A round
+//! goes up the strategies that apply to the failure seen, in escalation order and without waiting,
+//! each verified by a fresh health check, and stops at the first that heals, at the first that
+//! needs approval (queued once), or where the policy refuses (budget, back-off, disable window).
+//! `recover` and `serve` both walk it; between rounds the policy's back-off applies.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::{Component, Config};
+use crate::health::Secrets;
+use crate::journal::{Journal, JournalError};
+use crate::offload::{self, JOURNAL_DEADLINE};
+use crate::snapshot::Progress;
+
+use super::policy::{self, Verdict};
+use super::{AttemptResult, Failure, Plan, Strategy, applicable, escalation, execute, state};
+
+/// What one rung of the round came to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    Attempted(AttemptResult),
+    /// Needs approval: queued (or already queued) under this action id; the round stops here.
+    Queued {
+        strategy: Strategy,
+        action_id: String,
+        new: bool,
+        plan: Plan,
+    },
+    /// Not configured (e.g. no restart command): skipped.
+    NotConfigured {
+        strategy: Strategy,
+        why: String,
+    },
+    /// The policy refused; the round stops here.
+    Refused {
+        strategy: Strategy,
+        reason: String,
+        until: Option<DateTime<Utc>>,
+    },
+}
+
+impl Step {
+    pub fn recovered(&self) -> bool {
+        matches!(self, Step::Attempted(r) if r.success || r.outcome == "degraded")
+    }
+}
+
+/// Who walks the ladder, and with what.
+pub struct Walker<'a> {
+    pub config: Arc<Config>,
+    pub secrets: &'a Secrets,
+    pub journal: &'a Journal,
+    pub reason: Option<&'a str>,
+    /// A person's `recover`: not held by the back-off between rounds or a disable window.
+    pub manual: bool,
+    pub progress: &'a dyn Progress,
+}
+
+impl Walker<'_> {
+    /// Walks one round for `component`'s `failure`; `on_step` sees each step as it happens.
+    pub async fn round(
+        &self,
+        component: Component,
+        failure: Failure,
+        on_step: &mut dyn FnMut(&Step),
+    ) -> Result<Vec<Step>, JournalError> {
+        let rung = |s: Strategy| escalation(component).iter().position(|e| *e == s).unwrap_or(0);
+        let candidates = applicable(component, failure);
+        // Continue the incident's round when a rung above its last attempt applies; else begin anew.
+        let st = self.state().await?;
+        let mut floor = policy::incident(&st, component).last().map(|a| rung(a.strategy));
+        if !candidates.iter().any(|c| floor.is_none_or(|f| rung(*c) > f)) {
+            floor = None;
+        }
+        let mut steps = Vec::new();
+        for strategy in candidates.into_iter().filter(|c| floor.is_none_or(|f| rung(*c) > f)) {
+            let st = self.state().await?;
+            let step = match policy::check(&self.config, &st, strategy, self.manual) {
+                Verdict::Refused { reason, until } => Step::Refused { strategy, reason, until },
+                verdict => match self.plan(strategy).await {
+                    Err(why) => Step::NotConfigured { strategy, why },
+                    Ok(plan) if verdict == Verdict::NeedsApproval => {
+                        let (action_id, new) = self.queue(st, plan.clone()).await?;
+                        Step::Queued { strategy, action_id, new, plan }
+                    }
+                    Ok(plan) => Step::Attempted(
+                        super::attempt(
+                            &self.config,
+                            self.secrets,
+                            &plan,
+                            None,
+                            self.reason,
+                            self.journal,
+                            self.progress,
+                        )
+                        .await?,
+                    ),
+                },
+            };
+            on_step(&step);
+            let last = matches!(step, Step::Refused { .. } | Step::Queued { .. }) || step.recovered();
+            steps.push(step);
+            if last {
+                break;
+            }
+        }
+        Ok(steps)
+    }
+
+    /// The recovery state, read off the async threads.
+    async fn state(&self) -> Result<state::RecoveryState, JournalError> {
+        let path = self.journal.path().to_path_buf();
+        let horizon = super::horizon(&self.config);
+        let io = |e: std::io::Error| JournalError::Io { action: "read", path: self.journal.path().into(), source: e };
+        offload::run("reading the recovery state", JOURNAL_DEADLINE, move || {
+            state::derive(&path, crate::journal::now(), horizon)
+        })
+        .await
+        .map_err(|s| io(std::io::Error::new(std::io::ErrorKind::TimedOut, s.to_string())))?
+        .map_err(io)
+    }
+
+    /// The plan, prepared off the async threads (a rollback plan verifies an archive).
+    async fn plan(&self, strategy: Strategy) -> Result<Plan, String> {
+        let config = self.config.clone();
+        offload::run(format!("planning {}", strategy.qualified()), std::time::Duration::from_secs(600), move || {
+            execute::plan(&config, strategy)
+        })
+        .await
+        .map_err(|s| s.to_string())?
+    }
+
+    async fn queue(&self, st: state::RecoveryState, plan: Plan) -> Result<(String, bool), JournalError> {
+        let (journal, config, reason) = (self.journal.clone(), self.config.clone(), self.reason.map(String::from));
+        offload::run("queueing an approval request", JOURNAL_DEADLINE, move || {
+            super::queue_for_approval(&journal, &config, &st, &plan, reason.as_deref())
+        })
+        .await
+        .map_err(|s| JournalError::Io {
+            action: "append to",
+            path: self.journal.path().into(),
+            source: std::io::Error::new(std::io::ErrorKind::TimedOut, s.to_string()),
+        })?
+    }
+}

@@ -59,7 +59,8 @@ pub fn prometheus(report: &HealthReport) -> String {
             }
         }
     }
-    if report.components.iter().any(|c| c.recovery.is_some()) {
+    // Always present (0 when nothing applies), so dashboards and alerts always have a series.
+    {
         let flag = |f: &dyn Fn(&crate::recovery::RecoveryView) -> bool, c: &ComponentReport| {
             c.recovery.as_ref().is_some_and(f) as u8
         };

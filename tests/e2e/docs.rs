@@ -55,31 +55,114 @@ fn monitoring_kit_passes_promtool() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let dashboard: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("grafana/ifctl-dashboard.json")).unwrap()).unwrap();
-    // Every metric name is written in the health and serve sources (measures get a unit suffix).
-    let mut source = String::new();
-    for dir in ["src/health", "src/serve"] {
-        for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap() {
-            source.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
-        }
-    }
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for target in panel["targets"].as_array().unwrap() {
-            let expr = target["expr"].as_str().unwrap();
-            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-                if word.starts_with("ifctl_") || word.starts_with("process_") {
-                    let family =
-                        word.trim_end_matches("_seconds").trim_end_matches("_ratio").trim_end_matches("_bytes");
-                    let name = family.trim_start_matches("ifctl_");
-                    assert!(
-                        source.contains(word) || source.contains(name),
-                        "dashboard uses `{word}`, which ifctl does not export"
-                    );
-                }
+}
+
+/// Metric names and their label names in a Prometheus text exposition.
+fn scraped(text: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut metrics: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let name_end = line.find(['{', ' ']).unwrap_or(line.len());
+        let labels = metrics.entry(line[..name_end].to_string()).or_default();
+        if let Some(body) = line[name_end..].strip_prefix('{').and_then(|b| b.split_once('}')).map(|(b, _)| b) {
+            // Label values here hold no `,` or `=` but inside quotes; split on `",`.
+            for pair in body.split("\",").filter(|p| !p.is_empty()) {
+                labels.insert(pair.split('=').next().unwrap().to_string());
             }
         }
     }
+    metrics
+}
+
+/// Every metric a PromQL expression selects, with the label names it matches on or groups by.
+fn selected(expr: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let grouped: Vec<String> = ["by (", "by("]
+        .iter()
+        .flat_map(|k| expr.match_indices(k).map(|(i, _)| &expr[i + k.len()..]))
+        .flat_map(|rest| rest[..rest.find(')').unwrap()].split(',').map(|l| l.trim().to_string()).collect::<Vec<_>>())
+        .collect();
+    let bytes = expr.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let word_start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            i += 1;
+        }
+        let word = &expr[word_start..i];
+        if word.starts_with("ifctl_") || word.starts_with("process_") {
+            let mut labels = grouped.clone();
+            if expr[i..].starts_with('{') {
+                let body = &expr[i + 1..i + expr[i..].find('}').unwrap()];
+                labels.extend(body.split(',').map(|m| m.split(['=', '!', '~']).next().unwrap().trim().to_string()));
+            }
+            out.push((word.to_string(), labels));
+        }
+        i = i.max(word_start + 1);
+    }
+    out
+}
+
+/// Every query of the Grafana dashboard and every alert rule selects metrics and labels that a
+/// real `/metrics` scrape of `serve` has (Prometheus adds `job` and `instance`).
+#[test]
+fn dashboard_and_alert_queries_match_a_real_scrape() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let redis = crate::harness::redis();
+    let chroma = crate::harness::chroma();
+    crate::harness::seed_collection(chroma.port, "notes_alpha", 5);
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
+        .set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
+        .set("IFCTL_CHROMADB_COLLECTIONS", "notes_alpha")
+        .set("IFCTL_DISK_PATHS", "/");
+    env.run(&["snapshot", "create"]).expect_code(0);
+    let port = crate::harness::free_port();
+    // OpenWebUI is down (a closed port): serve's attempts fill the recovery families.
+    let mut serve = crate::harness::Reaped(
+        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = std::time::Instant::now();
+    let text = loop {
+        if let Some((200, text)) = crate::harness::http_get(port, "/metrics") {
+            if text.contains("ifctl_recovery_attempts_total{") && text.contains("ifctl_chromadb_collection_records{") {
+                break text;
+            }
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no full scrape");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = serve.0.kill();
+    let metrics = scraped(&text);
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("grafana/ifctl-dashboard.json")).unwrap()).unwrap();
+    let mut exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().iter().map(|t| t["expr"].as_str().unwrap().to_string()))
+        .collect();
+    let rules = std::fs::read_to_string(root.join("prometheus/ifctl-alerts.yml")).unwrap();
+    exprs.extend(rules.lines().filter_map(|l| l.trim().strip_prefix("expr:")).map(|e| e.trim().to_string()));
+    let mut checked = 0;
+    for expr in &exprs {
+        for (metric, labels) in selected(expr) {
+            let have = metrics
+                .get(&metric)
+                .unwrap_or_else(|| panic!("`{expr}` selects `{metric}`, not in the scrape:\n{text}"));
+            for label in labels.iter().filter(|l| !["job", "instance"].contains(&l.as_str())) {
+                assert!(
+                    have.contains(label),
+                    "`{expr}` uses label `{label}`, which `{metric}` does not have: {have:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} selectors found in {} expressions", exprs.len());
 }
 
 #[test]

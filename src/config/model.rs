@@ -368,6 +368,12 @@ pub struct RecoveryConfig {
     pub cooldown_seconds: u64,
     /// The first back-off between rounds; it doubles per round up to `cooldown_seconds`.
     pub backoff_initial_seconds: u64,
+    /// How long a configured command (restart, memory relief, process restart) may run before
+    /// its whole process group is killed.
+    pub command_timeout_seconds: u64,
+    /// Variables of ifctl's environment passed to configured commands, which otherwise get only
+    /// PATH, HOME, USER, LOGNAME, LANG, LC_ALL and TZ (never ifctl's passwords and tokens).
+    pub command_env: Vec<String>,
     pub healthy_reset_seconds: u64,
     pub approval_ttl_seconds: u64,
     pub needs_approval: Vec<String>,
@@ -405,6 +411,8 @@ impl Default for RecoveryConfig {
             max_attempts_per_hour: 3,
             cooldown_seconds: 300,
             backoff_initial_seconds: 5,
+            command_timeout_seconds: 120,
+            command_env: Vec::new(),
             healthy_reset_seconds: 600,
             approval_ttl_seconds: 3600,
             needs_approval: [
@@ -547,6 +555,7 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
         ("recovery.healthy_reset_seconds", r.healthy_reset_seconds),
         ("recovery.approval_ttl_seconds", r.approval_ttl_seconds),
         ("recovery.backoff_initial_seconds", r.backoff_initial_seconds),
+        ("recovery.command_timeout_seconds", r.command_timeout_seconds),
     ] {
         if value == 0 {
             fail(key, "must be at least 1".into())?;

@@ -16,9 +16,6 @@ use crate::snapshot::{NoProgress, Progress};
 
 use super::{Plan, Strategy};
 
-/// How long a configured command may run.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
-
 /// Builds the plan for a strategy from the config and what is on disk now. The same inputs give
 /// the same plan, so an approval can check that the plan has not changed.
 pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
@@ -173,7 +170,7 @@ pub async fn execute(
         Strategy::FlushUnexpiring => flush_unexpiring(config, secrets).await,
         Strategy::Restart => {
             let command = p["command"].as_str().unwrap_or_default();
-            let mut done = run_command(command).await?;
+            let mut done = run_command(config, secrets, command).await?;
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(30) {
                 if ping(config, secrets).await.is_ok() {
@@ -280,7 +277,7 @@ pub async fn execute(
         }),
         Strategy::DiskCleanup => disk_cleanup(config),
         Strategy::MemoryRelief | Strategy::ProcessRestart => {
-            run_command(p["command"].as_str().unwrap_or_default()).await
+            run_command(config, secrets, p["command"].as_str().unwrap_or_default()).await
         }
     }
 }
@@ -534,35 +531,94 @@ fn write_secret(path: &Path, value: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Runs an operator-configured command through `sh -c`, with a deadline.
-async fn run_command(command: &str) -> Result<Done, String> {
+/// Variables every configured command gets (nothing else of ifctl's environment, which holds
+/// passwords and tokens): a usable `PATH`, who and where, and the locale.
+const COMMAND_BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ"];
+
+/// Runs an operator-configured command through `sh -c` in a process group of its own, with a
+/// minimal environment (plus the variables `recovery.command_env` names) and a deadline that kills
+/// the whole group. Its output goes to unlinked temporary files, not pipes: a background process it
+/// leaves behind (`server &`) neither holds ifctl up nor dies of SIGPIPE later. The output tail is
+/// kept with every secret value masked.
+async fn run_command(config: &Config, secrets: &Secrets, command: &str) -> Result<Done, String> {
     if command.trim().is_empty() {
         return Err("the command is empty".into());
     }
-    let child = tokio::process::Command::new("sh")
-        .arg("-c")
+    let capture =
+        || tempfile::tempfile().map_err(|e| format!("cannot create a file for the output of `{command}`: {e}"));
+    let (out, err) = (capture()?, capture()?);
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
         .arg(command)
+        .env_clear()
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot run `{command}`: {e}"))?;
-    let output = tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output())
-        .await
-        .map_err(|_| format!("`{command}` did not finish within {} s (killed)", COMMAND_TIMEOUT.as_secs()))?
-        .map_err(|e| format!("`{command}`: {e}"))?;
-    let tail = |b: &[u8]| {
-        let text = String::from_utf8_lossy(b);
-        text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        .stdout(out.try_clone().map_err(|e| e.to_string())?)
+        .stderr(err.try_clone().map_err(|e| e.to_string())?)
+        .process_group(0)
+        .kill_on_drop(true);
+    for name in COMMAND_BASE_ENV.iter().copied().chain(config.recovery.command_env.iter().map(String::as_str)) {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+    if std::env::var_os("PATH").is_none() {
+        cmd.env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run `{command}`: {e}"))?;
+    let group = child.id().and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
+    let limit = Duration::from_secs(config.recovery.command_timeout_seconds);
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(status) => status.map_err(|e| format!("`{command}`: {e}"))?,
+        Err(_) => {
+            // The whole group: `sh` and everything it started that stayed in the group.
+            if let Some(group) = group {
+                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+            }
+            let _ = child.wait().await;
+            return Err(format!(
+                "`{command}` did not finish within {} (its process group was killed)",
+                humantime::format_duration(limit)
+            ));
+        }
     };
-    if !output.status.success() {
-        return Err(format!("`{command}` exited with {}: {}", output.status, tail(&output.stderr)));
+    let masks = secret_values(config, secrets);
+    let tail = |mut file: std::fs::File| {
+        use std::io::{Read, Seek, SeekFrom};
+        let len = file.seek(SeekFrom::End(0)).unwrap_or(0);
+        let _ = file.seek(SeekFrom::Start(len.saturating_sub(16 * 1024)));
+        let mut bytes = Vec::new();
+        let _ = file.take(16 * 1024).read_to_end(&mut bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        let mut text = text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        for secret in &masks {
+            text = text.replace(secret.as_str(), "********");
+        }
+        text
+    };
+    let (stdout, stderr) = (tail(out), tail(err));
+    if !status.success() {
+        return Err(format!("`{command}` exited with {status}: {stderr}"));
     }
     Ok(Done {
         actions: vec![format!("ran `{command}` (exit 0)")],
-        details: json!({"stdout": tail(&output.stdout), "stderr": tail(&output.stderr)}),
+        details: json!({"stdout": stdout, "stderr": stderr}),
     })
+}
+
+/// Every secret value ifctl knows of — its own credentials and the variables passed to commands —
+/// to mask in what a command prints (longest first, so no part of one is left showing).
+fn secret_values(config: &Config, secrets: &Secrets) -> Vec<String> {
+    let mut values: Vec<String> = [&secrets.redis_password, &secrets.openwebui_token, &secrets.openwebui_password]
+        .into_iter()
+        .filter_map(|s| s.as_ref().ok().cloned().flatten())
+        .chain(secrets.openwebui_email.clone())
+        .map(|s| s.expose().to_string())
+        .chain(std::env::var(&config.serve.status_token_env).ok())
+        .chain(config.recovery.command_env.iter().filter_map(|name| std::env::var(name).ok()))
+        .filter(|v| v.len() >= 4)
+        .collect();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values
 }
 
 /// Deletes old files matching each rule inside its path (never following links, never

@@ -495,3 +495,57 @@ fn unconfigured_strategy_shows_the_toml_to_add_and_what_can_run() {
         .unwrap_or_else(|| panic!("no runnable alternative listed:\n{}", run.stderr));
     env.paste(line).expect_code(0);
 }
+
+/// Pids of processes whose command line is exactly `args`.
+fn processes(args: &[&str]) -> Vec<i32> {
+    let want: Vec<u8> = args.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want))
+        .collect()
+}
+
+/// A configured command that leaves a background process returns at once (ifctl does not wait
+/// for its output to close); commands get none of ifctl's secrets unless `command_env` names
+/// them, and what they print is journaled with secret values masked; at the deadline the whole
+/// process group dies, not only `sh`.
+#[test]
+fn configured_commands_run_apart_without_secrets_and_their_group_dies_at_the_deadline() {
+    let mut env = Env::new();
+    let secrets = ["Redis-pw-0a9e2c", "Owui-pw-77d1b3", "Serve-tk-3c4f88", "Api-tk-e5e5a1"];
+    env.set("IFCTL_REDIS_PASSWORD", secrets[0])
+        .set("IFCTL_OPENWEBUI_PASSWORD", secrets[1])
+        .set("IFCTL_SERVE_TOKEN", secrets[2])
+        .set("MY_API_TOKEN", secrets[3]);
+    env.write_config(
+        "[recovery]\nneeds_approval = []\ncommand_timeout_seconds = 3\ncommand_env = [\"MY_API_TOKEN\"]\n\
+         [recovery.system]\nmemory_relief_command = \"sleep 1771 & env | grep -c PASSWORD; echo token=$MY_API_TOKEN; echo started\"\n\
+         process_restart_command = \"sleep 1772 & sleep 60\"\n",
+    );
+    let run = env.run(&["--output", "json", "recover", "-c", "system", "--strategy", "memory_relief"]);
+    assert!(run.elapsed < Duration::from_secs(5), "waited for the background process: {:?}", run.elapsed);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let background = processes(&["sleep", "1771"]);
+    assert_eq!(background.len(), 1, "the background process it started runs on");
+    for pid in background {
+        let _ =
+            rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), rustix::process::Signal::KILL);
+    }
+    let journal = harness::read(&env.journal());
+    let attempt = journal.lines().find(|l| l.contains("memory_relief") && l.contains("recovery.attempt")).unwrap();
+    let attempt: Value = serde_json::from_str(attempt).unwrap();
+    let stdout = attempt["details"]["details"]["stdout"].as_str().unwrap();
+    assert_eq!(stdout, "0\ntoken=********\nstarted", "no PASSWORD variable reached it; the passed token is masked");
+    for secret in secrets {
+        assert!(!journal.contains(secret) && !run.stdout.contains(secret), "{secret} leaked");
+    }
+
+    let run = env.run(&["recover", "-c", "system", "--strategy", "process_restart"]);
+    run.expect_code(1);
+    assert!(run.elapsed < Duration::from_secs(8), "{:?}", run.elapsed);
+    assert!(run.stdout.contains("did not finish within 3s (its process group was killed)"), "{}", run.stdout);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(processes(&["sleep", "1772"]).is_empty(), "the group's background process was killed too");
+}

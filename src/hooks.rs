@@ -8,7 +8,10 @@
 //!   crash window leaves behind;
 //! - `IFCTL_TEST_HANG_AT`: the name of a call that may block ([`hang_point`]); the calling thread
 //!   blocks there for good, as a `statvfs` on a mount whose server is gone does, so tests can
-//!   check that nothing else waits for it.
+//!   check that nothing else waits for it;
+//! - `IFCTL_TEST_PAUSE_AT` + `IFCTL_TEST_PAUSE_FILE`: at the named [`pause_point`] the process
+//!   creates the file and waits until the test removes it, so a test can change the world at an
+//!   exact moment (swap a directory for a link between a check and its use).
 
 /// The fixed time `IFCTL_TEST_NOW` asks for, in test builds.
 #[cfg(feature = "test-hooks")]
@@ -59,3 +62,23 @@ pub fn hang_point(name: impl std::fmt::Display) {
 #[cfg(not(feature = "test-hooks"))]
 #[inline(always)]
 pub fn hang_point(_name: impl std::fmt::Display) {}
+
+/// In test builds, waits at this point while the test acts (see the module docs).
+#[cfg(feature = "test-hooks")]
+pub fn pause_point(name: impl std::fmt::Display) {
+    if !std::env::var("IFCTL_TEST_PAUSE_AT").is_ok_and(|at| at == name.to_string()) {
+        return;
+    }
+    if let Some(marker) = std::env::var_os("IFCTL_TEST_PAUSE_FILE").map(std::path::PathBuf::from) {
+        let _ = std::fs::write(&marker, b"paused");
+        let started = std::time::Instant::now();
+        while marker.exists() && started.elapsed() < std::time::Duration::from_secs(30) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+/// Nothing outside test builds.
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn pause_point(_name: impl std::fmt::Display) {}

@@ -621,36 +621,90 @@ fn secret_values(config: &Config, secrets: &Secrets) -> Vec<String> {
     values
 }
 
-/// Deletes old files matching each rule inside its path (never following links, never
-/// directories), then prunes ifctl's own snapshots if configured.
+/// Deletes old files matching each rule inside its path, then prunes ifctl's own snapshots if
+/// configured. The walk holds each directory open and works relative to it (`openat` with
+/// `O_NOFOLLOW`, `fstatat`, `unlinkat`): a directory swapped for a link after it was listed is
+/// refused, not followed, so nothing outside the path can be reached. Links and non-files are never
+/// deleted. Every path that could not be read is reported; a rule whose path cannot be opened fails
+/// the action.
 fn disk_cleanup(config: &Config) -> Result<Done, String> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags};
     let mut freed = 0u64;
     let mut files = 0u64;
+    let mut problems: Vec<String> = Vec::new();
     let now = std::time::SystemTime::now();
-    for rule in &config.recovery.system.cleanup_paths {
-        let mut stack = vec![rule.path.clone()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries.flatten() {
-                let Ok(meta) = entry.path().symlink_metadata() else { continue };
-                if meta.is_dir() {
-                    stack.push(entry.path());
+    let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let rules = &config.recovery.system.cleanup_paths;
+    let mut opened_roots = 0;
+    for rule in rules {
+        // The configured path itself may be a link (e.g. /var/log -> /data/log); below it, none is.
+        let root = match rustix::fs::open(&rule.path, dir_flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                problems.push(format!("cannot open `{}`: {}", rule.path.display(), std::io::Error::from(e)));
+                continue;
+            }
+        };
+        opened_roots += 1;
+        let mut stack = vec![(root, rule.path.clone())];
+        while let Some((dir, shown)) = stack.pop() {
+            let entries = match rustix::fs::Dir::read_from(&dir) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    problems.push(format!("cannot list `{}`: {}", shown.display(), std::io::Error::from(e)));
                     continue;
                 }
-                if !meta.is_file() || !glob_match(&rule.glob, &entry.file_name().to_string_lossy()) {
+            };
+            for entry in entries {
+                let Ok(entry) = entry else { continue };
+                let name = entry.file_name().to_owned();
+                let text = name.to_string_lossy().into_owned();
+                if text == "." || text == ".." {
                     continue;
                 }
-                let old = meta
-                    .modified()
-                    .ok()
-                    .and_then(|m| now.duration_since(m).ok())
-                    .is_some_and(|age| age >= rule.older_than);
-                if old && std::fs::remove_file(entry.path()).is_ok() {
-                    freed += meta.len();
-                    files += 1;
+                let path = shown.join(&text);
+                let stat = match rustix::fs::statat(&dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(stat) => stat,
+                    Err(e) => {
+                        problems.push(format!("cannot stat `{}`: {}", path.display(), std::io::Error::from(e)));
+                        continue;
+                    }
+                };
+                match FileType::from_raw_mode(stat.st_mode) {
+                    FileType::Directory => {
+                        crate::hooks::pause_point("disk_cleanup.descend");
+                        match rustix::fs::openat(&dir, name.as_c_str(), dir_flags | OFlags::NOFOLLOW, Mode::empty()) {
+                            Ok(fd) => stack.push((fd, path)),
+                            Err(e) => problems.push(format!(
+                                "skipped `{}`: {} (replaced by a link since it was listed?)",
+                                path.display(),
+                                std::io::Error::from(e)
+                            )),
+                        }
+                    }
+                    FileType::RegularFile if glob_match(&rule.glob, &text) => {
+                        let modified = std::time::UNIX_EPOCH + Duration::from_secs(stat.st_mtime.max(0) as u64);
+                        if now.duration_since(modified).is_ok_and(|age| age >= rule.older_than) {
+                            match rustix::fs::unlinkat(&dir, name.as_c_str(), AtFlags::empty()) {
+                                Ok(()) => {
+                                    freed += stat.st_size.max(0) as u64;
+                                    files += 1;
+                                }
+                                Err(e) => problems.push(format!(
+                                    "cannot delete `{}`: {}",
+                                    path.display(),
+                                    std::io::Error::from(e)
+                                )),
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
+    }
+    if !rules.is_empty() && opened_roots == 0 {
+        return Err(format!("no cleanup path could be opened: {}", problems.join("; ")));
     }
     let mut actions = vec![format!(
         "deleted {files} files, {} freed",
@@ -684,7 +738,13 @@ fn disk_cleanup(config: &Config) -> Result<Done, String> {
             }
         }
     }
-    Ok(Done { actions, details: json!({"bytes_freed": freed, "files_deleted": files}) })
+    if !problems.is_empty() {
+        let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
+        let more = problems.len().saturating_sub(5);
+        let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+        actions.push(format!("{} problems: {}{more}", problems.len(), shown.join("; ")));
+    }
+    Ok(Done { actions, details: json!({"bytes_freed": freed, "files_deleted": files, "problems": problems}) })
 }
 
 /// `*` and `?` wildcards within one file name.

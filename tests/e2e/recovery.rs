@@ -370,6 +370,63 @@ fn disk_cleanup_deletes_only_old_matching_files_inside_the_path() {
     assert!(outside.exists(), "a link is never followed out of the path");
 }
 
+/// A directory swapped for a link to somewhere else after the walk listed it (the check) and
+/// before it descends (the use) is refused, not followed: nothing outside the path is deleted and
+/// the refusal is reported. A path that does not exist fails the action instead of "deleted 0".
+#[test]
+fn disk_cleanup_refuses_a_directory_swapped_for_a_link_and_reports_missing_paths() {
+    let mut env = Env::new();
+    let area = env.home.path().join("scratch");
+    let outside = env.home.path().join("outside");
+    std::fs::create_dir_all(area.join("nested")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    for path in [area.join("nested/a.old"), outside.join("precious.old")] {
+        std::fs::write(&path, b"data").unwrap();
+        assert!(std::process::Command::new("touch").args(["-d", "10 days ago"]).arg(&path).status().unwrap().success());
+    }
+    env.write_config(&format!(
+        "[recovery]\nneeds_approval = []\n[recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"1d\", glob = \"*.old\" }}]\n",
+        area.display()
+    ));
+    let marker = env.home.path().join("paused");
+    env.set("IFCTL_DISK_PATHS", "/")
+        .set("IFCTL_TEST_PAUSE_AT", "disk_cleanup.descend")
+        .set("IFCTL_TEST_PAUSE_FILE", marker.display().to_string());
+    let child = env
+        .command(&["--output", "json", "recover", "-c", "system", "--strategy", "disk_cleanup"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(started.elapsed() < Duration::from_secs(20), "never reached the descent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Between the listing and the descent: `nested` becomes a link to `outside`.
+    std::fs::remove_file(area.join("nested/a.old")).unwrap();
+    std::fs::remove_dir(area.join("nested")).unwrap();
+    std::os::unix::fs::symlink(&outside, area.join("nested")).unwrap();
+    std::fs::remove_file(&marker).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(outside.join("precious.old").exists(), "followed the swapped link: {result:#}");
+    let actions = result["actions"].to_string();
+    assert!(actions.contains("deleted 0 files") && actions.contains("replaced by a link"), "{result:#}");
+
+    env.unset("IFCTL_TEST_PAUSE_AT");
+    env.write_config(
+        "[recovery]\nneeds_approval = []\n[recovery.system]\ncleanup_paths = [{ path = \"/nonexistent/ifctl-logs\", older_than = \"1d\" }]\n",
+    );
+    let run = env.run(&["recover", "-c", "system", "--strategy", "disk_cleanup"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("cannot open `/nonexistent/ifctl-logs`") && !run.stdout.contains("succeeded"),
+        "{}",
+        run.stdout
+    );
+}
+
 /// Two `ifctl approve ID` started together run the action once: the other exits 6 naming who
 /// holds the recovery of Redis (or that it was already granted). Likewise a manual `recover`
 /// while an approved action runs. One `recovery.attempt` in the journal.

@@ -32,10 +32,12 @@ pub fn fixed_now() -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// A named phase boundary: in test builds, dies by SIGKILL here when `IFCTL_TEST_CRASH_AT`
-/// names it. Names are `<operation>.<boundary>`, e.g. `restore.between_renames`.
+/// names it (and pauses here when `IFCTL_TEST_PAUSE_AT` does). Names are `<operation>.<boundary>`, e.g. `restore.between_renames`.
 #[cfg(feature = "test-hooks")]
 pub fn crash_point(name: impl std::fmt::Display) {
-    if std::env::var("IFCTL_TEST_CRASH_AT").is_ok_and(|at| at == name.to_string()) {
+    let name = name.to_string();
+    pause_point(&name); // every crash point is a pause point too
+    if std::env::var("IFCTL_TEST_CRASH_AT").is_ok_and(|at| at == name) {
         let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
         std::thread::sleep(std::time::Duration::from_secs(60));
     }

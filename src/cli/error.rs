@@ -78,6 +78,9 @@ impl From<ConfigError> for CliError {
             ConfigError::Invalid { origin, key, .. } => {
                 format!("fix `{key}` in {origin}, then run again; `ifctl config show` lists every value once it loads")
             }
+            ConfigError::Insecure { path, .. } => {
+                format!("check who changed `{}` and whether its commands are still yours", path.display())
+            }
         };
         let mut error = CliError::new(ErrorKind::Config, err.to_string()).hint(hint);
         error.key = key;

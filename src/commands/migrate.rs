@@ -285,7 +285,7 @@ fn dry_run(ctx: &Context, args: &MigrateArgs, spec: &Spec, max_quarantine: f64) 
             let work = tempfile::Builder::new()
                 .prefix(".ifctl-dry-run-")
                 .tempdir_in({
-                    std::fs::create_dir_all(&scratch).map_err(|e| CliError::failed(e.to_string()))?;
+                    crate::config::private_dir(&scratch).map_err(|e| CliError::failed(e.to_string()))?;
                     &scratch
                 })
                 .map_err(|e| CliError::failed(format!("cannot create a temp dir in `{}`: {e}", scratch.display())))?;

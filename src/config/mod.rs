@@ -59,6 +59,8 @@ pub enum ConfigError {
     Syntax { path: PathBuf, line: usize, column: usize, reason: String },
     #[error("{origin}: key `{key}`: {reason}")]
     Invalid { origin: String, key: String, reason: String },
+    #[error("config file `{}` {reason}", path.display())]
+    Insecure { path: PathBuf, reason: String },
 }
 
 impl ConfigError {
@@ -140,6 +142,31 @@ impl Resolved {
     }
 }
 
+/// Creates a directory of ifctl's state (and its missing parents) readable by its owner only
+/// (0700): the journal, snapshots, locks and tokens are nobody else's business.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// Refuses a config file others may change: it names commands that run by themselves (as ssh
+/// refuses a group- or world-writable config).
+fn check_file_mode(path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0);
+    if mode & 0o022 != 0 {
+        return Err(ConfigError::Insecure {
+            path: path.to_path_buf(),
+            reason: format!(
+                "is writable by {} (mode {mode:04o}), and it names commands ifctl runs by itself; run `chmod go-w {}`",
+                if mode & 0o002 != 0 { "every user" } else { "its group" },
+                path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Resolves the configuration from defaults, file, environment and flags, then validates it.
 pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved, ConfigError> {
     let file = match (&overrides.config_file, env.var(env::CONFIG)) {
@@ -152,8 +179,10 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
     let (mut config, file) = match file {
         Some((path, explicit)) => match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let config = parse_file(&path, &text)?;
+                check_file_mode(&path)?;
+                let mut config = parse_file(&path, &text)?;
                 record_file_keys(&path, &text, &mut sources, &mut lines);
+                anchor_paths(&mut config, path.parent().unwrap_or(Path::new(".")));
                 (config, Some(path))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => (Config::defaults(env), None),
@@ -169,9 +198,43 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
         config.state_dir = dir.clone();
         sources.insert("state_dir".into(), Source::Flag("--state-dir"));
     }
+    // Relative paths from the environment or flags mean the working directory, as on any command
+    // line; made absolute now, so every process and `config show` agree on one journal.
+    if let Ok(cwd) = std::env::current_dir() {
+        anchor_paths(&mut config, &cwd);
+    }
     let resolved = Resolved { config, file, sources, lines };
     model::validate(&resolved)?;
     Ok(resolved)
+}
+
+/// Makes every relative path of the config absolute against `base` — for the config file, its own
+/// directory, so the state dir, secret files and cleanup paths do not depend on where a command
+/// was started from. Already absolute paths stay as they are.
+fn anchor_paths(config: &mut Config, base: &Path) {
+    let base = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+    let anchor = |p: &mut PathBuf| {
+        if !p.as_os_str().is_empty() && p.is_relative() {
+            *p = base.join(&*p);
+        }
+    };
+    anchor(&mut config.state_dir);
+    anchor(&mut config.journal.syslog_socket);
+    for p in [
+        &mut config.redis.password_file,
+        &mut config.openwebui.password_file,
+        &mut config.openwebui.token_file,
+        &mut config.snapshots.dir,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        anchor(p);
+    }
+    for rule in &mut config.recovery.system.cleanup_paths {
+        anchor(&mut rule.path);
+    }
 }
 
 fn parse_file(path: &Path, text: &str) -> Result<Config, ConfigError> {

@@ -29,11 +29,21 @@ impl Secret {
         match file {
             None => Ok(None),
             Some(path) => match std::fs::read_to_string(path) {
+                Ok(_) if others_can_read(path) => Err(format!(
+                    "secret file `{}` is readable by every user; run `chmod 600 {}` (or 640 with a group)",
+                    path.display(),
+                    path.display()
+                )),
                 Ok(text) => Ok(Some(Secret(text.lines().next().unwrap_or("").trim().to_string()))),
                 Err(e) => Err(format!("cannot read secret file `{}`: {e}", path.display())),
             },
         }
     }
+}
+
+fn others_can_read(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
 }
 
 impl fmt::Debug for Secret {

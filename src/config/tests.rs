@@ -243,3 +243,24 @@ fn ranges_and_strategy_names_are_checked_with_file_line_and_key() {
         0
     );
 }
+
+/// Relative paths in the config file mean its own directory, wherever the command runs from;
+/// relative paths from the environment mean the working directory; both end up absolute.
+#[test]
+fn relative_paths_are_anchored_to_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "state_dir = \"state\"\n[redis]\npassword_file = \"secrets/redis.pw\"\n[snapshots]\ndir = \"/abs/snaps\"\n\
+         [[recovery.system.cleanup_paths]]\npath = \"logs\"\nolder_than = \"1d\"\n",
+    );
+    let r = resolve(&env(&[]), &Overrides { config_file: Some(path), state_dir: None }).unwrap();
+    let base = std::path::absolute(dir.path()).unwrap();
+    assert_eq!(r.config.state_dir, base.join("state"));
+    assert_eq!(r.config.redis.password_file, Some(base.join("secrets/redis.pw")));
+    assert_eq!(r.config.snapshots.dir, Some(PathBuf::from("/abs/snaps")));
+    assert_eq!(r.config.recovery.system.cleanup_paths[0].path, base.join("logs"));
+    let e = env(&[("XDG_CONFIG_HOME", "/nonexistent-ifctl-test"), ("IFCTL_STATE_DIR", "rel/state")]);
+    let r = resolve(&e, &Overrides::default()).unwrap();
+    assert_eq!(r.config.state_dir, std::env::current_dir().unwrap().join("rel/state"));
+}

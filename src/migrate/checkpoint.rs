@@ -46,7 +46,7 @@ impl Checkpoint {
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
         let io = SnapshotError::io(format!("writing checkpoint `{}`", path.display()));
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
+            crate::config::private_dir(dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
         }
         let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).expect("checkpoints serialize");

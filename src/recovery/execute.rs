@@ -288,7 +288,7 @@ pub async fn verify(config: &Config, secrets: &Secrets, component: Component) ->
 }
 
 fn ensure_dir(dir: &Path) -> Result<&Path, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    crate::config::private_dir(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     Ok(dir)
 }
 
@@ -522,7 +522,7 @@ fn write_secret(path: &Path, value: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::config::private_dir(dir)?;
     }
     let tmp = path.with_extension("tmp");
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;

@@ -31,7 +31,8 @@ pub fn decompression_budget(compressed: u64) -> u64 {
 /// files give the same archive bytes. `files` are (path inside the snapshot folder, source).
 pub fn pack(out: &Path, name: &str, mtime: u64, files: &[(String, PathBuf)]) -> Result<(), SnapshotError> {
     let io = |what: &str| SnapshotError::io(format!("{what} `{}`", out.display()));
-    let file = OpenOptions::new().write(true).create_new(true).mode(0o644).open(out).map_err(io("creating"))?;
+    // Private: a snapshot holds every document of the collections.
+    let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(out).map_err(io("creating"))?;
     // Parquet members are zstd-compressed already: gzip would spend ~0.2 s per 20 MB to gain
     // under 1%, so the gzip stream uses stored blocks (still a standard .tar.gz).
     let gz = flate2::GzBuilder::new().mtime(mtime as u32).write(file, flate2::Compression::none());

@@ -33,7 +33,7 @@ pub struct DestLock {
 /// Takes the lock on `dir` for `action`. Busy: waits when `wait`, else fails naming the holder
 /// (exit 6).
 pub fn acquire(dir: &Path, action: &str, wait: bool, on_wait: impl FnMut(&str)) -> Result<DestLock, SnapshotError> {
-    std::fs::create_dir_all(dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
+    crate::config::private_dir(dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
     let hint = "wait for it to finish, or pass --wait";
     acquire_file(
         &dir.join(LOCK_FILE),
@@ -105,7 +105,7 @@ pub fn acquire_recovery(journal: &Path, component: &str, action: &str) -> Result
 /// `<state_dir>/locks`, beside the journal, created when missing.
 fn locks_dir(journal: &Path) -> Result<PathBuf, SnapshotError> {
     let dir = journal.with_file_name("locks");
-    std::fs::create_dir_all(&dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
+    crate::config::private_dir(&dir).map_err(SnapshotError::io(format!("creating `{}`", dir.display())))?;
     Ok(dir)
 }
 

@@ -260,7 +260,11 @@ pub(crate) async fn swap_keeping_old(
     event: &str,
     journal: &Journal,
 ) -> Result<Option<crate::clients::chroma::Collection>, SnapshotError> {
-    super::shared_lock::ensure_held(chroma, name).await?;
+    if let Err(taken) = super::shared_lock::ensure_held(chroma, name).await {
+        // Taken over while paused: nothing was swapped, and the staging copy is ours alone.
+        let _ = chroma.delete_collection(staging).await;
+        return Err(taken);
+    }
     let live = chroma.collection(name).await?;
     let old = derived_name(name, OLD, tag);
     journal

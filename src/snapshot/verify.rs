@@ -42,7 +42,7 @@ pub struct Verified {
 /// Unpacks `archive` under `scratch` and checks everything; an integrity problem is an error
 /// (exit 4) that names the member and what is wrong with it.
 pub fn verify_archive(archive: &Path, scratch: &Path) -> Result<Verified, SnapshotError> {
-    std::fs::create_dir_all(scratch).map_err(SnapshotError::io(format!("creating `{}`", scratch.display())))?;
+    crate::config::private_dir(scratch).map_err(SnapshotError::io(format!("creating `{}`", scratch.display())))?;
     let dir = tempfile::Builder::new()
         .prefix(".ifctl-unpack-")
         .tempdir_in(scratch)

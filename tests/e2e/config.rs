@@ -45,3 +45,50 @@ fn help_documents_exit_status() {
         assert!(run.stdout.contains("EXIT STATUS"), "{args:?}:\n{}", run.stdout);
     }
 }
+
+/// A relative `state_dir` in the config file means the file's directory: a `disable` run from one
+/// directory and a `health check` from another share one journal (and so one disable window).
+#[test]
+fn relative_state_dir_is_one_journal_from_any_working_directory() {
+    let mut env = Env::new();
+    let config = env.write_config("state_dir = \"st\"\n");
+    let (a, b) = (env.home.path().join("a"), env.home.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    env.paste(&format!("cd {} && ifctl disable --for 1h --reason maintenance", a.display())).expect_code(0);
+    let run = env.paste(&format!("cd {} && ifctl --output json health check -c redis", b.display()));
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["components"][0]["recovery"]["disabled"]["reason"], "maintenance", "{report:#}");
+    assert!(config.parent().unwrap().join("st/journal.jsonl").exists());
+    assert!(!a.join("st").exists() && !b.join("st").exists());
+    let shown = env.paste(&format!("cd {} && ifctl config show", b.display()));
+    assert!(shown.stdout.contains(&config.parent().unwrap().join("st").display().to_string()), "{}", shown.stdout);
+}
+
+/// State is private: the state dir a first `snapshot create` makes is 0700, the snapshot 0600; a
+/// config file others can write (it names commands run by themselves) is refused.
+#[test]
+fn state_is_private_and_a_writable_config_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let chroma = crate::harness::chroma();
+    crate::harness::seed_collection(chroma.port, "notes_alpha", 3);
+    let mut env = Env::new();
+    env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
+        .set("IFCTL_CHROMADB_COLLECTIONS", "notes_alpha");
+    env.run(&["snapshot", "create", "--name", "first"]).expect_code(0);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&env.state_dir()), 0o700);
+    assert_eq!(mode(&env.state_dir().join("snapshots")), 0o700);
+    assert_eq!(mode(&env.state_dir().join("snapshots/first.tar.gz")), 0o600);
+    let config = env.write_config("[recovery.redis]\nrestart_command = \"true\"\n");
+    for (bits, who) in [(0o666, "every user"), (0o664, "its group")] {
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(bits)).unwrap();
+        let run = env.run(&["health", "check", "-c", "system"]);
+        run.expect_code(3);
+        assert!(
+            run.stderr.contains(&format!("is writable by {who}")) && run.stderr.contains("chmod go-w"),
+            "{}",
+            run.stderr
+        );
+    }
+}

@@ -403,6 +403,12 @@ fn redis_password_comes_from_env_or_file_and_never_shows() {
     let file = env.home.path().join("redis.pass");
     std::fs::write(&file, "s3cr3t-redis-pw\n").unwrap();
     env.write_config(&format!("[redis]\npassword_file = \"{}\"\n", file.display()));
+    // Readable by every user: refused, with the fix.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = env.run(&["health", "check", "-c", "redis"]);
+    assert!(run.stdout.contains("readable by every user") && run.stdout.contains("chmod 600"), "{}", run.stdout);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let run = env.run(&["health", "check", "-c", "redis"]);
     run.expect_code(0);
     let shown = env.run(&["config", "show"]);

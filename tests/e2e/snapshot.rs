@@ -851,19 +851,26 @@ fn hosts_sharing_one_chroma_exclude_each_other_and_take_over_stale_locks() {
         serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
     };
 
+    // A pauses with its staging loaded, before its swap, and is stopped there: a holder that
+    // goes silent at the worst moment.
+    let marker = a.home.path().join("paused");
     let first = a
         .command(&["snapshot", "restore", archive, "--yes", "--no-backup", "--batch-size", "50"])
+        .env("IFCTL_TEST_PAUSE_AT", "restore.loaded")
+        .env("IFCTL_TEST_PAUSE_FILE", &marker)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let pid = first.id();
     let started = Instant::now();
-    while !lock_records().to_string().contains("default_database__shared__lock_g1") {
-        assert!(started.elapsed() < Duration::from_secs(30), "no lock record appeared");
+    while !marker.exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "A never reached its swap");
         std::thread::sleep(Duration::from_millis(10));
     }
+    assert!(lock_records().to_string().contains("default_database__shared__lock_g1"));
     assert!(std::process::Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap().success());
+    std::fs::remove_file(&marker).unwrap();
 
     let refused = b.run(&["snapshot", "restore", archive, "--yes", "--no-backup"]);
     refused.expect_code(6);

@@ -186,7 +186,9 @@ fn show_round(ctx: &Context, steps: &[ladder::Step]) -> Result<u8, CliFailure> {
         }
     }
     if steps.is_empty() {
-        ctx.printer.line("No strategy applies to this failure.")?;
+        ctx.printer.line(
+            "No recovery strategy applies to this failure (e.g. credentials or permissions): it needs a person; `ifctl health check` says what to fix.",
+        )?;
     }
     Ok(code)
 }

@@ -71,7 +71,19 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
     report.detail("maxmemory_bytes", max as u64);
     report.detail("maxmemory_policy", fields.get("maxmemory_policy"));
     report.measures.push(Measure::new("redis_memory_used", "Memory used by Redis (used_memory).", used, Unit::Bytes));
-    if max > 0.0 {
+    let policy = fields.get("maxmemory_policy").map(String::as_str).unwrap_or("noeviction");
+    if max > 0.0 && policy.starts_with("allkeys-") {
+        // A cache that evicts any key when full: sitting at maxmemory is how it is meant to run.
+        let pct = used / max * 100.0;
+        report.detail("memory_pct", (pct * 10.0).round() / 10.0);
+        report.detail("memory_note", format!("`{policy}` evicts keys at maxmemory by design: memory share not judged"));
+        report.measures.push(Measure::new(
+            "redis_memory_used_percent",
+            "used_memory as a share of maxmemory.",
+            pct,
+            Unit::Percent,
+        ));
+    } else if max > 0.0 {
         let pct = used / max * 100.0;
         report.detail("memory_pct", (pct * 10.0).round() / 10.0);
         report.judge(
@@ -136,6 +148,14 @@ fn classify(report: &mut ComponentReport, url: &str, err: &redis::RedisError, pa
             Problem::Auth,
             format!("Redis refused ifctl's credentials: {text}"),
             Some(format!("set the password in `{password_env}` (or `redis.password_file`)")),
+        );
+    } else if matches!(err.code(), Some("NOPERM")) || text.contains("NOPERM") {
+        // Reachable, but the ACL user may not run what the probe needs: not a failure to restart.
+        report.finding(
+            Status::Unknown,
+            Problem::Auth,
+            format!("the Redis user of `{url}` may not run the probe's commands: {text}"),
+            Some("allow them, e.g. `ACL SETUSER <user> +ping +info`, or use a user that may".into()),
         );
     } else if matches!(err.kind(), redis::ErrorKind::Parse) || text.contains("parse") || text.contains("Parse") {
         report.finding(

@@ -122,6 +122,8 @@ pub fn applicable(component: Component, failure: Failure) -> Vec<Strategy> {
     use Strategy::*;
     let list: &[Strategy] = match (component, failure) {
         (Component::Redis, Failure::Memory) => &[FlushUnexpiring, Restart],
+        // Credentials or ACL: neither a new connection nor a restart changes them.
+        (Component::Redis, Failure::Auth) => &[],
         (Component::Redis, _) => &[Reconnect, Restart],
         (Component::Chromadb, Failure::Data) => &[CollectionReload, SnapshotRollback],
         (Component::Chromadb, Failure::Slow | Failure::Error) => {

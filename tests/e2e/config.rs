@@ -92,3 +92,21 @@ fn state_is_private_and_a_writable_config_is_refused() {
         );
     }
 }
+
+/// A typo in `needs_approval` is a configuration error naming file, line and key — not a silent
+/// "allowed now" that lets serve flush Redis by itself.
+#[test]
+fn a_misspelled_approval_is_a_config_error_not_an_open_gate() {
+    let mut env = Env::new();
+    let file = env.write_config("[recovery]\nneeds_approval = [\n  \"redis.flush-unexpiring\",\n]\n");
+    let run = env.run(&["recover", "-c", "redis", "--strategy", "flush_unexpiring", "--dry-run"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains(&format!("config file `{}` (line 3)", file.display()))
+            && run.stderr.contains("recovery.needs_approval[0]")
+            && run.stderr.contains("redis.flush_unexpiring"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("allowed now"));
+}

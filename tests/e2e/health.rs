@@ -416,3 +416,45 @@ fn redis_password_comes_from_env_or_file_and_never_shows() {
     let journal = harness::read(&env.journal());
     assert!(!journal.is_empty() && !journal.contains("s3cr3t"), "the journal never holds secrets");
 }
+
+/// Two setups that are not failures to recover: an `allkeys-lru` cache at its maxmemory (evicting
+/// as designed) is healthy, and no flush is proposed; a monitoring user without the INFO
+/// permission is `unknown`/`auth` with the ACL to grant — never reconnect or restart.
+#[test]
+fn a_full_lru_cache_is_healthy_and_a_user_without_info_is_auth_not_down() {
+    let redis = harness::redis_with(&["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru"]);
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+    use std::io::{Read, Write};
+    let value = "v".repeat(2048);
+    let mut batch = String::new();
+    for i in 0..3000 {
+        batch.push_str(&format!("SET cache:{i} {value}\r\n"));
+    }
+    stream.write_all(batch.as_bytes()).unwrap();
+    let mut seen = 0;
+    let mut buf = [0u8; 65536];
+    while seen < 3000 {
+        let n = stream.read(&mut buf).unwrap();
+        seen += buf[..n].iter().filter(|b| **b == b'\n').count();
+    }
+    let run = env.run(&["--output", "json", "health", "check", "-c", "redis"]);
+    run.expect_code(0);
+    let r = component(&run.json(), "redis").clone();
+    assert!(r["details"]["memory_pct"].as_f64().unwrap() > 80.0, "the cache is full: {r:#}");
+    assert!(r["details"]["memory_note"].as_str().unwrap().contains("by design"), "{r:#}");
+    let recover = env.run(&["recover", "-c", "redis"]);
+    assert!(recover.stdout.contains("healthy; nothing to recover"), "no flush proposed: {}", recover.stdout);
+
+    let acl = harness::redis_with(&["--user", "monitor", "on", ">mon-pw-1", "+ping"]);
+    env.set("IFCTL_REDIS_URL", format!("redis://monitor@127.0.0.1:{}", acl.port))
+        .set("IFCTL_REDIS_PASSWORD", "mon-pw-1");
+    let run = env.run(&["--output", "json", "health", "check", "-c", "redis"]);
+    run.expect_code(3);
+    let r = component(&run.json(), "redis").clone();
+    assert_eq!((r["status"].as_str(), r["problem"].as_str()), (Some("unknown"), Some("auth")), "{r:#}");
+    assert!(r["hint"].as_str().unwrap().contains("+info"), "{r:#}");
+    let dry = env.run(&["recover", "-c", "redis", "--dry-run"]);
+    assert!(!dry.stdout.contains("reconnect") && !dry.stdout.contains("restart"), "{}", dry.stdout);
+}

@@ -97,7 +97,11 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
     let Some(strategy) = args.strategy else {
         // No strategy named: one round of the escalation ladder, as serve walks it.
         if args.dry_run {
-            return show_ladder(ctx, config, &st, component, failure, target.reason.as_deref());
+            let previews = recovery::applicable(component, failure)
+                .into_iter()
+                .filter_map(|s| preview(&runtime, config, &secrets, s).map(|p| (s, p)))
+                .collect();
+            return show_ladder(ctx, config, &st, component, failure, target.reason.as_deref(), &previews);
         }
         let bars = Bars::new(ctx.printer.progress_allowed());
         let walker = ladder::Walker {
@@ -114,7 +118,8 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
     let plan = execute::plan(config, strategy).map_err(|e| cannot_plan(ctx, config, strategy, &e))?;
     let verdict = policy::check(config, &st, strategy, true);
     if args.dry_run {
-        return show_plan(ctx, &plan, &verdict, target.reason.as_deref());
+        let preview = preview(&runtime, config, &secrets, strategy);
+        return show_plan(ctx, &plan, &verdict, target.reason.as_deref(), preview.as_deref());
     }
     if let Some(d) = st.disabled(component) {
         ctx.printer.warn(&format!(
@@ -204,6 +209,7 @@ fn show_ladder(
     component: Component,
     failure: Failure,
     seen: Option<&str>,
+    previews: &std::collections::BTreeMap<Strategy, String>,
 ) -> Result<u8, CliFailure> {
     let rungs: Vec<Rung> = recovery::applicable(component, failure)
         .into_iter()
@@ -215,6 +221,7 @@ fn show_ladder(
             .map(|(strategy, rung)| match rung {
                 Ok((plan, verdict)) => serde_json::json!({
                     "strategy": strategy, "plan": plan, "plan_hash": plan.hash(), "policy": verdict,
+                    "preview": previews.get(strategy),
                 }),
                 Err(why) => serde_json::json!({"strategy": strategy, "not_configured": why}),
             })
@@ -239,6 +246,9 @@ fn show_ladder(
                 ))?;
                 for action in &plan.actions {
                     ctx.printer.line(&format!("     - {action}"))?;
+                }
+                if let Some(preview) = previews.get(strategy) {
+                    ctx.printer.line(&format!("     {preview}"))?;
                 }
             }
             Err(why) => {
@@ -288,11 +298,36 @@ fn request_approval(
     Ok(exit::PENDING_APPROVAL)
 }
 
-fn show_plan(ctx: &Context, plan: &Plan, verdict: &Verdict, seen: Option<&str>) -> Result<u8, CliFailure> {
+/// What a strategy would touch right now, where that can be counted without changing anything.
+fn preview(
+    runtime: &tokio::runtime::Runtime,
+    config: &crate::config::Config,
+    secrets: &Secrets,
+    strategy: Strategy,
+) -> Option<String> {
+    match strategy {
+        Strategy::FlushUnexpiring => Some(match runtime.block_on(execute::flush_preview(config, secrets)) {
+            Ok(found) => format!(
+                "now: {} matching keys have no TTL and would be deleted (at most {}); {} matching keys expire and stay",
+                found.unexpiring, config.recovery.redis.flush_max_keys, found.expiring
+            ),
+            Err(e) => format!("now: cannot count the keys ({e})"),
+        }),
+        _ => None,
+    }
+}
+
+fn show_plan(
+    ctx: &Context,
+    plan: &Plan,
+    verdict: &Verdict,
+    seen: Option<&str>,
+    preview: Option<&str>,
+) -> Result<u8, CliFailure> {
     if ctx.printer.json() {
-        ctx.printer.json_value(
-            &serde_json::json!({"dry_run": true, "plan": plan, "plan_hash": plan.hash(), "policy": verdict}),
-        )?;
+        ctx.printer.json_value(&serde_json::json!({
+            "dry_run": true, "plan": plan, "plan_hash": plan.hash(), "policy": verdict, "preview": preview,
+        }))?;
         return Ok(exit::SUCCESS);
     }
     if let Some(seen) = seen {
@@ -301,6 +336,9 @@ fn show_plan(ctx: &Context, plan: &Plan, verdict: &Verdict, seen: Option<&str>) 
     ctx.printer.line(&format!("Plan `{}` (hash {}):", plan.strategy.qualified(), plan.hash()))?;
     for action in &plan.actions {
         ctx.printer.line(&format!("  - {action}"))?;
+    }
+    if let Some(preview) = preview {
+        ctx.printer.line(&format!("  {preview}"))?;
     }
     ctx.printer.line(&format!("Policy: {}. Dry run: nothing was done.", verdict_text(verdict)))?;
     Ok(exit::SUCCESS)

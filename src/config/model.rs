@@ -437,12 +437,15 @@ impl Default for RecoveryConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RedisRecovery {
     pub restart_command: Option<String>,
+    /// `flush_unexpiring` deletes keys without TTL matching these (never a bare `*`).
     pub flush_patterns: Vec<String>,
+    /// `flush_unexpiring` deletes at most this many keys per attempt.
+    pub flush_max_keys: u64,
 }
 
 impl Default for RedisRecovery {
     fn default() -> Self {
-        RedisRecovery { restart_command: None, flush_patterns: vec!["cache:*".into()] }
+        RedisRecovery { restart_command: None, flush_patterns: vec!["cache:*".into()], flush_max_keys: 100_000 }
     }
 }
 
@@ -560,6 +563,19 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
         if value == 0 {
             fail(key, "must be at least 1".into())?;
         }
+    }
+    for (i, pattern) in r.redis.flush_patterns.iter().enumerate() {
+        if pattern.chars().all(|c| matches!(c, '*' | '?')) {
+            fail(
+                &format!("recovery.redis.flush_patterns[{i}]"),
+                format!(
+                    "`{pattern}` matches every key: `flush_unexpiring` would delete all data without a TTL, not only a cache; name the cache's prefix, e.g. `cache:*`"
+                ),
+            )?;
+        }
+    }
+    if r.redis.flush_max_keys == 0 {
+        fail("recovery.redis.flush_max_keys", "must be at least 1".into())?;
     }
     if r.cooldown_seconds < r.backoff_initial_seconds {
         fail(

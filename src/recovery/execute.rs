@@ -25,13 +25,17 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
             vec![format!("open a new connection to `{}` (3 tries with backoff) and PING", config.redis.url)],
             json!({"url": config.redis.url}),
         ),
+        Strategy::FlushUnexpiring if r.redis.flush_patterns.is_empty() => {
+            return Err("`recovery.redis.flush_patterns` is empty: nothing to flush".into());
+        }
         Strategy::FlushUnexpiring => (
             r.redis
                 .flush_patterns
                 .iter()
-                .map(|p| format!("SCAN MATCH `{p}` and DEL each key that has no TTL"))
+                .map(|p| format!("SCAN MATCH `{p}` and UNLINK each key that has no TTL"))
+                .chain([format!("stop after {} keys (`recovery.redis.flush_max_keys`)", r.redis.flush_max_keys)])
                 .collect(),
-            json!({"url": config.redis.url, "patterns": r.redis.flush_patterns}),
+            json!({"url": config.redis.url, "patterns": r.redis.flush_patterns, "max_keys": r.redis.flush_max_keys}),
         ),
         Strategy::Restart => {
             let command = r.redis.restart_command.clone().ok_or("no `recovery.redis.restart_command` is configured")?;
@@ -397,13 +401,48 @@ async fn reconnect(config: &Config, secrets: &Secrets) -> Result<Done, String> {
 
 /// Deletes keys matching the configured patterns that have no TTL, scanning in batches.
 async fn flush_unexpiring(config: &Config, secrets: &Secrets) -> Result<Done, String> {
+    let cap = config.recovery.redis.flush_max_keys;
+    let found = scan_unexpiring(config, secrets, Some(cap)).await?;
+    let mut actions = vec![format!(
+        "deleted {} keys without TTL; kept {} matching keys that expire",
+        found.unexpiring, found.expiring
+    )];
+    if found.capped {
+        actions.push(format!("stopped at `recovery.redis.flush_max_keys` ({cap}); run again for more"));
+    }
+    Ok(Done {
+        actions,
+        details: json!({"deleted": found.unexpiring, "kept_with_ttl": found.expiring, "capped": found.capped}),
+    })
+}
+
+/// What a scan of the flush patterns found (and, when deleting, deleted).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FlushScan {
+    pub unexpiring: u64,
+    pub expiring: u64,
+    pub capped: bool,
+}
+
+/// How many keys `flush_unexpiring` would delete now, without deleting anything (for `--dry-run`).
+pub async fn flush_preview(config: &Config, secrets: &Secrets) -> Result<FlushScan, String> {
+    scan_unexpiring(config, secrets, None).await
+}
+
+/// SCANs each flush pattern (keys as bytes: any key is valid), and when `delete_up_to` is given
+/// UNLINKs (freed in the background, Redis does not block) each key without TTL, at most that many.
+/// A failure part-way says how many keys were already deleted.
+async fn scan_unexpiring(config: &Config, secrets: &Secrets, delete_up_to: Option<u64>) -> Result<FlushScan, String> {
     let mut conn = redis_connection(config, secrets).await?;
-    let mut deleted = 0u64;
-    let mut kept = 0u64;
-    for pattern in &config.recovery.redis.flush_patterns {
+    let mut found = FlushScan::default();
+    let failed = |found: &FlushScan, e: redis::RedisError| match delete_up_to {
+        Some(_) => format!("{e} (after deleting {} keys)", found.unexpiring),
+        None => e.to_string(),
+    };
+    'patterns: for pattern in &config.recovery.redis.flush_patterns {
         let mut cursor: u64 = 0;
         loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
                 .arg(cursor)
                 .arg("MATCH")
                 .arg(pattern)
@@ -411,19 +450,36 @@ async fn flush_unexpiring(config: &Config, secrets: &Secrets) -> Result<Done, St
                 .arg(500)
                 .query_async(&mut conn)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| failed(&found, e))?;
             if !keys.is_empty() {
                 let mut pipe = redis::pipe();
                 for key in &keys {
                     pipe.cmd("TTL").arg(key);
                 }
-                let ttls: Vec<i64> = pipe.query_async(&mut conn).await.map_err(|e| e.to_string())?;
-                let doomed: Vec<&String> = keys.iter().zip(&ttls).filter(|(_, t)| **t == -1).map(|(k, _)| k).collect();
-                kept += (keys.len() - doomed.len()) as u64;
-                if !doomed.is_empty() {
-                    let n: u64 =
-                        redis::cmd("DEL").arg(&doomed).query_async(&mut conn).await.map_err(|e| e.to_string())?;
-                    deleted += n;
+                let ttls: Vec<i64> = pipe.query_async(&mut conn).await.map_err(|e| failed(&found, e))?;
+                let mut doomed: Vec<&Vec<u8>> =
+                    keys.iter().zip(&ttls).filter(|(_, t)| **t == -1).map(|(k, _)| k).collect();
+                found.expiring += ttls.iter().filter(|t| **t >= 0).count() as u64;
+                match delete_up_to {
+                    None => found.unexpiring += doomed.len() as u64,
+                    Some(cap) => {
+                        let room = cap.saturating_sub(found.unexpiring) as usize;
+                        if doomed.len() > room {
+                            doomed.truncate(room);
+                            found.capped = true;
+                        }
+                        if !doomed.is_empty() {
+                            let n: u64 = redis::cmd("UNLINK")
+                                .arg(&doomed)
+                                .query_async(&mut conn)
+                                .await
+                                .map_err(|e| failed(&found, e))?;
+                            found.unexpiring += n;
+                        }
+                        if found.capped {
+                            break 'patterns;
+                        }
+                    }
                 }
             }
             cursor = next;
@@ -432,10 +488,7 @@ async fn flush_unexpiring(config: &Config, secrets: &Secrets) -> Result<Done, St
             }
         }
     }
-    Ok(Done {
-        actions: vec![format!("deleted {deleted} keys without TTL; kept {kept} matching keys that expire")],
-        details: json!({"deleted": deleted, "kept_with_ttl": kept}),
-    })
+    Ok(found)
 }
 
 async fn token_refresh(config: &Config, secrets: &Secrets) -> Result<Done, String> {

@@ -89,23 +89,70 @@ fn killed_redis_is_restarted_after_approval_and_verified() {
 #[test]
 fn flush_unexpiring_deletes_exactly_the_keys_without_ttl() {
     let (redis, mut env, _dir) = redis_env("");
-    env.write_config("[recovery]\nneeds_approval = []\n[recovery.redis]\nflush_patterns = [\"cache:*\", \"tmp:*\"]\n");
-    for i in 0..1200 {
-        redis_cmd(redis.port, &["SET", &format!("cache:stale:{i}"), "x"]);
+    env.write_config(
+        "[recovery]\nneeds_approval = []\n[recovery.redis]\nflush_patterns = [\"cache:*\", \"tmp:*\"]\nflush_max_keys = 1000\n",
+    );
+    // 1,200 plain keys and 600 whose names are not UTF-8 (any bytes are a valid key), pipelined.
+    let mut stream = TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+    let mut batch = Vec::new();
+    for i in 0..1800 {
+        let key: Vec<u8> = if i % 3 == 2 {
+            [b"cache:bin:\xff\xfe".as_slice(), i.to_string().as_bytes()].concat()
+        } else {
+            format!("cache:stale:{i}").into_bytes()
+        };
+        batch.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n", key.len()).as_bytes());
+        batch.extend_from_slice(&key);
+        batch.extend_from_slice(b"\r\n$1\r\nx\r\n");
+    }
+    stream.write_all(&batch).unwrap();
+    let mut replies = 0;
+    let mut buf = [0u8; 65536];
+    while replies < 1800 {
+        let n = stream.read(&mut buf).unwrap();
+        replies += buf[..n].iter().filter(|b| **b == b'\n').count();
     }
     for i in 0..5 {
         redis_cmd(redis.port, &["SET", &format!("cache:fresh:{i}"), "x", "EX", "3600"]);
         redis_cmd(redis.port, &["SET", &format!("tmp:{i}"), "x"]);
         redis_cmd(redis.port, &["SET", &format!("user:{i}"), "keep"]);
     }
+    // The dry run counts what would go, and changes nothing.
+    let dry = env.run(&["recover", "-c", "redis", "--strategy", "flush_unexpiring", "--dry-run"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains(
+            "now: 1805 matching keys have no TTL and would be deleted (at most 1000); 5 matching keys expire"
+        ),
+        "{}",
+        dry.stdout
+    );
+    assert!(redis_cmd(redis.port, &["DBSIZE"]).contains(":1815"));
+    // At most flush_max_keys per attempt; the next attempt deletes the rest.
     let run = env.run(&["--output", "json", "recover", "-c", "redis", "--strategy", "flush_unexpiring"]);
     run.expect_code(0);
     let out = run.json();
-    assert!(out["actions"][0].as_str().unwrap().contains("deleted 1205 keys without TTL; kept 5"), "{out:#}");
+    assert!(out["actions"][0].as_str().unwrap().contains("deleted 1000 keys without TTL"), "{out:#}");
+    assert!(
+        out["actions"][1].as_str().unwrap().contains("stopped at `recovery.redis.flush_max_keys` (1000)"),
+        "{out:#}"
+    );
+    let run = env.run(&["--output", "json", "recover", "-c", "redis", "--strategy", "flush_unexpiring"]);
+    run.expect_code(0);
+    assert!(run.json()["actions"][0].as_str().unwrap().contains("deleted 805 keys without TTL"), "{}", run.stdout);
     assert!(redis_cmd(redis.port, &["DBSIZE"]).contains(":10"), "5 fresh cache keys + 5 user keys remain");
     assert!(redis_cmd(redis.port, &["EXISTS", "cache:fresh:3"]).contains(":1"));
     assert!(redis_cmd(redis.port, &["EXISTS", "user:3"]).contains(":1"));
     assert!(redis_cmd(redis.port, &["EXISTS", "cache:stale:7"]).contains(":0"));
+    // A pattern that matches everything is refused.
+    env.write_config("[recovery.redis]\nflush_patterns = [\"cache:*\", \"*\"]\n");
+    let run = env.run(&["recover", "-c", "redis", "--strategy", "flush_unexpiring", "--dry-run"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("recovery.redis.flush_patterns[1]") && run.stderr.contains("matches every key"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// The budget counts real actions (a failing restart), not plain retries; a person's reconnect

@@ -397,11 +397,14 @@ pub struct DegradedCapabilities {
 pub struct ChromaRecovery {
     /// Attempts of `query_retry` (exponential backoff with jitter from 200 ms).
     pub query_retries: u32,
+    /// `snapshot_rollback` uses no snapshot older than this.
+    #[serde(with = "human_duration")]
+    pub rollback_max_age: Duration,
 }
 
 impl Default for ChromaRecovery {
     fn default() -> Self {
-        ChromaRecovery { query_retries: 5 }
+        ChromaRecovery { query_retries: 5, rollback_max_age: Duration::from_secs(7 * 24 * 3600) }
     }
 }
 

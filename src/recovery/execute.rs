@@ -59,13 +59,14 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
             json!({"collections": config.chromadb.expected_collections}),
         ),
         Strategy::SnapshotRollback => {
-            let (name, path, collections) = newest_verified_snapshot(config)?;
+            let broken = broken_collections(config)?;
+            let (name, path) = rollback_source(config, &broken)?;
             (
                 vec![format!(
-                    "restore snapshot `{name}` (collections {}), backing up the live state first",
-                    collections.join(", ")
+                    "restore only {} from snapshot `{name}`, backing up the live state first",
+                    broken.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
                 )],
-                json!({"snapshot": name, "path": path, "collections": collections}),
+                json!({"snapshot": name, "path": path, "collections": broken}),
             )
         }
         Strategy::IndexRebuild => (
@@ -347,22 +348,66 @@ async fn backup_live(
 
 /// The newest snapshot in the destination that passes verification, with the expected
 /// collections it holds.
-fn newest_verified_snapshot(config: &Config) -> Result<(String, PathBuf, Vec<String>), String> {
+/// The expected collections that are missing or empty now: all a rollback may replace. Healthy
+/// collections are never rolled back with them.
+fn broken_collections(config: &Config) -> Result<Vec<String>, String> {
+    let config = config.clone();
+    // A runtime of its own on a thread of its own: planning is synchronous and may be called from
+    // inside another runtime's blocking thread.
+    let look = std::thread::spawn(move || -> Result<Vec<String>, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let chroma = ChromaClient::bulk(&config);
+            let mut broken = Vec::new();
+            for name in &config.chromadb.expected_collections {
+                let found = chroma.collection(name).await.map_err(|e| format!("cannot see `{name}`: {e}"))?;
+                let empty = match &found {
+                    Some(c) => chroma.count(&c.id).await.map_err(|e| format!("cannot count `{name}`: {e}"))? == 0,
+                    None => true,
+                };
+                if empty {
+                    broken.push(name.clone());
+                }
+            }
+            Ok(broken)
+        })
+    });
+    let broken = look.join().map_err(|_| "looking at the collections failed".to_string())??;
+    if broken.is_empty() {
+        return Err("no expected collection is missing or empty, so a rollback would only replace healthy data; to restore on purpose use `ifctl snapshot restore NAME --collection C`".into());
+    }
+    Ok(broken)
+}
+
+/// The newest snapshot that holds every broken collection, is younger than
+/// `recovery.chromadb.rollback_max_age`, is not a backup taken before a restore (that holds the
+/// state being replaced, possibly the bad data itself), and verifies.
+fn rollback_source(config: &Config, broken: &[String]) -> Result<(String, PathBuf), String> {
     let dest = config.snapshot_dir();
+    let max_age = config.recovery.chromadb.rollback_max_age;
+    let oldest = crate::journal::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
     let mut snapshots =
         crate::snapshot::list::list(&dest).map_err(|e| format!("cannot list `{}`: {e}", dest.display()))?;
-    // Backups taken just before a restore or a rollback hold the state being replaced — possibly
-    // the bad data itself — so they are never rolled back to automatically.
     snapshots.retain(prune::rollback_usable);
+    snapshots.retain(|s| broken.iter().all(|c| s.collections.contains(c)));
+    let mut too_old = None;
     while let Some(s) = snapshots.pop() {
+        if s.created_at.is_none_or(|t| t < oldest) {
+            too_old = too_old.or(Some(s.name));
+            continue;
+        }
         if crate::snapshot::verify::verify_archive(&s.path, &config.state_dir.join("tmp")).is_ok() {
-            let wanted: Vec<String> =
-                s.collections.iter().filter(|c| config.chromadb.expected_collections.contains(c)).cloned().collect();
-            let collections = if wanted.is_empty() { s.collections.clone() } else { wanted };
-            return Ok((s.name, s.path, collections));
+            return Ok((s.name, s.path));
         }
     }
-    Err(format!("no snapshot in `{}` verifies", dest.display()))
+    let wanted = broken.join(", ");
+    Err(match too_old {
+        Some(name) => format!(
+            "the newest snapshot holding {wanted} is `{name}`, older than `recovery.chromadb.rollback_max_age` ({}); restore it on purpose with `ifctl snapshot restore {name} --collection …` if it is still right",
+            humantime::format_duration(max_age)
+        ),
+        None => format!("no snapshot in `{}` holds {wanted} and verifies", dest.display()),
+    })
 }
 
 async fn redis_connection(config: &Config, secrets: &Secrets) -> Result<redis::aio::MultiplexedConnection, String> {

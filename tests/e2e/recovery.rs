@@ -367,10 +367,16 @@ fn chroma_index_rebuild_and_snapshot_rollback() {
         assert_eq!(before[key], after[key], "{key} kept exactly");
     }
 
-    // Snapshot, damage, roll back to the newest snapshot.
+    // Snapshot, damage, roll back to the newest snapshot. Rows lost inside a collection the probe
+    // cannot see; a rollback replaces only a collection that is missing or empty.
     env.run(&["snapshot", "create", "--name", "good"]).expect_code(0);
     let live = api("GET", "/collections/kb_main", None)["id"].as_str().unwrap().to_string();
     api("POST", &format!("/collections/{live}/delete"), Some(json!({"ids": ["k0001", "k0002"]})));
+    let refused = env.run(&["recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
+    refused.expect_code(2);
+    assert!(refused.stderr.contains("no expected collection is missing or empty"), "{}", refused.stderr);
+    // Emptied: now it is broken, and its (empty) state is backed up before the rollback.
+    api("POST", &format!("/collections/{live}/delete"), Some(json!({"ids": ids})));
     let run = env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "snapshot_rollback"]);
     run.expect_code(0);
     let result = run.json();
@@ -382,10 +388,53 @@ fn chroma_index_rebuild_and_snapshot_rollback() {
         "{listed:#}"
     );
     // The newest snapshot is now that backup of the damaged state: a rollback still picks `good`.
+    api("DELETE", "/collections/kb_main", None);
     let plan =
         env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
     plan.expect_code(0);
     assert_eq!(plan.json()["plan"]["params"]["snapshot"], "good", "{}", plan.stdout);
+}
+
+/// A rollback restores only the broken collection, from the newest snapshot that holds it — not
+/// from a newer routine snapshot without it, and never rolling back a healthy collection; and no
+/// snapshot older than `rollback_max_age` is used by itself.
+#[test]
+fn snapshot_rollback_restores_only_the_broken_collection_from_a_snapshot_that_holds_it() {
+    let chroma = harness::chroma();
+    let port = chroma.port;
+    crate::snapshot::make_collection(port, "alpha", "l2", 100, 4);
+    crate::snapshot::make_collection(port, "beta", "l2", 40, 4);
+    let mut env = Env::new();
+    env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{port}")).set("IFCTL_CHROMADB_COLLECTIONS", "alpha,beta");
+    env.write_config("[recovery]\nneeds_approval = []\n");
+    env.run(&["snapshot", "create", "--name", "both"]).expect_code(0);
+    // alpha grows to 130 rows; beta is deleted; a routine snapshot (alpha only) is taken.
+    let alpha = chroma_api(port, "GET", "/collections/alpha", None)["id"].as_str().unwrap().to_string();
+    let ids: Vec<String> = (0..30).map(|i| format!("new{i}")).collect();
+    let embeddings: Vec<Vec<f32>> = (0..30).map(|i| vec![i as f32, 0.5, 0.25, 1.0]).collect();
+    chroma_api(port, "POST", &format!("/collections/{alpha}/add"), Some(json!({"ids": ids, "embeddings": embeddings})));
+    chroma_api(port, "DELETE", "/collections/beta", None);
+    env.run(&["snapshot", "create", "--name", "routine", "--collection", "alpha"]).expect_code(0);
+    let dry =
+        env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
+    dry.expect_code(0);
+    let params = &dry.json()["plan"]["params"];
+    assert_eq!(
+        (params["snapshot"].as_str(), params["collections"].clone()),
+        (Some("both"), json!(["beta"])),
+        "{}",
+        dry.stdout
+    );
+    // Too old by the limit: refused, naming the snapshot and how to restore it on purpose.
+    env.set("IFCTL_TEST_NOW", (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339());
+    let old = env.run(&["recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
+    old.expect_code(2);
+    assert!(old.stderr.contains("`both`, older than `recovery.chromadb.rollback_max_age` (7days)"), "{}", old.stderr);
+    env.unset("IFCTL_TEST_NOW");
+    let run = env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "snapshot_rollback"]);
+    run.expect_code(0);
+    assert_eq!(crate::snapshot::count(port, "beta"), 40, "beta is back");
+    assert_eq!(crate::snapshot::count(port, "alpha"), 130, "healthy alpha was not rolled back");
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn api(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
 }
 
 /// A collection with every metadata type, null documents, uris and its own HNSW settings.
-fn make_collection(port: u16, name: &str, space: &str, rows: usize, dim: usize) -> String {
+pub fn make_collection(port: u16, name: &str, space: &str, rows: usize, dim: usize) -> String {
     let created = api(
         port,
         "POST",
@@ -77,7 +77,7 @@ fn collection(port: u16, name: &str) -> Option<Value> {
     (status == 200).then(|| serde_json::from_str(&text).unwrap())
 }
 
-fn count(port: u16, name: &str) -> u64 {
+pub fn count(port: u16, name: &str) -> u64 {
     let id = collection(port, name).unwrap()["id"].as_str().unwrap().to_string();
     api(port, "GET", &format!("/collections/{id}/count"), None).as_u64().unwrap()
 }

@@ -1432,7 +1432,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__recover)
-            opts="-c -q -v -h -V --component --strategy --dry-run --reason --failure --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --component --strategy --dry-run --reason --failure --revert --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1456,6 +1456,10 @@ _ifctl() {
                     ;;
                 --failure)
                     COMPREPLY=($(compgen -W "down slow memory disk auth data error" -- "${cur}"))
+                    return 0
+                    ;;
+                --revert)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -130,6 +130,7 @@ disk\t''
 auth\t''
 data\t''
 error\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l revert -d 'Undo the recovery attempt with this journal sequence number (`ifctl history` shows it); model_failover attempts can be undone' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''

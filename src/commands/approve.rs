@@ -18,7 +18,8 @@ pub const AFTER_HELP: &str = concat!(
     "\n",
     "An approval runs the plan only if it is still pending (not approved, denied or run already),\n",
     "not expired (`approval_ttl_seconds`), the plan planned now has the same hash (same command,\n",
-    "patterns, snapshot…), the component is still unhealthy, and the policy allows an attempt.\n",
+    "patterns, snapshot…), the component is still unhealthy (but for model_failover, which the\n",
+    "probe cannot judge), and the policy allows an attempt.\n",
     "Otherwise it refuses and says which. Approving twice runs it once.\n",
     "\n",
     "EXIT STATUS:\n",
@@ -125,7 +126,8 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
     let secrets = Secrets::from_env(config, &ProcessEnv);
     let runtime = crate::cli::runtime();
     let probe = runtime.block_on(Probes::new(config, secrets.clone(), config.health.timeout).probe(plan.component));
-    if probe.status == Status::Healthy {
+    // The probe never tests a model: a model failover is asked for by a person, not by a status.
+    if probe.status == Status::Healthy && plan.strategy != crate::recovery::Strategy::ModelFailover {
         return Err(refuse(format!("{} is healthy now; nothing to approve", plan.component)));
     }
     if let Verdict::Refused { reason, .. } = policy::check(config, &st, plan.strategy, true) {

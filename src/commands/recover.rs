@@ -14,10 +14,12 @@ pub const AFTER_HELP: &str = concat!(
     "  ifctl recover --component redis                    one round of the ladder for what it sees\n",
     "  ifctl recover --component redis --strategy restart --reason \"OOM loop\"\n",
     "  ifctl recover --component chromadb --failure data   e.g. collections missing\n",
+    "  ifctl recover --component openwebui --revert 1234   undo attempt #1234 (a model_failover)\n",
     "\n",
     "Strategies in escalation order: redis reconnect, flush_unexpiring*, restart*; chromadb\n",
     "query_retry, collection_reload, snapshot_rollback*, index_rebuild*; openwebui token_refresh,\n",
-    "model_failover, graceful_degradation; system disk_cleanup, memory_relief, process_restart*\n",
+    "model_failover* (only when named), graceful_degradation; system disk_cleanup, memory_relief,\n",
+    "process_restart*\n",
     "(* needs approval by default: `recovery.needs_approval`). Without --strategy, one round: the\n",
     "strategies for the failure, in order, until one heals it or one needs approval (queued).\n",
     "Each attempt is followed by a fresh health check that decides success. Policy: at most\n",
@@ -51,6 +53,10 @@ pub struct RecoverArgs {
     /// The failure to address [default: what the health check sees]
     #[arg(long, value_enum, value_name = "TYPE")]
     pub failure: Option<Failure>,
+    /// Undo the recovery attempt with this journal sequence number (`ifctl history` shows it);
+    /// model_failover attempts can be undone
+    #[arg(long, value_name = "SEQ", conflicts_with_all = ["strategy", "dry_run", "failure"])]
+    pub revert: Option<u64>,
 }
 
 pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
@@ -59,6 +65,9 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
     let journal = ctx.journal(&resolved);
     let secrets = Secrets::from_env(config, &ProcessEnv);
     let runtime = crate::cli::runtime();
+    if let Some(seq) = args.revert {
+        return revert(ctx, config, &secrets, &journal, &runtime, args.component, seq, args.reason.as_deref());
+    }
     let probes = Probes::new(config, secrets.clone(), config.health.timeout);
     let mut component = args.component;
     if let Some(s) = args.strategy {
@@ -146,6 +155,65 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
         }
     }
 }
+
+/// `recover --revert SEQ`: undoes a recovery attempt that can be undone, once, journaled.
+#[allow(clippy::too_many_arguments)]
+fn revert(
+    ctx: &Context,
+    config: &crate::config::Config,
+    secrets: &Secrets,
+    journal: &crate::journal::Journal,
+    runtime: &tokio::runtime::Runtime,
+    component: Component,
+    seq: u64,
+    reason: Option<&str>,
+) -> Result<u8, CliFailure> {
+    let _lock =
+        crate::snapshot::lock::acquire_recovery(&config.journal_path(), component.name(), "ifctl recover --revert")?;
+    let mut attempt = None;
+    let mut reverted = false;
+    let lines = crate::journal::NewestFirst::open(&config.journal_path())
+        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    for line in lines {
+        let Ok(event) = serde_json::from_slice::<crate::journal::Event>(&line.unwrap_or_default()) else { continue };
+        if event.kind == REVERTED && event.details["reverted_seq"] == seq {
+            reverted = true;
+        }
+        if event.seq <= seq {
+            attempt = (event.seq == seq).then_some(event);
+            break;
+        }
+    }
+    let Some(attempt) = attempt else {
+        return Err(CliError::usage(format!("no journal event #{seq}"))
+            .hint("`ifctl history --kind recovery.attempt` lists attempts with their numbers")
+            .into());
+    };
+    if attempt.component.as_deref() != Some(component.name()) {
+        return Err(CliError::usage(format!("event #{seq} is not about {component}")).into());
+    }
+    if reverted {
+        return Err(CliError::new(ErrorKind::Refused, format!("attempt #{seq} was already reverted")).into());
+    }
+    let done = runtime
+        .block_on(execute::revert_model_failover(config, secrets, &attempt))
+        .map_err(|e| CliError::new(ErrorKind::Refused, format!("cannot revert attempt #{seq}: {e}")))?;
+    journal.append(crate::journal::NewEvent::new(REVERTED, "success").component(component.name()).details(
+        serde_json::json!({"reverted_seq": seq, "reason": reason, "actions": done.actions, "details": done.details}),
+    ))?;
+    if ctx.printer.json() {
+        ctx.printer
+            .json_value(&serde_json::json!({"reverted_seq": seq, "actions": done.actions, "details": done.details}))?;
+    } else {
+        for action in &done.actions {
+            ctx.printer.line(&format!("  - {action}"))?;
+        }
+        ctx.printer.line(&format!("Reverted attempt #{seq}."))?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+const REVERTED: &str = "recovery.reverted";
 
 fn refused(reason: String) -> CliFailure {
     CliError::new(ErrorKind::Refused, reason)

@@ -423,6 +423,7 @@ impl Default for RecoveryConfig {
                 "redis.restart",
                 "chromadb.snapshot_rollback",
                 "chromadb.index_rebuild",
+                "openwebui.model_failover",
                 "system.process_restart",
             ]
             .map(String::from)

@@ -616,6 +616,45 @@ async fn model_failover(config: &Config, secrets: &Secrets, models: &[String]) -
     Ok(Done { actions, details: json!({"default_model": chosen, "previous_default": previous, "switched": true}) })
 }
 
+/// Undoes a `model_failover` attempt (journal event `seq`): sets OpenWebUI's default model back
+/// to what it was, if it is still the one the failover chose (someone may have changed it since).
+pub async fn revert_model_failover(
+    config: &Config,
+    secrets: &Secrets,
+    attempt: &crate::journal::Event,
+) -> Result<Done, String> {
+    let done = &attempt.details["details"];
+    if attempt.kind != super::state::ATTEMPT || attempt.details["strategy"] != "model_failover" {
+        return Err(format!("event #{} is a `{}`, not a model_failover attempt", attempt.seq, attempt.kind));
+    }
+    if done["switched"] != Value::Bool(true) {
+        return Err(format!("attempt #{} did not change the default model: nothing to revert", attempt.seq));
+    }
+    let client = crate::clients::openwebui::OpenWebUiClient::new(
+        crate::clients::http::client(Duration::from_secs(30)),
+        &config.openwebui.url,
+        Duration::from_secs(30),
+    );
+    let token = openwebui_token(config, secrets, &client).await?;
+    let mut current = client.models_config(&token).await.map_err(|e| format!("cannot read the models config: {e}"))?;
+    let now = current.get("DEFAULT_MODELS").cloned().unwrap_or(Value::Null);
+    if now != done["default_model"] {
+        return Err(format!(
+            "the default model is {now} now, not {} as attempt #{} left it: changed since, not reverting",
+            done["default_model"], attempt.seq
+        ));
+    }
+    current["DEFAULT_MODELS"] = done["previous_default"].clone();
+    client.set_models_config(&token, &current).await.map_err(|e| format!("cannot set the default model: {e}"))?;
+    Ok(Done {
+        actions: vec![format!(
+            "set OpenWebUI's default model back to {} (attempt #{} had made it {now})",
+            done["previous_default"], attempt.seq
+        )],
+        details: json!({"reverted_seq": attempt.seq, "from": now, "to": done["previous_default"]}),
+    })
+}
+
 fn write_secret(path: &Path, value: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;

@@ -147,3 +147,20 @@ impl Walker<'_> {
         })?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing the probes see leads serve to change OpenWebUI's default model by itself, or to
+    /// restart a Redis whose credentials or ACL are the problem.
+    #[test]
+    fn ladders_never_hold_a_model_switch_and_auth_needs_a_person() {
+        use Failure::*;
+        for failure in [Down, Slow, Memory, Disk, Auth, Data, Error] {
+            assert!(!applicable(Component::Openwebui, failure).contains(&Strategy::ModelFailover), "{failure:?}");
+        }
+        assert!(applicable(Component::Redis, Auth).is_empty());
+        assert!(crate::recovery::needs_approval(&Config::default(), Strategy::ModelFailover));
+    }
+}

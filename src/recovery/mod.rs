@@ -131,7 +131,9 @@ pub fn applicable(component: Component, failure: Failure) -> Vec<Strategy> {
         }
         (Component::Chromadb, _) => &[QueryRetry, CollectionReload],
         (Component::Openwebui, Failure::Auth) => &[TokenRefresh, GracefulDegradation],
-        (Component::Openwebui, _) => &[ModelFailover, GracefulDegradation],
+        // The probe never tests a model, so no failure it sees calls for another default model:
+        // `model_failover` runs only when a person names it (and, by default, approves it).
+        (Component::Openwebui, _) => &[GracefulDegradation],
         (Component::System, Failure::Disk) => &[DiskCleanup],
         (Component::System, Failure::Memory) => &[MemoryRelief, ProcessRestart],
         (Component::System, _) => &[DiskCleanup, MemoryRelief, ProcessRestart],

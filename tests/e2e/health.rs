@@ -357,8 +357,11 @@ fn openwebui_auth_readiness_and_redis_dependency() {
     // completion through OpenWebUI and becomes the default model.
     signin.set("IFCTL_OPENWEBUI_EMAIL", "ops@example.com").set("IFCTL_OPENWEBUI_PASSWORD", "correct-horse-battery");
     signin.write_config("[recovery.openwebui]\nprimary_model = \"primary\"\nfallback_models = [\"fallback\"]\n");
+    // It needs approval by default (it changes what every user gets).
     let run = signin.run(&["--output", "json", "recover", "-c", "openwebui", "--strategy", "model_failover"]);
-    run.expect_code(0);
+    run.expect_code(5);
+    let id = run.json()["action_id"].as_str().unwrap().to_string();
+    let run = signin.run(&["--output", "json", "approve", &id]);
     let result = run.json();
     let actions: Vec<&str> = result["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
     assert!(actions[0].contains("`primary` failed") && actions[1] == "`fallback` answered", "{actions:?}");
@@ -368,6 +371,17 @@ fn openwebui_auth_readiness_and_redis_dependency() {
     let attempt = signin.run(&["--output", "json", "history", "--kind", "recovery.attempt", "-n", "1"]).json();
     assert_eq!(attempt[0]["details"]["details"]["previous_default"], serde_json::Value::Null, "the switch is recorded");
     assert_eq!(attempt[0]["details"]["details"]["default_model"], "fallback");
+    // Undone by its journal number, once; the undo is journaled.
+    let seq = attempt[0]["seq"].as_u64().unwrap().to_string();
+    let undo = signin.run(&["recover", "-c", "openwebui", "--revert", &seq, "--reason", "back to normal"]);
+    undo.expect_code(0);
+    assert!(undo.stdout.contains(&format!("Reverted attempt #{seq}")), "{}", undo.stdout);
+    let (_, body) = harness::http(owui.port, "GET", "/api/v1/configs/models", None, Some(&token_text)).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["DEFAULT_MODELS"], serde_json::Value::Null);
+    let again = signin.run(&["recover", "-c", "openwebui", "--revert", &seq]);
+    again.expect_code(6);
+    assert!(again.stderr.contains("already reverted"), "{}", again.stderr);
+    assert!(harness::read(&signin.journal()).contains("recovery.reverted"));
 
     // Redis killed: Redis unhealthy, OpenWebUI's readiness fails and the report names Redis.
     env.set("IFCTL_OPENWEBUI_TOKEN", token);

@@ -154,6 +154,36 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
 fn check_file_mode(path: &Path) -> Result<(), ConfigError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0);
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Ok(meta) = std::fs::metadata(&real) {
+        if meta.uid() != me && meta.uid() != 0 {
+            return Err(ConfigError::Insecure {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "belongs to user id {}, neither you ({me}) nor root, and it names commands ifctl runs by itself; `chown` it",
+                    meta.uid()
+                ),
+            });
+        }
+    }
+    if let Some(dir) = real.parent() {
+        if let Ok(meta) = std::fs::metadata(dir) {
+            let dir_mode = meta.mode() & 0o7777;
+            // Others may replace the file in a directory they can write (unless it is sticky).
+            if dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0 {
+                return Err(ConfigError::Insecure {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "is in `{}`, which others can write (mode {dir_mode:04o}): they could replace it; run `chmod go-w {}`",
+                        dir.display(),
+                        dir.display()
+                    ),
+                });
+            }
+        }
+    }
     if mode & 0o022 != 0 {
         return Err(ConfigError::Insecure {
             path: path.to_path_buf(),
@@ -182,7 +212,11 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
                 check_file_mode(&path)?;
                 let mut config = parse_file(&path, &text)?;
                 record_file_keys(&path, &text, &mut sources, &mut lines);
-                anchor_paths(&mut config, path.parent().unwrap_or(Path::new(".")));
+                // The file's real directory: a config reached through a link anchors where it lives,
+                // so every way of naming it gives one journal.
+                let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                anchor_paths(&mut config, real.parent().unwrap_or(Path::new(".")));
+                config.source_file = Some(real);
                 (config, Some(path))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => (Config::defaults(env), None),

@@ -51,6 +51,9 @@ pub struct Config {
     pub recovery: RecoveryConfig,
     pub serve: ServeConfig,
     pub journal: JournalConfig,
+    /// The config file this came from (not a key): `disk_cleanup` never touches it.
+    #[serde(skip)]
+    pub source_file: Option<PathBuf>,
 }
 
 /// The audit journal's rotation and anchors (docs/journal.md).
@@ -125,6 +128,7 @@ impl Default for Config {
             recovery: RecoveryConfig::default(),
             serve: ServeConfig::default(),
             journal: JournalConfig::default(),
+            source_file: None,
         }
     }
 }

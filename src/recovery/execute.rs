@@ -761,85 +761,38 @@ fn secret_values(config: &Config, secrets: &Secrets) -> Vec<String> {
 /// Deletes old files matching each rule inside its path, then prunes ifctl's own snapshots if
 /// configured. The walk holds each directory open and works relative to it (`openat` with
 /// `O_NOFOLLOW`, `fstatat`, `unlinkat`): a directory swapped for a link after it was listed is
-/// refused, not followed, so nothing outside the path can be reached. Links and non-files are never
-/// deleted. Every path that could not be read is reported; a rule whose path cannot be opened fails
-/// the action.
+/// refused, not followed, so nothing outside the path can be reached (the configured path itself may
+/// be a link). It never enters ifctl's state dir or snapshot dir (the journal, snapshots, locks) and
+/// never deletes the config file, wherever the rules point. Links and non-files are never deleted.
+/// Every path that could not be read is reported; a rule whose path cannot be opened fails the action.
 fn disk_cleanup(config: &Config) -> Result<Done, String> {
-    use rustix::fs::{AtFlags, FileType, Mode, OFlags};
-    let mut freed = 0u64;
-    let mut files = 0u64;
-    let mut problems: Vec<String> = Vec::new();
-    let now = std::time::SystemTime::now();
+    use rustix::fs::{Mode, OFlags};
+    use std::os::unix::fs::MetadataExt;
+    let mut walk = CleanupWalk {
+        now: std::time::SystemTime::now(),
+        protected: [Some(config.state_dir.clone()), Some(config.snapshot_dir()), config.source_file.clone()]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino())))
+            .collect(),
+        freed: 0,
+        files: 0,
+        spared: 0,
+        problems: Vec::new(),
+    };
     let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let rules = &config.recovery.system.cleanup_paths;
     let mut opened_roots = 0;
     for rule in rules {
-        // The configured path itself may be a link (e.g. /var/log -> /data/log); below it, none is.
-        let root = match rustix::fs::open(&rule.path, dir_flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(e) => {
-                problems.push(format!("cannot open `{}`: {}", rule.path.display(), std::io::Error::from(e)));
-                continue;
+        match rustix::fs::open(&rule.path, dir_flags, Mode::empty()) {
+            Ok(root) => {
+                opened_roots += 1;
+                walk.directory(&root, &rule.path, rule, 0);
             }
-        };
-        opened_roots += 1;
-        let mut stack = vec![(root, rule.path.clone())];
-        while let Some((dir, shown)) = stack.pop() {
-            let entries = match rustix::fs::Dir::read_from(&dir) {
-                Ok(entries) => entries,
-                Err(e) => {
-                    problems.push(format!("cannot list `{}`: {}", shown.display(), std::io::Error::from(e)));
-                    continue;
-                }
-            };
-            for entry in entries {
-                let Ok(entry) = entry else { continue };
-                let name = entry.file_name().to_owned();
-                let text = name.to_string_lossy().into_owned();
-                if text == "." || text == ".." {
-                    continue;
-                }
-                let path = shown.join(&text);
-                let stat = match rustix::fs::statat(&dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
-                    Ok(stat) => stat,
-                    Err(e) => {
-                        problems.push(format!("cannot stat `{}`: {}", path.display(), std::io::Error::from(e)));
-                        continue;
-                    }
-                };
-                match FileType::from_raw_mode(stat.st_mode) {
-                    FileType::Directory => {
-                        crate::hooks::pause_point("disk_cleanup.descend");
-                        match rustix::fs::openat(&dir, name.as_c_str(), dir_flags | OFlags::NOFOLLOW, Mode::empty()) {
-                            Ok(fd) => stack.push((fd, path)),
-                            Err(e) => problems.push(format!(
-                                "skipped `{}`: {} (replaced by a link since it was listed?)",
-                                path.display(),
-                                std::io::Error::from(e)
-                            )),
-                        }
-                    }
-                    FileType::RegularFile if glob_match(&rule.glob, &text) => {
-                        let modified = std::time::UNIX_EPOCH + Duration::from_secs(stat.st_mtime.max(0) as u64);
-                        if now.duration_since(modified).is_ok_and(|age| age >= rule.older_than) {
-                            match rustix::fs::unlinkat(&dir, name.as_c_str(), AtFlags::empty()) {
-                                Ok(()) => {
-                                    freed += stat.st_size.max(0) as u64;
-                                    files += 1;
-                                }
-                                Err(e) => problems.push(format!(
-                                    "cannot delete `{}`: {}",
-                                    path.display(),
-                                    std::io::Error::from(e)
-                                )),
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            Err(e) => walk.problems.push(format!("cannot open `{}`: {}", rule.path.display(), std::io::Error::from(e))),
         }
     }
+    let CleanupWalk { mut freed, files, spared, problems, .. } = walk;
     if !rules.is_empty() && opened_roots == 0 {
         return Err(format!("no cleanup path could be opened: {}", problems.join("; ")));
     }
@@ -847,6 +800,9 @@ fn disk_cleanup(config: &Config) -> Result<Done, String> {
         "deleted {files} files, {} freed",
         crate::health::fmt_value(freed as f64, crate::health::Unit::Bytes)
     )];
+    if spared > 0 {
+        actions.push(format!("left {spared} of ifctl's own files and directories alone (state, snapshots, config)"));
+    }
     let keep = config.recovery.system.snapshot_keep_last;
     if keep > 0 {
         let dest = config.snapshot_dir();
@@ -882,6 +838,87 @@ fn disk_cleanup(config: &Config) -> Result<Done, String> {
         actions.push(format!("{} problems: {}{more}", problems.len(), shown.join("; ")));
     }
     Ok(Done { actions, details: json!({"bytes_freed": freed, "files_deleted": files, "problems": problems}) })
+}
+
+/// The deepest directory `disk_cleanup` descends into: open directories are one per level.
+const CLEANUP_MAX_DEPTH: usize = 64;
+
+struct CleanupWalk {
+    now: std::time::SystemTime,
+    /// (device, inode) of what is never entered or deleted.
+    protected: Vec<(u64, u64)>,
+    freed: u64,
+    files: u64,
+    spared: u64,
+    problems: Vec<String>,
+}
+
+impl CleanupWalk {
+    /// One directory, depth first: only the directories on the path to here are open.
+    fn directory(&mut self, dir: &rustix::fd::OwnedFd, shown: &Path, rule: &crate::config::CleanupPath, depth: usize) {
+        use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+        let io = std::io::Error::from;
+        if let Ok(stat) = rustix::fs::fstat(dir) {
+            if self.protected.contains(&(stat.st_dev, stat.st_ino)) {
+                self.spared += 1;
+                return;
+            }
+        }
+        let entries = match rustix::fs::Dir::read_from(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.problems.push(format!("cannot list `{}`: {}", shown.display(), io(e))),
+        };
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name().to_owned();
+            let text = name.to_string_lossy().into_owned();
+            if text == "." || text == ".." {
+                continue;
+            }
+            let path = shown.join(&text);
+            let stat = match rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) => stat,
+                Err(e) => {
+                    self.problems.push(format!("cannot stat `{}`: {}", path.display(), io(e)));
+                    continue;
+                }
+            };
+            match FileType::from_raw_mode(stat.st_mode) {
+                FileType::Directory if depth >= CLEANUP_MAX_DEPTH => {
+                    self.problems.push(format!("skipped `{}`: deeper than {CLEANUP_MAX_DEPTH} levels", path.display()))
+                }
+                FileType::Directory => {
+                    crate::hooks::pause_point("disk_cleanup.descend");
+                    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+                    match rustix::fs::openat(dir, name.as_c_str(), flags, Mode::empty()) {
+                        Ok(fd) => self.directory(&fd, &path, rule, depth + 1),
+                        Err(e) => self.problems.push(format!(
+                            "skipped `{}`: {} (replaced by a link since it was listed?)",
+                            path.display(),
+                            io(e)
+                        )),
+                    }
+                }
+                FileType::RegularFile if glob_match(&rule.glob, &text) => {
+                    if self.protected.contains(&(stat.st_dev, stat.st_ino)) {
+                        self.spared += 1;
+                        continue;
+                    }
+                    let modified = std::time::UNIX_EPOCH + Duration::from_secs(stat.st_mtime.max(0) as u64);
+                    if self.now.duration_since(modified).is_ok_and(|age| age >= rule.older_than) {
+                        match rustix::fs::unlinkat(dir, name.as_c_str(), AtFlags::empty()) {
+                            Ok(()) => {
+                                self.freed += stat.st_size.max(0) as u64;
+                                self.files += 1;
+                            }
+                            Err(e) => self.problems.push(format!("cannot delete `{}`: {}", path.display(), io(e))),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// `*` and `?` wildcards within one file name.

@@ -63,6 +63,17 @@ fn relative_state_dir_is_one_journal_from_any_working_directory() {
     assert!(!a.join("st").exists() && !b.join("st").exists());
     let shown = env.paste(&format!("cd {} && ifctl config show", b.display()));
     assert!(shown.stdout.contains(&config.parent().unwrap().join("st").display().to_string()), "{}", shown.stdout);
+    // Reached through a link from elsewhere, it still anchors where it lives: one journal.
+    let link = a.join("linked.toml");
+    std::os::unix::fs::symlink(&config, &link).unwrap();
+    let run = env.paste(&format!("cd {} && ifctl --config {} journal note via-link", b.display(), link.display()));
+    run.expect_code(0);
+    assert!(harness_read(&config.parent().unwrap().join("st/journal.jsonl")).contains("via-link"));
+    assert!(!a.join("st").exists());
+}
+
+fn harness_read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 /// State is private: the state dir a first `snapshot create` makes is 0700, the snapshot 0600; a
@@ -81,6 +92,13 @@ fn state_is_private_and_a_writable_config_is_refused() {
     assert_eq!(mode(&env.state_dir().join("snapshots")), 0o700);
     assert_eq!(mode(&env.state_dir().join("snapshots/first.tar.gz")), 0o600);
     let config = env.write_config("[recovery.redis]\nrestart_command = \"true\"\n");
+    // In a directory others can write, they could replace it.
+    let dir = config.parent().unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let run = env.run(&["health", "check", "-c", "system"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("which others can write"), "{}", run.stderr);
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     for (bits, who) in [(0o666, "every user"), (0o664, "its group")] {
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(bits)).unwrap();
         let run = env.run(&["health", "check", "-c", "system"]);

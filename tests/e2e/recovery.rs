@@ -702,3 +702,47 @@ fn configured_commands_run_apart_without_secrets_and_their_group_dies_at_the_dea
     std::thread::sleep(Duration::from_millis(200));
     assert!(processes(&["sleep", "1772"]).is_empty(), "the group's background process was killed too");
 }
+
+/// A cleanup rule over the directory that holds ifctl's config and state, matching everything:
+/// the journal (live and rotated), snapshots, locks and the config file stay; `journal verify`
+/// still sees every event. Thousands of subdirectories under a low open-files limit are walked
+/// with one open directory per level, not one per directory.
+#[test]
+fn disk_cleanup_never_touches_ifctls_own_state_and_walks_deep_trees_in_few_files() {
+    let mut env = Env::new();
+    let home = env.home.path().to_path_buf();
+    let base = home.join("config/ifctl");
+    env.set("IFCTL_STATE_DIR", base.join("state").display().to_string()).set("IFCTL_DISK_PATHS", "/");
+    let config = env.write_config(&format!(
+        "[recovery]\nneeds_approval = []\n[recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"1s\", glob = \"*\" }}]\n",
+        home.display()
+    ));
+    env.run(&["journal", "note", "before"]).expect_code(0);
+    env.run(&["journal", "rotate"]).expect_code(0);
+    env.run(&["journal", "note", "after"]).expect_code(0);
+    let snapshots = base.join("state/snapshots");
+    std::fs::create_dir_all(&snapshots).unwrap();
+    std::fs::write(snapshots.join("nightly.tar.gz"), b"not really").unwrap();
+    let junk = home.join("junk");
+    for i in 0..1500 {
+        std::fs::create_dir_all(junk.join(format!("d{i}"))).unwrap();
+        std::fs::write(junk.join(format!("d{i}/old.tmp")), b"x").unwrap();
+    }
+    let mut state_files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(base.join("state")).unwrap().flatten().map(|e| e.path()).collect();
+    state_files.push(config.clone());
+    state_files.push(snapshots.join("nightly.tar.gz"));
+    std::thread::sleep(Duration::from_millis(1100));
+    let run = env.paste(&format!(
+        "ulimit -n 256; ifctl --output json recover -c system --strategy disk_cleanup # {}",
+        config.display()
+    ));
+    run.expect_code(0);
+    let actions = serde_json::from_str::<Value>(&run.stdout).unwrap()["actions"].to_string();
+    assert!(actions.contains("deleted 1500 files") && actions.contains("of ifctl's own"), "{actions}");
+    for file in &state_files {
+        assert!(file.exists(), "{} was deleted: {actions}", file.display());
+    }
+    let verify = env.run(&["journal", "verify"]);
+    verify.expect_code(0);
+}

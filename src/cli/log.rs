@@ -34,7 +34,8 @@ impl Log for StderrLog {
                         map.entry(k).or_insert(v);
                     }
                 }
-                eprintln!("{}", crate::config::redact_userinfo(&line.to_string()));
+                crate::config::redact_json(&mut line);
+                eprintln!("{line}");
             }
             LogFormat::Text => {
                 let component = component.map_or(String::new(), |c| format!(" {c}:"));

@@ -88,13 +88,13 @@ impl Printer {
 
     /// Writes a value as pretty JSON to stdout.
     pub fn json_value(&self, value: &impl Serialize) -> Result<(), BrokenPipe> {
-        let text = serde_json::to_string_pretty(value).expect("output types serialize");
+        let text = serde_json::to_string_pretty(&masked(value)).expect("output types serialize");
         self.line(&text)
     }
 
     /// Writes a value as one compact JSON line (for streams: `watch`, `history --follow`).
     pub fn json_line(&self, value: &impl Serialize) -> Result<(), BrokenPipe> {
-        let text = serde_json::to_string(value).expect("output types serialize");
+        let text = serde_json::to_string(&masked(value)).expect("output types serialize");
         self.line(&text)
     }
 
@@ -159,4 +159,12 @@ impl Printer {
     pub fn clear_screen(&self) -> Result<(), BrokenPipe> {
         self.out("\x1b[H\x1b[2J")
     }
+}
+
+/// A value with secrets masked in its strings (before JSON escaping could hide them from a text
+/// search: a password with a quote is `\"` in JSON text).
+fn masked(value: &impl Serialize) -> serde_json::Value {
+    let mut value = serde_json::to_value(value).expect("output types serialize");
+    crate::config::redact_json(&mut value);
+    value
 }

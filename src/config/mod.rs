@@ -232,6 +232,9 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
         config.state_dir = dir.clone();
         sources.insert("state_dir".into(), Source::Flag("--state-dir"));
     }
+    for url in [&config.redis.url, &config.chromadb.url, &config.openwebui.url] {
+        secret::remember_url_secrets(url);
+    }
     // Relative paths from the environment or flags mean the working directory, as on any command
     // line; made absolute now, so every process and `config show` agree on one journal.
     if let Ok(cwd) = std::env::current_dir() {

@@ -10,8 +10,11 @@ use super::Environment;
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret value; from now on every output of this process masks it.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        remember(&value);
+        Secret(value)
     }
 
     /// The secret itself, for the one place that sends it to a server.
@@ -23,7 +26,7 @@ impl Secret {
     pub fn lookup(env: &dyn Environment, env_name: &str, file: Option<&Path>) -> Result<Option<Secret>, String> {
         if !env_name.is_empty() {
             if let Some(value) = env.var(env_name) {
-                return Ok(Some(Secret(value)));
+                return Ok(Some(Secret::new(value)));
             }
         }
         match file {
@@ -34,7 +37,7 @@ impl Secret {
                     path.display(),
                     path.display()
                 )),
-                Ok(text) => Ok(Some(Secret(text.lines().next().unwrap_or("").trim().to_string()))),
+                Ok(text) => Ok(Some(Secret::new(text.lines().next().unwrap_or("").trim()))),
                 Err(e) => Err(format!("cannot read secret file `{}`: {e}", path.display())),
             },
         }
@@ -58,11 +61,91 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Secret values this process knows — passwords written into configured URLs, and the secrets read
+/// from the environment or files — masked wherever they appear, even where no URL shape is left to
+/// recognise (a password with a space or a quote, a raw URL in a parse error).
+static KNOWN: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Values shorter than this are not masked by value: replacing every `ab` in all output would
+/// garble it, and a secret that short protects nothing.
+pub const MIN_MASKED_LEN: usize = 4;
+
+/// Remembers a secret value so every output masks it.
+pub fn remember(value: &str) {
+    let value = value.trim();
+    if value.len() < MIN_MASKED_LEN {
+        return;
+    }
+    let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
+    if !known.iter().any(|k| k == value) {
+        known.push(value.to_string());
+        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    }
+}
+
+/// Remembers the password in a configured URL, read leniently (it may not even parse): what is
+/// between `://` (or the first `:` after it) and the last `@`, raw and percent-decoded, and the
+/// value of a `pass`/`password` query parameter (`unix:///run/redis.sock?pass=…`).
+pub fn remember_url_secrets(raw: &str) {
+    let Some((_, rest)) = raw.split_once("://") else { return };
+    if let Some(at) = rest.rfind('@') {
+        let userinfo = &rest[..at];
+        let secret = userinfo.split_once(':').map_or(userinfo, |(_, pw)| pw);
+        remember(secret);
+        remember(&percent_decode(secret));
+    }
+    if let Some((_, query)) = rest.split_once('?') {
+        for pair in query.split('&') {
+            if let Some(("pass" | "password", value)) = pair.split_once('=') {
+                remember(value);
+                remember(&percent_decode(value));
+            }
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`redact_userinfo`], then every remembered secret value masked.
+fn mask_known(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+    let known = KNOWN.read().unwrap_or_else(|e| e.into_inner());
+    if known.iter().all(|k| !text.contains(k.as_str())) {
+        return text;
+    }
+    let mut owned = text.into_owned();
+    for k in known.iter() {
+        owned = owned.replace(k.as_str(), "***");
+    }
+    std::borrow::Cow::Owned(owned)
+}
+
 /// Masks the password (or a lone token) in the userinfo of every URL in `text`:
 /// `redis://:pw@host` → `redis://:***@host`, `http://user:pw@h` → `http://user:***@h`,
 /// `https://token@h` → `https://***@h`. Every output, log line and journal event passes through
 /// this, so a credential written into a URL never leaves the process in clear.
 pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    mask_known(redact_url_shapes(text))
+}
+
+fn redact_url_shapes(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains("://") {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -131,6 +214,7 @@ mod tests {
             ("{\"url\":\"rediss://u:p%40ss@h\"}", "{\"url\":\"rediss://u:***@h\"}"),
             ("redis://host:6379 has no userinfo; nor does a:b@c", "redis://host:6379 has no userinfo; nor does a:b@c"),
             ("a://@", "a://***@"),
+            ("x://redis://u:pw4x@h", "x://redis://u:***@h"),
             ("ends with ://", "ends with ://"),
         ];
         for (text, want) in cases {

@@ -125,3 +125,34 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Passwords with characters that end a URL's shape (space, quote), a URL that does not even parse
+/// (an unescaped `/` in the password) and a Unix socket URL's `pass=` are masked as well.
+#[test]
+fn passwords_that_break_the_url_shape_are_masked_too() {
+    let pw = "Sup3r\"Secret pw";
+    let mut redis = harness::redis_with(&["--requirepass", pw]);
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://:{pw}@127.0.0.1:{}", redis.port));
+    env.run(&["health", "check", "-c", "redis"]).expect_code(0);
+    redis.kill();
+    let check = |env: &Env, args: &[&str], secret: &str| {
+        let run = env.run(args);
+        for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            assert!(!text.contains(secret), "{args:?} {what} shows the password:\n{text}");
+        }
+        run
+    };
+    let run = check(&env, &["--output", "json", "health", "check", "-c", "redis"], pw);
+    assert!(run.stdout.contains("***"), "{}", run.stdout);
+    check(&env, &["config", "show"], pw);
+    check(&env, &["history"], pw);
+    assert!(!harness::read(&env.journal()).contains(pw));
+
+    env.set("IFCTL_REDIS_URL", "redis://:Hunt3r/Pw99@127.0.0.1:1");
+    let run = check(&env, &["health", "check", "-c", "redis"], "Hunt3r/Pw99");
+    run.expect_code(3);
+    env.set("IFCTL_REDIS_URL", "unix:///tmp/ifctl-none.sock?pass=TopSecretQ");
+    check(&env, &["config", "show"], "TopSecretQ");
+    check(&env, &["--output", "json", "health", "check", "-c", "redis"], "TopSecretQ");
+}

@@ -120,6 +120,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
             reason: args.reason.as_deref(),
             manual: true,
             progress: &bars,
+            stop: None,
         };
         let steps = runtime.block_on(walker.round(component, failure, &mut |_| {}))?;
         return show_round(ctx, &steps);

@@ -69,6 +69,15 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
     };
     let config = apply_flags(resolved.config.clone());
     let addr: std::net::SocketAddr = config.serve.listen.parse().map_err(|_| CliError::usage("bad `serve.listen`"))?;
+    if let Some(interval) =
+        args.interval.filter(|i| *i < crate::config::MIN_INTERVAL || *i > Duration::from_secs(86_400))
+    {
+        return Err(CliError::usage(format!(
+            "--interval {} is outside 250ms … 1day: shorter, a probe's deadline cannot tell slow from dead",
+            humantime::format_duration(interval)
+        ))
+        .into());
+    }
     let token_env = &config.serve.status_token_env;
     if !addr.ip().is_loopback()
         && !args.insecure_status

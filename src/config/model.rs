@@ -506,6 +506,10 @@ pub mod human_duration {
     }
 }
 
+/// The shortest probe interval: below it a probe's deadline is too short to tell a slow server
+/// from a dead one, and healthy servers flap.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
+
 /// Checks what types alone cannot: URL schemes, collection names, threshold order.
 pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
     let c = &resolved.config;
@@ -550,6 +554,39 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
     }
     if c.health.interval.is_zero() {
         fail("health.interval", "must be greater than zero".into())?;
+    }
+    // Ranges: short enough not to overflow time arithmetic, long enough to mean something.
+    let day = Duration::from_secs(86_400);
+    for (key, value, min, max) in [
+        ("health.interval", c.health.interval, MIN_INTERVAL, day),
+        ("health.timeout", c.health.timeout, Duration::from_millis(50), Duration::from_secs(600)),
+        ("health.breaker_open_for", c.health.breaker_open_for, Duration::ZERO, day),
+        ("chromadb.lock_stale_after", c.chromadb.lock_stale_after, Duration::from_secs(1), day),
+        ("recovery.chromadb.rollback_max_age", c.recovery.chromadb.rollback_max_age, Duration::ZERO, day * 3650),
+    ] {
+        if value < min || value > max {
+            fail(
+                key,
+                format!(
+                    "{} is outside {} … {}",
+                    humantime::format_duration(value),
+                    humantime::format_duration(min),
+                    humantime::format_duration(max)
+                ),
+            )?;
+        }
+    }
+    let week = 7 * 86_400;
+    for (key, value, max) in [
+        ("recovery.cooldown_seconds", c.recovery.cooldown_seconds, week),
+        ("recovery.healthy_reset_seconds", c.recovery.healthy_reset_seconds, week),
+        ("recovery.approval_ttl_seconds", c.recovery.approval_ttl_seconds, week),
+        ("recovery.backoff_initial_seconds", c.recovery.backoff_initial_seconds, week),
+        ("recovery.command_timeout_seconds", c.recovery.command_timeout_seconds, 86_400),
+    ] {
+        if value > max {
+            fail(key, format!("{value} is more than {max}"))?;
+        }
     }
     if c.health.timeout > c.health.interval {
         fail(

@@ -668,6 +668,9 @@ fn write_secret(path: &Path, value: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// Set when a SIGINT or SIGTERM ended a configured command: the ladder takes no further step.
+pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Variables every configured command gets (nothing else of ifctl's environment, which holds
 /// passwords and tokens): a usable `PATH`, who and where, and the locale.
 const COMMAND_BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ"];
@@ -704,18 +707,33 @@ async fn run_command(config: &Config, secrets: &Secrets, command: &str) -> Resul
     let mut child = cmd.spawn().map_err(|e| format!("cannot run `{command}`: {e}"))?;
     let group = child.id().and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
     let limit = Duration::from_secs(config.recovery.command_timeout_seconds);
-    let status = match tokio::time::timeout(limit, child.wait()).await {
-        Ok(status) => status.map_err(|e| format!("`{command}`: {e}"))?,
-        Err(_) => {
+    // The command has a group of its own, so a Ctrl-C or a SIGTERM meant for ifctl does not reach
+    // it: ifctl passes the end on to the whole group, and the attempt is journaled as failed.
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut int, mut term) = (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok());
+    let interrupted = async {
+        tokio::select! {
+            Some(_) = async { int.as_mut()?.recv().await } => "SIGINT",
+            Some(_) = async { term.as_mut()?.recv().await } => "SIGTERM",
+        }
+    };
+    let why = tokio::select! {
+        status = child.wait() => Ok(status.map_err(|e| format!("`{command}`: {e}"))?),
+        _ = tokio::time::sleep(limit) => Err(format!("did not finish within {}", humantime::format_duration(limit))),
+        signal = interrupted => {
+            INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+            Err(format!("was interrupted by {signal} to ifctl"))
+        }
+    };
+    let status = match why {
+        Ok(status) => status,
+        Err(why) => {
             // The whole group: `sh` and everything it started that stayed in the group.
             if let Some(group) = group {
                 let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
             }
             let _ = child.wait().await;
-            return Err(format!(
-                "`{command}` did not finish within {} (its process group was killed)",
-                humantime::format_duration(limit)
-            ));
+            return Err(format!("`{command}` {why} (its process group was killed)"));
         }
     };
     let masks = secret_values(config, secrets);

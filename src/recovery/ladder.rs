@@ -58,6 +58,8 @@ pub struct Walker<'a> {
     /// A person's `recover`: not held by the back-off between rounds or a disable window.
     pub manual: bool,
     pub progress: &'a dyn Progress,
+    /// serve's stop signal: no further rung once it fires.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Walker<'_> {
@@ -78,6 +80,10 @@ impl Walker<'_> {
         }
         let mut steps = Vec::new();
         for strategy in candidates.into_iter().filter(|c| floor.is_none_or(|f| rung(*c) > f)) {
+            let stopping = self.stop.as_ref().is_some_and(|s| *s.borrow());
+            if stopping || execute::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
             let st = self.state().await?;
             let step = match policy::check(&self.config, &st, strategy, self.manual) {
                 Verdict::Refused { reason, until } => Step::Refused { strategy, reason, until },

@@ -81,10 +81,10 @@ impl Strategy {
         }
     }
 
-    /// A plain retry of a connection or query: it changes nothing, so it does not count against
-    /// the hourly budget.
-    pub fn is_retry(self) -> bool {
-        matches!(self, Strategy::Reconnect | Strategy::QueryRetry)
+    /// A step that changes nothing in the stack — a plain retry of a connection or query, or
+    /// entering OpenWebUI's degraded mode — so it does not count against the hourly budget.
+    pub fn is_free(self) -> bool {
+        matches!(self, Strategy::Reconnect | Strategy::QueryRetry | Strategy::GracefulDegradation)
     }
 
     /// The strategy `redis.restart` names (as `recovery.needs_approval` does).

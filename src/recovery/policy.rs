@@ -126,7 +126,7 @@ pub fn check(config: &Config, state: &RecoveryState, strategy: Strategy, manual:
             until: None,
         };
     }
-    if let Some(until) = view.suspended_until.filter(|_| !(manual && strategy.is_retry())) {
+    if let Some(until) = view.suspended_until.filter(|_| !(manual && strategy.is_free())) {
         return Verdict::Refused {
             reason: format!(
                 "{component} is recovery-suspended: {} attempts in the last hour (limit {}); next attempt allowed at {}",

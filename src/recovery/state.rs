@@ -213,7 +213,7 @@ impl RecoveryState {
         let reset_at = self.last_reset(component, healthy_reset);
         self.attempts
             .iter()
-            .filter(|a| a.component == component && !a.strategy.is_retry())
+            .filter(|a| a.component == component && !a.strategy.is_free())
             .filter(|a| a.ts > hour_ago && reset_at.is_none_or(|r| a.ts > r))
             .collect()
     }

@@ -33,6 +33,8 @@ pub struct Shared {
     pub config: RwLock<Arc<Config>>,
     /// Bumped on every config reload; loops rebuild their probes when it changes.
     pub generation: std::sync::atomic::AtomicU64,
+    /// Wakes the loops on a reload, so a shorter interval applies now, not after the old tick.
+    pub reloaded: tokio::sync::watch::Sender<u64>,
     pub components: RwLock<BTreeMap<Component, ComponentReport>>,
     pub checked_at: RwLock<BTreeMap<Component, DateTime<Utc>>>,
     /// `ifctl_recovery_attempts_total{component,strategy,result}`.
@@ -43,6 +45,8 @@ pub struct Shared {
     pub secrets: RwLock<Secrets>,
     /// Each loop's latest sign of life, and whether it is running a recovery then.
     pub beats: RwLock<BTreeMap<Component, Beat>>,
+    /// The suspension each component was last logged for (logged once, not every tick).
+    told_suspended: Mutex<BTreeMap<Component, Option<DateTime<Utc>>>>,
 }
 
 /// A loop's sign of life.
@@ -60,6 +64,7 @@ impl Shared {
         Arc::new(Shared {
             config: RwLock::new(Arc::new(config)),
             generation: std::sync::atomic::AtomicU64::new(0),
+            reloaded: tokio::sync::watch::Sender::new(0),
             components: RwLock::new(BTreeMap::new()),
             checked_at: RwLock::new(BTreeMap::new()),
             attempts: Mutex::new(BTreeMap::new()),
@@ -68,6 +73,7 @@ impl Shared {
             journal,
             secrets: RwLock::new(secrets),
             beats: RwLock::new(BTreeMap::new()),
+            told_suspended: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -79,7 +85,8 @@ impl Shared {
     pub fn reload(&self, config: Config, secrets: Secrets) {
         *self.config.write().expect("config lock") = Arc::new(config);
         *self.secrets.write().expect("secrets lock") = secrets;
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let generation = self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        self.reloaded.send_replace(generation);
     }
 
     fn beat(&self, component: Component, recovering: bool) {
@@ -174,10 +181,12 @@ pub async fn component_loop(
     let mut last: Option<ComponentReport> = None;
     let mut interval = tokio::time::interval(shared.config().health.interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reloaded = shared.reloaded.subscribe();
     loop {
         shared.beat(component, false);
         tokio::select! {
             _ = interval.tick() => {}
+            _ = reloaded.changed() => {}
             _ = stop.changed() => return,
         }
         shared.beat(component, false);
@@ -251,7 +260,7 @@ pub async fn component_loop(
         // and a round that heals closes the circuit (the attempt verified with a fresh probe).
         if config.serve.auto_recover && report.status == Status::Unhealthy {
             shared.beat(component, true);
-            if auto_recover(&shared, &config, &report, &log).await {
+            if auto_recover(&shared, &config, &report, &log, &stop).await {
                 breaker.record(true, Instant::now());
             }
         }
@@ -276,6 +285,7 @@ async fn auto_recover(
     config: &Arc<Config>,
     report: &ComponentReport,
     log: &Arc<dyn Log>,
+    stop: &tokio::sync::watch::Receiver<bool>,
 ) -> bool {
     let component = report.component;
     // OpenWebUI down because Redis is: Redis's own loop recovers Redis.
@@ -300,6 +310,7 @@ async fn auto_recover(
         reason: Some("serve"),
         manual: false,
         progress: recovery::execute::quiet(),
+        stop: Some(stop.clone()),
     };
     let mut on_step = |step: &ladder::Step| match step {
         ladder::Step::Attempted(result) => {
@@ -322,12 +333,19 @@ async fn auto_recover(
             &format!("{} needs approval: ifctl approve {action_id}", strategy.qualified()),
             serde_json::json!({"action_id": action_id}),
         ),
-        ladder::Step::Refused { strategy, reason, until } if reason.contains("suspended") => log.log(
-            "warn",
-            Some(component),
-            &format!("{} not tried: {reason}", strategy.qualified()),
-            serde_json::json!({"until": until}),
-        ),
+        // Once per suspension, not once per tick.
+        ladder::Step::Refused { strategy, reason, until } if reason.contains("suspended") => {
+            let mut told = shared.told_suspended.lock().expect("told lock");
+            if told.get(&component) != Some(until) {
+                told.insert(component, *until);
+                log.log(
+                    "warn",
+                    Some(component),
+                    &format!("{} not tried: {reason}", strategy.qualified()),
+                    serde_json::json!({"until": until}),
+                );
+            }
+        }
         _ => {}
     };
     match walker.round(component, Failure::from_report(report), &mut on_step).await {

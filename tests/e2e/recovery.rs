@@ -746,3 +746,34 @@ fn disk_cleanup_never_touches_ifctls_own_state_and_walks_deep_trees_in_few_files
     let verify = env.run(&["journal", "verify"]);
     verify.expect_code(0);
 }
+
+/// Ctrl-C (SIGINT) to `recover` while its restart command runs: the command's whole process
+/// group is killed (it has its own group, so the terminal's signal would not reach it), the attempt
+/// is journaled as failed, and no further rung runs.
+#[test]
+fn an_interrupted_recover_kills_its_command_and_journals_the_attempt() {
+    let mut env = Env::new();
+    env.write_config("[recovery]\nneeds_approval = []\n[recovery.redis]\nrestart_command = \"sleep 1001\"\n");
+    let child = env
+        .command(&["recover", "-c", "redis", "--strategy", "restart"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while processes(&["sleep", "1001"]).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Signal::INT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(processes(&["sleep", "1001"]).is_empty(), "the command outlived ifctl");
+    let journal = harness::read(&env.journal());
+    assert!(journal.contains("was interrupted by SIGINT to ifctl (its process group was killed)"), "{journal}");
+}

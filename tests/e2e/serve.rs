@@ -391,3 +391,32 @@ fn status_needs_the_bearer_token_beyond_loopback() {
     signal(&serve, rustix::process::Signal::TERM);
     assert_eq!(serve.wait().unwrap().code(), Some(0));
 }
+
+/// A reload that shortens the interval applies at once: the loops do not sleep out the old tick
+/// (which would also leave /livez judging them by the new, shorter limit).
+#[test]
+fn a_reload_with_a_shorter_interval_wakes_the_loops() {
+    let redis = harness::redis();
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    let config = env.write_config("[health]\ninterval = \"120s\"\n");
+    let port = harness::free_port();
+    let serve = harness::Reaped(
+        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let checked = || -> Option<String> {
+        let status: Value = serde_json::from_str(&get(port, "/status")?.1).ok()?;
+        status["checked_at"]["redis"].as_str().map(String::from)
+    };
+    wait_for("a first check", Duration::from_secs(15), || checked().is_some());
+    let first = checked().unwrap();
+    std::fs::write(&config, "[health]\ninterval = \"1s\"\ntimeout = \"500ms\"\n").unwrap();
+    signal(&serve.0, rustix::process::Signal::HUP);
+    let took = wait_for("checks at the new interval", Duration::from_secs(5), || checked().is_some_and(|c| c != first));
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(get(port, "/livez").unwrap().0, 200);
+}

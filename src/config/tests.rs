@@ -232,6 +232,13 @@ fn ranges_and_strategy_names_are_checked_with_file_line_and_key() {
     let err =
         bad("[[recovery.system.cleanup_paths]]\npath = \"/tmp\"\nolder_than = \"1d\"\n[health]\ninterval = \"0s\"\n");
     assert!(err.contains("(line 5)") && err.contains("health.interval"), "{err}");
+    // Absurd values are refused, not overflowed later.
+    let err = bad("[recovery]\ncooldown_seconds = 10000000000000000\n");
+    assert!(err.contains("recovery.cooldown_seconds") && err.contains("more than 604800"), "{err}");
+    let err = bad("[health]\ninterval = \"100ms\"\ntimeout = \"50ms\"\n");
+    assert!(err.contains("health.interval") && err.contains("outside 250ms"), "{err}");
+    let err = bad("[health]\ninterval = \"7000000000000000000s\"\n");
+    assert!(err.contains("health.interval"), "{err}");
     // Zero attempts per hour is allowed: it means nothing automatic.
     let path = write(&dir, "[recovery]\nmax_attempts_per_hour = 0\n");
     assert_eq!(

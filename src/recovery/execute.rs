@@ -75,6 +75,7 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
                 .expected_collections
                 .iter()
                 .map(|c| format!("re-ingest `{c}` from its own rows into a staging collection and swap it in"))
+                .chain(["first export them to a kept snapshot `pre-rebuild-<time>` (the way back)".to_string()])
                 .collect(),
             json!({"collections": config.chromadb.expected_collections}),
         ),
@@ -248,10 +249,6 @@ pub async fn execute(
         }
         Strategy::IndexRebuild => {
             let chroma = ChromaClient::bulk(config);
-            let work = tempfile::Builder::new()
-                .prefix(".ifctl-rebuild-")
-                .tempdir_in(ensure_dir(&config.state_dir.join("tmp"))?)
-                .map_err(|e| e.to_string())?;
             let mut names = Vec::new();
             for name in config.chromadb.expected_collections.iter() {
                 if chroma.collection(name).await.map_err(|e| e.to_string())?.is_some() {
@@ -261,14 +258,17 @@ pub async fn execute(
             if names.is_empty() {
                 return Err("none of the expected collections exists; nothing to rebuild".into());
             }
-            let created = export(config, &chroma, work.path(), "rebuild", &names, progress).await?;
+            // The export is a kept snapshot, not a temp dir: the old collections are deleted by the
+            // swap, and this is the way back.
+            let name = format!("pre-rebuild-{}", crate::journal::now().format("%Y%m%dT%H%M%SZ"));
+            let created = export(config, &chroma, &config.snapshot_dir(), &name, &names, progress).await?;
             let opts = RestoreOptions::of(config, &created, &names);
             let results =
                 restore_collections(&chroma, &opts, true, journal, progress).await.map_err(|e| e.to_string())?;
-            Ok(Done {
-                actions: results.iter().map(|r| format!("rebuilt `{}` ({} records)", r.name, r.after)).collect(),
-                details: json!({"collections": results}),
-            })
+            let mut actions: Vec<String> =
+                results.iter().map(|r| format!("rebuilt `{}` ({} records)", r.name, r.after)).collect();
+            actions.push(format!("kept the rows as they were in snapshot `{}`", created.display()));
+            Ok(Done { actions, details: json!({"collections": results, "backup": created}) })
         }
         Strategy::TokenRefresh => token_refresh(config, secrets).await,
         Strategy::ModelFailover => {
@@ -290,11 +290,6 @@ pub async fn execute(
 /// A fresh health check of the component: success means healthy.
 pub async fn verify(config: &Config, secrets: &Secrets, component: Component) -> crate::health::ComponentReport {
     Probes::new(config, secrets.clone(), config.health.timeout).probe(component).await
-}
-
-fn ensure_dir(dir: &Path) -> Result<&Path, String> {
-    crate::config::private_dir(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    Ok(dir)
 }
 
 async fn export(

@@ -32,7 +32,7 @@ pub struct Decision {
 }
 
 /// Safety backups: what a restore, rollback or migration replaced, taken just before it.
-pub const SAFETY_PREFIXES: [&str; 3] = ["pre-restore-", "pre-rollback-", "pre-migrate-"];
+pub const SAFETY_PREFIXES: [&str; 4] = ["pre-restore-", "pre-rollback-", "pre-migrate-", "pre-rebuild-"];
 
 /// How long a safety backup stays protected after the journal last mentions it.
 pub const SAFETY_DAYS: i64 = 7;

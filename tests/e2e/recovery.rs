@@ -366,6 +366,16 @@ fn chroma_index_rebuild_and_snapshot_rollback() {
     for key in ["ids", "embeddings", "documents", "metadatas"] {
         assert_eq!(before[key], after[key], "{key} kept exactly");
     }
+    // The rows as they were are kept as a snapshot (the old collection is gone): it verifies,
+    // is named in the attempt, and prune protects it.
+    let backup = run.json()["actions"].to_string();
+    assert!(backup.contains("kept the rows as they were in snapshot") && backup.contains("pre-rebuild-"), "{backup}");
+    let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
+    let kept =
+        listed.as_array().unwrap().iter().find(|s| s["name"].as_str().unwrap().starts_with("pre-rebuild-")).unwrap();
+    env.run(&["snapshot", "verify", kept["name"].as_str().unwrap()]).expect_code(0);
+    let pruned = env.run(&["--output", "json", "snapshot", "prune", "--keep-last", "0", "--dry-run"]);
+    assert!(pruned.stdout.contains("pre-rebuild-") && pruned.stdout.contains("safety"), "{}", pruned.stdout);
 
     // Snapshot, damage, roll back to the newest snapshot. Rows lost inside a collection the probe
     // cannot see; a rollback replaces only a collection that is missing or empty.

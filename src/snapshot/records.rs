@@ -134,6 +134,18 @@ impl Records {
         if ids.null_count() > 0 {
             return Err("column `id` has nulls".into());
         }
+        // Metadata text goes into request bodies as it is: each must be exactly one JSON object,
+        // or a crafted value (`…],"uris":[…`) could add fields the archive's columns do not hold.
+        for i in 0..n {
+            if let Some(text) = (!metas.is_null(i)).then(|| metas.value(i)) {
+                let object = serde_json::from_str::<&serde_json::value::RawValue>(text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|raw| if raw.get().starts_with('{') { Ok(()) } else { Err("not an object".into()) });
+                if let Err(e) = object {
+                    return Err(format!("row {i} (id `{}`): metadata is not one JSON object ({e})", ids.value(i)));
+                }
+            }
+        }
         let dim = list.value_length() as usize;
         let start = list.offset() * dim;
         Ok(Records {

@@ -285,6 +285,17 @@ fn hostile_archives_are_rejected_without_writing_outside() {
         assert!(!outside.exists(), "{kind} wrote outside the private dir");
         env.run(&["snapshot", "restore", archive.to_str().unwrap(), "--yes"]).expect_code(4);
     }
+    // Checksums all match, but a record's metadata is not one JSON object (invalid, or text that
+    // would add `uris` the archive's uri column does not hold): verify refuses, restore too.
+    for kind in ["metadata-invalid", "metadata-inject"] {
+        let archive = dir.path().join(format!("{kind}.tar.gz"));
+        let out = tools(&["hostile", kind, &good, archive.to_str().unwrap(), "/nonexistent"]);
+        assert!(out.status.success(), "{kind}: {}", String::from_utf8_lossy(&out.stderr));
+        let run = env.run(&["snapshot", "verify", archive.to_str().unwrap()]);
+        run.expect_code(4);
+        assert!(run.stderr.contains("metadata is not one JSON object"), "{kind}: {}", run.stderr);
+        env.run(&["snapshot", "restore", archive.to_str().unwrap(), "--yes"]).expect_code(4);
+    }
     assert_eq!(count(chroma.port, "target"), 50);
     let leftovers: Vec<_> = std::fs::read_dir(env.state_dir().join("tmp")).unwrap().collect();
     assert!(leftovers.is_empty(), "private unpack dirs are removed: {leftovers:?}");

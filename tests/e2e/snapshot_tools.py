@@ -115,6 +115,45 @@ def hostile(kind, good, out, outside):
                 data[len(data) // 2] ^= 0x01
                 entries[i] = (info, bytes(data))
                 break
+    elif kind in ("metadata-inject", "metadata-invalid"):
+        # A record's metadata rewritten, with every checksum and size made to match: only a check of
+        # the metadata itself can refuse it.
+        import hashlib
+
+        bad = '{"a":1}],"uris":["s3://injected"],"x":[{"b":2}' if kind == "metadata-inject" else '{"a": not json'
+        files = {info.name: i for i, (info, _) in enumerate(entries)}
+        at = next(i for name, i in files.items() if name.endswith(".parquet"))
+        info, data = entries[at]
+        table = pq.read_table(io.BytesIO(data))
+        metas = table.column("metadata").to_pylist()
+        metas[0] = bad
+        import pyarrow as pa
+
+        table = table.set_column(table.schema.get_field_index("metadata"), table.schema.field("metadata"),
+                                 pa.array(metas, type=pa.string()))
+        buf = io.BytesIO()
+        pq.write_table(table, buf, compression="NONE")
+        data = buf.getvalue()
+        info.size = len(data)
+        entries[at] = (info, data)
+        rel = info.name.split("/", 1)[1]
+        meta_at = next(i for name, i in files.items() if name.endswith("metadata.json"))
+        minfo, mdata = entries[meta_at]
+        manifest = json.loads(mdata)
+        for c in manifest["collections"]:
+            if c["file"] == rel:
+                c["sha256"], c["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
+        mdata = json.dumps(manifest, indent=2).encode()
+        minfo.size = len(mdata)
+        entries[meta_at] = (minfo, mdata)
+        sums_at = next(i for name, i in files.items() if name.endswith("checksums.sha256"))
+        sinfo, _ = entries[sums_at]
+        lines = [f"{hashlib.sha256(mdata).hexdigest()}  metadata.json", f"{hashlib.sha256(data).hexdigest()}  {rel}"]
+        lines += [f"{hashlib.sha256(d).hexdigest()}  {i.name.split('/', 1)[1]}" for i, d in entries
+                  if i.isfile() and i.name.endswith(".parquet") and i.name.split("/", 1)[1] != rel]
+        sdata = ("\n".join(lines) + "\n").encode()
+        sinfo.size = len(sdata)
+        entries[sums_at] = (sinfo, sdata)
     else:
         sys.exit(f"unknown kind {kind}")
     write(out, entries)

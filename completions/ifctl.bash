@@ -1782,7 +1782,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__restore)
-            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --batch-size --wait --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --batch-size --wait --allow-index-change --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -283,6 +283,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l no-backup -d 'Do not snapshot the live collections before replacing them'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l wait -d 'Wait for another operation on the same collection (or destination) instead of exiting 6'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l allow-index-change -d 'Restore even if it changes a live collection\'s dimension or distance space, or applies HNSW parameters beyond ef_construction 2000, ef_search 10000, max_neighbors 128'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'

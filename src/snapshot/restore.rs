@@ -40,7 +40,20 @@ pub struct RestoreOptions {
     /// `chromadb.lock_stale_after`: when another host's lock record on a collection may be
     /// taken over.
     pub lock_stale_after: std::time::Duration,
+    /// Restore even when the snapshot changes a live collection's dimension or distance space,
+    /// or holds HNSW parameters outside [`HNSW_LIMITS`].
+    pub allow_index_change: bool,
 }
+
+/// HNSW parameters a restore applies without being told explicitly: Chroma's defaults are 100
+/// (ef_construction, ef_search) and 16 (max_neighbors); beyond these an index build takes many
+/// times longer or far more memory (ef_construction 100000 with max_neighbors 5000: 14× slower).
+pub const HNSW_LIMITS: [(&str, f64, f64); 4] = [
+    ("ef_construction", 1.0, 2000.0),
+    ("ef_search", 1.0, 10000.0),
+    ("max_neighbors", 2.0, 128.0),
+    ("resize_factor", 1.0, 10.0),
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanItem {
@@ -51,12 +64,18 @@ pub struct PlanItem {
     /// `replace` or `create`.
     pub action: &'static str,
     pub space: Option<String>,
+    pub dimension: Option<u32>,
+    /// The live collection's, when it exists.
+    pub live_space: Option<String>,
+    pub live_dimension: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub snapshot: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The server, tenant and database the snapshot was taken from.
+    pub source: super::ChromaSource,
     pub items: Vec<PlanItem>,
     /// Leftovers of an interrupted restore that will be repaired first.
     pub repairs: Vec<Repair>,
@@ -107,22 +126,45 @@ pub async fn prepare(chroma: &ChromaClient, opts: &RestoreOptions) -> Result<Pre
         }
     }
     let mut items = Vec::new();
+    let mut refusals = Vec::new();
     for entry in &entries {
-        let live = match chroma.collection(&entry.name).await? {
+        let found = chroma.collection(&entry.name).await?;
+        let live = match &found {
             Some(c) => Some(chroma.count(&c.id).await?),
             None => None,
         };
-        items.push(PlanItem {
+        let live_space = found.as_ref().and_then(|c| {
+            let config = c.configuration_json.as_ref()?;
+            ["hnsw", "spann"].iter().find_map(|k| config.get(*k)?.get("space")?.as_str().map(String::from))
+        });
+        let item = PlanItem {
             name: entry.name.clone(),
             rows: entry.rows_exported,
             live_count: live,
             action: if live.is_some() { "replace" } else { "create" },
             space: space_of(entry),
-        });
+            dimension: entry.dimension,
+            live_dimension: found.as_ref().and_then(|c| c.dimension),
+            live_space,
+        };
+        refusals.extend(index_changes(entry, &item));
+        items.push(item);
+    }
+    if !refusals.is_empty() && !opts.allow_index_change {
+        return Err(SnapshotError::Usage(format!(
+            "the snapshot would change how collections are searched: {}; nothing was changed",
+            refusals.join("; ")
+        )));
     }
     let wanted: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let repairs = leftovers(chroma, &wanted, &opts.journal).await?;
-    let plan = Plan { snapshot: manifest.name.clone(), created_at: manifest.created_at, items, repairs };
+    let plan = Plan {
+        snapshot: manifest.name.clone(),
+        created_at: manifest.created_at,
+        source: manifest.chroma.clone(),
+        items,
+        repairs,
+    };
     Ok(Prepared { verified, plan, entries, lock_stale_after: opts.lock_stale_after })
 }
 
@@ -212,6 +254,7 @@ impl RestoreOptions {
             scratch: config.state_dir.join("tmp"),
             journal: config.journal_path(),
             lock_stale_after: config.chromadb.lock_stale_after,
+            allow_index_change: false,
         }
     }
 }
@@ -373,6 +416,33 @@ pub(crate) fn configuration_of(entry: &CollectionEntry) -> Option<serde_json::Va
         }
     }
     (!out.is_empty()).then_some(serde_json::Value::Object(out))
+}
+
+/// What restoring `entry` would change about how its live collection is searched: its dimension,
+/// its distance space, or HNSW parameters outside [`HNSW_LIMITS`].
+fn index_changes(entry: &CollectionEntry, item: &PlanItem) -> Vec<String> {
+    let name = &entry.name;
+    let mut changes = Vec::new();
+    if let (Some(live), Some(saved)) = (item.live_dimension, item.dimension) {
+        if live != saved {
+            changes
+                .push(format!("`{name}` dimension {live} -> {saved} (every stored and future embedding must match)"));
+        }
+    }
+    if let (Some(live), Some(saved)) = (&item.live_space, &item.space) {
+        if live != saved {
+            changes.push(format!("`{name}` distance space {live} -> {saved} (every query's ranking changes)"));
+        }
+    }
+    let hnsw = entry.configuration.as_ref().and_then(|c| c.get("hnsw"));
+    for (key, min, max) in HNSW_LIMITS {
+        if let Some(value) = hnsw.and_then(|h| h.get(key)).and_then(|v| v.as_f64()) {
+            if !(min..=max).contains(&value) {
+                changes.push(format!("`{name}` hnsw.{key} = {value}, outside {min}…{max}"));
+            }
+        }
+    }
+    changes
 }
 
 fn space_of(entry: &CollectionEntry) -> Option<String> {

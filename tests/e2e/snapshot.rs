@@ -1023,3 +1023,55 @@ fn deep_verify_cleans_up_its_own_killed_scratch_copies_only() {
     assert_eq!(repaired.as_array().unwrap().len(), 1, "{repaired}");
     assert!(repaired[0]["details"]["leftover"].as_str().unwrap().starts_with("deep__ifctl_verify_2"));
 }
+
+/// A restore that would change how a live collection is searched — its dimension or distance
+/// space — or apply HNSW parameters far beyond Chroma's defaults is refused unless the operator
+/// says `--allow-index-change`; the dry run shows source server, tenant, database and the change.
+#[test]
+fn restore_refuses_a_shape_or_index_change_unless_told() {
+    let (chroma, env) = chroma_env();
+    make_collection(chroma.port, "target", "l2", 30, 4);
+    create(&env, "small", &[]);
+    // The live collection is now a different shape: inner product, 8 dimensions.
+    api(chroma.port, "DELETE", "/collections/target", None);
+    make_collection(chroma.port, "target", "ip", 10, 8);
+    let dry = env.run(&["snapshot", "restore", "small", "--dry-run", "--allow-index-change"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains("ip -> l2")
+            && dry.stdout.contains("8 -> 4")
+            && dry.stdout.contains("tenant `default_tenant`"),
+        "{}",
+        dry.stdout
+    );
+    let run = env.run(&["snapshot", "restore", "small", "--yes"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("`target` dimension 8 -> 4") && run.stderr.contains("distance space ip -> l2"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(count(chroma.port, "target"), 10, "nothing was changed");
+    env.run(&["snapshot", "restore", "small", "--yes", "--no-backup", "--allow-index-change"]).expect_code(0);
+    assert_eq!(count(chroma.port, "target"), 30);
+
+    // HNSW parameters beyond the limits, even for a collection that does not exist live.
+    api(
+        chroma.port,
+        "POST",
+        "/collections",
+        Some(json!({"name": "heavy", "configuration": {"hnsw": {"space": "l2", "ef_construction": 5000}}})),
+    );
+    let id = api(chroma.port, "GET", "/collections/heavy", None)["id"].as_str().unwrap().to_string();
+    api(
+        chroma.port,
+        "POST",
+        &format!("/collections/{id}/add"),
+        Some(json!({"ids": ["a"], "embeddings": [[1.0, 2.0]]})),
+    );
+    create(&env, "heavy", &["--collection", "heavy"]);
+    api(chroma.port, "DELETE", "/collections/heavy", None);
+    let run = env.run(&["snapshot", "restore", "heavy", "--yes"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("hnsw.ef_construction = 5000, outside 1…2000"), "{}", run.stderr);
+}

@@ -63,6 +63,10 @@ pub struct RestoreArgs {
     /// Wait for another operation on the same collection (or destination) instead of exiting 6
     #[arg(long)]
     pub wait: bool,
+    /// Restore even if it changes a live collection's dimension or distance space, or applies
+    /// HNSW parameters beyond ef_construction 2000, ef_search 10000, max_neighbors 128
+    #[arg(long)]
+    pub allow_index_change: bool,
 }
 
 pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
@@ -71,6 +75,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
     let dest = args.dest.clone().unwrap_or_else(|| config.snapshot_dir());
     let opts = RestoreOptions {
         batch_rows: args.batch_size.max(1),
+        allow_index_change: args.allow_index_change,
         ..RestoreOptions::of(config, &resolve_archive(&dest, &args.snapshot), &args.collections)
     };
     let chroma = bulk_client(config);
@@ -174,19 +179,36 @@ fn show_plan(ctx: &Context, plan: &Plan, dry_run: bool) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let mut table =
-        new_table(&["COLLECTION", "ACTION", "LIVE NOW", "IN SNAPSHOT", "SPACE"], ctx.printer.stdout_is_tty());
+    let mut table = new_table(
+        &["COLLECTION", "ACTION", "LIVE NOW", "IN SNAPSHOT", "SPACE", "DIMENSION"],
+        ctx.printer.stdout_is_tty(),
+    );
+    let change = |live: Option<String>, saved: Option<String>| match (live, saved) {
+        (Some(l), Some(s)) if l != s => format!("{l} -> {s}"),
+        (_, Some(s)) => s,
+        (Some(l), None) => l,
+        (None, None) => "-".into(),
+    };
     for i in &plan.items {
         table.add_row(vec![
             i.name.clone(),
             i.action.to_string(),
             i.live_count.map_or("absent".into(), |n| n.to_string()),
             i.rows.to_string(),
-            i.space.clone().unwrap_or_else(|| "-".into()),
+            change(i.live_space.clone(), i.space.clone()),
+            change(i.live_dimension.map(|d| d.to_string()), i.dimension.map(|d| d.to_string())),
         ]);
     }
     let verb = if dry_run { "would restore" } else { "will restore" };
-    ctx.printer.line(&format!("Snapshot `{}` is intact; {verb}:", plan.snapshot))?;
+    let s = &plan.source;
+    ctx.printer.line(&format!(
+        "Snapshot `{}` (taken {} from {}, tenant `{}`, database `{}`) is intact; {verb}:",
+        plan.snapshot,
+        crate::journal::format_ts(&plan.created_at),
+        s.url,
+        s.tenant,
+        s.database
+    ))?;
     ctx.printer.line(&table.to_string())?;
     for r in &plan.repairs {
         ctx.printer

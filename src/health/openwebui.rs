@@ -38,80 +38,119 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
         "readiness latency",
     );
 
-    let token = match session_token(probes).await {
-        Ok(Some(token)) => token,
-        Ok(None) => {
-            report.detail(
-                "models",
-                format!(
-                    "not checked: no token or credentials (set {} or {} and {})",
-                    config.token_env, config.email_env, config.password_env
-                ),
-            );
-            return;
+    // Tokens in order: the configured one, the one `token_refresh` stored (read now, so a refresh
+    // helps this very process), this process's session, a fresh sign-in. A refused one is passed
+    // over, and the report says so.
+    let mut refused: Vec<String> = Vec::new();
+    let mut source = 0;
+    loop {
+        let (what, token) = match next_token(probes, &mut source).await {
+            Ok(Some(next)) => next,
+            Ok(None) if refused.is_empty() => {
+                report.detail(
+                    "models",
+                    format!(
+                        "not checked: no token or credentials (set {} or {} and {})",
+                        config.token_env, config.email_env, config.password_env
+                    ),
+                );
+                return;
+            }
+            Ok(None) => {
+                report.finding(
+                    Status::Degraded,
+                    Problem::Auth,
+                    format!("`/api/models` refused every token ifctl has ({})", refused.join("; ")),
+                    Some(format!(
+                        "the token is invalid or expired: set a fresh one in {}, or set {} and {} so ifctl signs in (`ifctl recover -c openwebui --strategy token_refresh`)",
+                        config.token_env, config.email_env, config.password_env
+                    )),
+                );
+                return;
+            }
+            Err(e) => {
+                report.finding(
+                    Status::Degraded,
+                    Problem::Auth,
+                    format!("cannot sign in to OpenWebUI: {e}"),
+                    Some(format!("check {} and {}", config.email_env, config.password_env)),
+                );
+                return;
+            }
+        };
+        let started = Instant::now();
+        match client.models(&token).await {
+            Ok(models) => {
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                report.measures.push(Measure::new(
+                    "openwebui_models_latency",
+                    "Round-trip time of an authenticated /api/models call.",
+                    ms,
+                    Unit::Milliseconds,
+                ));
+                report.measures.push(Measure::new(
+                    "openwebui_models",
+                    "Models OpenWebUI offers to users.",
+                    models.len() as f64,
+                    Unit::Count,
+                ));
+                report.detail("models", models);
+                if !refused.is_empty() {
+                    report.detail("auth_note", format!("{}; used {what}", refused.join("; ")));
+                }
+                return;
+            }
+            Err(HttpError::Status { status: 401 | 403, message, .. }) => {
+                if what == "a session of this process" {
+                    *probes.session_token.lock().await = None;
+                }
+                refused.push(format!("{what} was refused ({message})"));
+            }
+            Err(e) => return record_error(report, &config.url, &e),
         }
-        Err(e) => {
-            report.finding(
-                Status::Degraded,
-                Problem::Auth,
-                format!("cannot sign in to OpenWebUI: {e}"),
-                Some(format!("check {} and {}", config.email_env, config.password_env)),
-            );
-            return;
-        }
-    };
-    let started = Instant::now();
-    match client.models(&token).await {
-        Ok(models) => {
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            report.measures.push(Measure::new(
-                "openwebui_models_latency",
-                "Round-trip time of an authenticated /api/models call.",
-                ms,
-                Unit::Milliseconds,
-            ));
-            report.measures.push(Measure::new(
-                "openwebui_models",
-                "Models OpenWebUI offers to users.",
-                models.len() as f64,
-                Unit::Count,
-            ));
-            report.detail("models", models);
-        }
-        Err(HttpError::Status { status: 401 | 403, message, .. }) => {
-            *probes.session_token.lock().await = None;
-            report.finding(
-                Status::Degraded,
-                Problem::Auth,
-                format!("`/api/models` refused the token ({message})"),
-                Some(format!(
-                    "the token is invalid or expired: set a fresh one in {}, or set {} and {} so ifctl signs in",
-                    config.token_env, config.email_env, config.password_env
-                )),
-            );
-        }
-        Err(e) => record_error(report, &config.url, &e),
     }
 }
 
-/// The configured token, else a session from signing in with the configured credentials.
-async fn session_token(probes: &Probes) -> Result<Option<Secret>, String> {
-    match &probes.secrets.openwebui_token {
-        Ok(Some(token)) => return Ok(Some(token.clone())),
-        Ok(None) => {}
+/// The next token to try after `source` (advanced past it): see the order above.
+async fn next_token(probes: &Probes, source: &mut u8) -> Result<Option<(&'static str, Secret)>, String> {
+    let stored_path = probes.config.state_dir.join("openwebui.token");
+    let configured = match &probes.secrets.openwebui_token {
+        Ok(token) => token.clone(),
         Err(e) => return Err(e.clone()),
-    }
-    let mut cached = probes.session_token.lock().await;
-    if let Some(token) = cached.as_ref() {
-        return Ok(Some(token.clone()));
-    }
-    let password = probes.secrets.openwebui_password.clone()?;
-    let (Some(email), Some(password)) = (probes.secrets.openwebui_email.as_ref(), password) else {
-        return Ok(None);
     };
-    let token = probes.openwebui.sign_in(email, &password).await.map_err(|e| e.to_string())?;
-    *cached = Some(token.clone());
-    Ok(Some(token))
+    while *source < 4 {
+        *source += 1;
+        match *source {
+            1 => {
+                if let Some(token) = configured.clone() {
+                    return Ok(Some(("the configured token", token)));
+                }
+            }
+            2 => {
+                let stored = std::fs::read_to_string(&stored_path).ok().map(|t| t.trim().to_string());
+                if let Some(token) = stored.filter(|t| !t.is_empty()).map(Secret::new) {
+                    if configured.as_ref() != Some(&token) {
+                        return Ok(Some(("the token stored by token_refresh", token)));
+                    }
+                }
+            }
+            3 => {
+                if let Some(token) = probes.session_token.lock().await.clone() {
+                    return Ok(Some(("a session of this process", token)));
+                }
+            }
+            _ => {
+                let password = probes.secrets.openwebui_password.clone()?;
+                let (Some(email), Some(password)) = (probes.secrets.openwebui_email.as_ref(), password) else {
+                    continue;
+                };
+                let token = probes.openwebui.sign_in(email, &password).await.map_err(|e| e.to_string())?;
+                *probes.session_token.lock().await = Some(token.clone());
+                return Ok(Some(("a fresh sign-in", token)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn record_error(report: &mut ComponentReport, url: &str, err: &HttpError) {

@@ -353,6 +353,32 @@ fn openwebui_auth_readiness_and_redis_dependency() {
         run.stdout
     );
 
+    // An expired configured token does not defeat a refresh: the refreshed token stored by
+    // `token_refresh` is used by the very process that made it (its verification succeeds, no
+    // cooldown), and the report notes the refused one.
+    signin.set("IFCTL_OPENWEBUI_TOKEN", "expired-token-xyz");
+    signin.set("IFCTL_OPENWEBUI_EMAIL", "").set("IFCTL_OPENWEBUI_PASSWORD", "");
+    std::fs::remove_file(&stored).unwrap();
+    let run = signin.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    let o = component(&run.json(), "openwebui").clone();
+    assert_eq!(o["problem"], "auth", "no way in without credentials: {o:#}");
+    signin.set("IFCTL_OPENWEBUI_EMAIL", "ops@example.com").set("IFCTL_OPENWEBUI_PASSWORD", "correct-horse-battery");
+    let run = signin.run(&["--output", "json", "recover", "-c", "openwebui", "--strategy", "token_refresh"]);
+    run.expect_code(0);
+    assert_eq!(
+        (run.json()["success"].as_bool(), run.json()["status_after"].as_str()),
+        (Some(true), Some("healthy")),
+        "{}",
+        run.stdout
+    );
+    signin.set("IFCTL_OPENWEBUI_EMAIL", "").set("IFCTL_OPENWEBUI_PASSWORD", "");
+    let run = signin.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    let o = component(&run.json(), "openwebui").clone();
+    assert_eq!(o["status"], "healthy", "{o:#}");
+    assert!(o["details"]["auth_note"].as_str().unwrap().contains("used the token stored by token_refresh"), "{o:#}");
+    assert!(!run.stdout.contains("expired-token-xyz"));
+    signin.unset("IFCTL_OPENWEBUI_TOKEN");
+
     // Recovery `model_failover`: the primary model's provider fails, the fallback answers a real
     // completion through OpenWebUI and becomes the default model.
     signin.set("IFCTL_OPENWEBUI_EMAIL", "ops@example.com").set("IFCTL_OPENWEBUI_PASSWORD", "correct-horse-battery");

@@ -420,3 +420,74 @@ fn a_reload_with_a_shorter_interval_wakes_the_loops() {
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert_eq!(get(port, "/livez").unwrap().0, 200);
 }
+
+/// A `snapshot create` from cron holding the snapshot destination while serve's Chroma loop needs
+/// it (a rollback backs up the live state of what it replaces first): only that loop waits. Redis
+/// keeps being checked on time, /livez and /readyz answer at once, and the rollback finishes when
+/// the lock is free.
+#[test]
+fn a_snapshot_lock_held_elsewhere_delays_only_the_loop_that_needs_it() {
+    let redis = harness::redis();
+    let chroma = harness::chroma();
+    harness::seed_collection(chroma.port, "notes_alpha", 10);
+    harness::seed_collection(chroma.port, "notes_beta", 10);
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
+        .set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
+        .set("IFCTL_CHROMADB_COLLECTIONS", "notes_alpha,notes_beta");
+    env.write_config("[recovery]\nneeds_approval = []\n");
+    env.run(&["snapshot", "create", "--name", "good"]).expect_code(0);
+    // alpha deleted (unhealthy: the ladder runs), beta emptied (so the rollback backs it up first,
+    // in the snapshot destination someone else now holds).
+    let scope = "/api/v2/tenants/default_tenant/databases/default_database/collections";
+    let (_, text) = harness::http(chroma.port, "GET", &format!("{scope}/notes_beta"), None, None).unwrap();
+    let id = serde_json::from_str::<Value>(&text).unwrap()["id"].as_str().unwrap().to_string();
+    let (_, text) = harness::http(chroma.port, "POST", &format!("{scope}/{id}/get"), Some("{}"), None).unwrap();
+    let all = serde_json::from_str::<Value>(&text).unwrap()["ids"].clone();
+    let body = serde_json::json!({"ids": all}).to_string();
+    harness::http(chroma.port, "POST", &format!("{scope}/{id}/delete"), Some(&body), None).unwrap();
+    harness::http(chroma.port, "DELETE", &format!("{scope}/notes_alpha"), None, None).unwrap();
+    let lock_path = env.state_dir().join("snapshots/.ifctl-snapshot.lock");
+    let lock =
+        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).unwrap();
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).unwrap();
+
+    let port = harness::free_port();
+    let serve = harness::Reaped(
+        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let status = || -> Value { serde_json::from_str(&get(port, "/status").unwrap().1).unwrap() };
+    let chroma_attempts = |outcome: &str| {
+        harness::read(&env.journal())
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["kind"] == "recovery.attempt" && e["component"] == "chromadb" && e["outcome"] == outcome)
+            .map(|e| e["details"]["strategy"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // collection_reload fails first; then the rollback starts and waits for the lock.
+    wait_for("the ladder reaching the rollback", Duration::from_secs(30), || {
+        chroma_attempts("failure").iter().any(|s| s == "collection_reload")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let before = status()["checked_at"]["redis"].as_str().unwrap().to_string();
+    for _ in 0..20 {
+        let t = Instant::now();
+        assert_eq!(get(port, "/livez").unwrap().0, 200);
+        assert!(get(port, "/readyz").is_some());
+        assert!(t.elapsed() < Duration::from_millis(200), "endpoints took {:?}", t.elapsed());
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    assert_ne!(before, status()["checked_at"]["redis"].as_str().unwrap(), "Redis kept being checked");
+    assert!(chroma_attempts("success").is_empty(), "the rollback waits for the destination");
+    // Free the destination: the rollback goes on and Chroma is healthy again.
+    drop(lock);
+    wait_for("the rollback", Duration::from_secs(60), || {
+        chroma_attempts("success").iter().any(|s| s == "snapshot_rollback")
+    });
+    drop(serve);
+}

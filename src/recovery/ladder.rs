@@ -169,4 +169,23 @@ mod tests {
         assert!(applicable(Component::Redis, Auth).is_empty());
         assert!(crate::recovery::needs_approval(&Config::default(), Strategy::ModelFailover));
     }
+
+    /// A breach is classified by the measure that breached, whatever the reason's words say.
+    #[test]
+    fn threshold_failures_are_classified_by_the_breaching_measure() {
+        use crate::config::Levels;
+        use crate::health::{ComponentReport, Measure, Unit};
+        let judged = |name: &'static str, what: &str| {
+            let mut report = ComponentReport::new(Component::System, true);
+            report.judge(
+                Measure::new("system_memory_used_percent", "", 10.0, Unit::Percent).levels(Levels::new(80.0, 90.0)),
+                "memory",
+            );
+            report.judge(Measure::new(name, "", 99.0, Unit::Percent).levels(Levels::new(80.0, 90.0)), what);
+            Failure::from_report(&report)
+        };
+        assert_eq!(judged("system_disk_used_percent", "use of the memory-mapped volume"), Failure::Disk);
+        assert_eq!(judged("redis_memory_used_percent", "disk-backed cache"), Failure::Memory);
+        assert_eq!(judged("chromadb_query_latency", "memory query"), Failure::Slow);
+    }
 }

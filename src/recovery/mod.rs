@@ -155,16 +155,23 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The failure a health report shows.
+    /// The failure a health report shows. A threshold breach is classified by the measure that
+    /// breached at the report's status (its stable metric name), not by the reason's wording.
     pub fn from_report(report: &ComponentReport) -> Failure {
-        let reason = report.reason.as_deref().unwrap_or_default();
         match report.problem {
             Some(Problem::Unreachable | Problem::Timeout | Problem::CircuitOpen) => Failure::Down,
             Some(Problem::Auth) => Failure::Auth,
             Some(Problem::Data) => Failure::Data,
-            Some(Problem::Threshold) if reason.contains("disk") => Failure::Disk,
-            Some(Problem::Threshold) if reason.contains("memory") => Failure::Memory,
-            Some(Problem::Threshold) => Failure::Slow,
+            Some(Problem::Threshold) => {
+                let breached = report.measures.iter().find(|m| {
+                    m.levels.is_some_and(|l| crate::health::Status::from_levels(m.value, &l) == report.status)
+                });
+                match breached.map(|m| m.name) {
+                    Some(name) if name.contains("_disk_") => Failure::Disk,
+                    Some(name) if name.contains("_memory_") => Failure::Memory,
+                    _ => Failure::Slow,
+                }
+            }
             _ => Failure::Error,
         }
     }

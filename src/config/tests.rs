@@ -271,3 +271,93 @@ fn relative_paths_are_anchored_to_the_config_file() {
     let r = resolve(&e, &Overrides::default()).unwrap();
     assert_eq!(r.config.state_dir, std::env::current_dir().unwrap().join("rel/state"));
 }
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A TOML value of any type, including ones no key expects.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<f64>().prop_filter("TOML floats", |f| f.is_finite()).prop_map(|f| format!("{f:?}")),
+            any::<bool>().prop_map(|b| b.to_string()),
+            "[a-z0-9 :/._*-]{0,24}".prop_map(|s| format!("{s:?}")),
+            Just("\"90s\"".to_string()),
+            Just("[\"redis.restart\", \"nope\"]".to_string()),
+            Just("{ degraded = 1, unhealthy = 0 }".to_string()),
+            Just("[]".to_string()),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("url"),
+            Just("interval"),
+            Just("timeout"),
+            Just("critical"),
+            Just("needs_approval"),
+            Just("max_attempts_per_hour"),
+            Just("cooldown_seconds"),
+            Just("expected_collections"),
+            Just("listen"),
+            Just("latency_ms"),
+            Just("flush_patterns"),
+            Just("rollback_max_age"),
+            Just("state_dir"),
+            Just("bogus"),
+        ]
+        .prop_map(String::from)
+    }
+
+    fn section() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(""),
+            Just("[redis]"),
+            Just("[chromadb]"),
+            Just("[health]"),
+            Just("[recovery]"),
+            Just("[recovery.redis]"),
+            Just("[recovery.chromadb]"),
+            Just("[serve]"),
+            Just("[thresholds.redis]"),
+            Just("[snapshots]"),
+            Just("[nope]"),
+        ]
+        .prop_map(String::from)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Random configs never panic the resolver; a rejected one is named with the file, and a
+        /// bad key with the key and its line.
+        #[test]
+        fn random_configs_are_accepted_or_rejected_with_file_and_key(
+            body in proptest::collection::vec((section(), proptest::collection::vec((key(), value()), 0..4)), 0..5)
+        ) {
+            let mut text = String::new();
+            for (section, pairs) in &body {
+                text.push_str(section);
+                text.push('\n');
+                for (k, v) in pairs {
+                    text.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = write(&dir, &text);
+            let e = env(&[]);
+            match resolve(&e, &Overrides { config_file: Some(path.clone()), state_dir: None }) {
+                Ok(_) => {}
+                Err(err @ ConfigError::Invalid { .. }) => {
+                    let shown = err.to_string();
+                    prop_assert!(shown.contains(&path.display().to_string()) || shown.contains("built-in default"), "{}", shown);
+                    prop_assert!(err.key().is_some_and(|k| !k.is_empty()), "{}", shown);
+                    if shown.contains("config file") {
+                        prop_assert!(shown.contains("(line "), "no line: {}\\n{}", shown, text);
+                    }
+                }
+                Err(err) => prop_assert!(err.to_string().contains(&path.display().to_string()), "{}", err),
+            }
+        }
+    }
+}

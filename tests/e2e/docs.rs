@@ -193,3 +193,48 @@ fn readme_config_example_is_accepted() {
             .expect_code(0);
     }
 }
+
+/// Whatever a label holds — a collection name, a disk path, a reason with quotes, backslashes,
+/// newlines or any Unicode — the Prometheus exposition passes `promtool check metrics`.
+#[test]
+fn prometheus_output_with_random_label_values_passes_promtool() {
+    use ifctl::config::Component;
+    use ifctl::health::{ComponentReport, HealthReport, Measure, Unit, render};
+    use proptest::strategy::{Strategy, ValueTree};
+    let promtool = std::env::var_os("IFCTL_TEST_PROMTOOL").unwrap_or_else(|| "promtool".into());
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let labels = proptest::prop_oneof![
+        proptest::string::string_regex(".{0,40}").unwrap(),
+        proptest::string::string_regex("[\"\\\\\n{}=,#]{0,12}").unwrap(),
+        proptest::string::string_regex("\\PC{0,20}").unwrap(),
+    ];
+    for round in 0..24 {
+        let mut components = Vec::new();
+        for component in Component::ALL {
+            let mut report = ComponentReport::new(component, true);
+            for i in 0..3 {
+                let value = labels.new_tree(&mut runner).unwrap().current();
+                report.measures.push(
+                    Measure::new("chromadb_collection_records", "Records.", (round * 10 + i) as f64, Unit::Count)
+                        .label("collection", value),
+                );
+            }
+            report.reason = Some(labels.new_tree(&mut runner).unwrap().current());
+            components.push(report);
+        }
+        let text = render::prometheus(&HealthReport::new(components, chrono::Utc::now(), 1.0));
+        let mut check = std::process::Command::new(&promtool)
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        check.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let out = check.wait_with_output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        // promtool exits 1 for lint warnings too; only parse errors matter here.
+        assert!(out.status.success() || !said.contains("error"), "round {round}: {said}\n{text}");
+    }
+}

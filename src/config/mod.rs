@@ -115,13 +115,7 @@ pub struct Resolved {
 impl Resolved {
     /// The config file line that sets `key` (or the table or array that holds it).
     pub fn line_of(&self, key: &str) -> Option<usize> {
-        let mut probe = key;
-        loop {
-            if let Some(line) = self.lines.get(probe) {
-                return Some(*line);
-            }
-            probe = &probe[..probe.rfind(['.', '['])?];
-        }
+        line_in(&self.lines, key)
     }
 
     pub fn source_of(&self, key: &str) -> Source {
@@ -298,6 +292,24 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
     (line, column)
+}
+
+/// The line of every key and array element of a TOML text (`fields.speaker.type`, `a.b[2]`).
+pub fn key_lines(text: &str) -> BTreeMap<String, usize> {
+    let mut lines = BTreeMap::new();
+    record_file_keys(Path::new(""), text, &mut BTreeMap::new(), &mut lines);
+    lines
+}
+
+/// The line that sets `key`, or the table or array that holds it.
+pub fn line_in(lines: &BTreeMap<String, usize>, key: &str) -> Option<usize> {
+    let mut probe = key;
+    loop {
+        if let Some(line) = lines.get(probe) {
+            return Some(*line);
+        }
+        probe = &probe[..probe.rfind(['.', '['])?];
+    }
 }
 
 fn record_file_keys(

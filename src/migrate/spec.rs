@@ -117,15 +117,26 @@ impl FieldType {
 pub enum SpecError {
     #[error("cannot read spec `{}`: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("spec `{}`: key `{key}`: {reason}", path.display())]
-    Invalid { path: PathBuf, key: String, reason: String },
+    #[error("spec `{}`{}: key `{key}`: {reason}", path.display(), line.map_or(String::new(), |l| format!(" (line {l})")))]
+    Invalid { path: PathBuf, line: Option<usize>, key: String, reason: String },
+}
+
+/// Where the TOML parser gives up, for a text that is not TOML at all.
+fn syntax_line(text: &str) -> Option<usize> {
+    let err = text.parse::<toml::Table>().err()?;
+    err.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
 }
 
 impl Spec {
-    /// Reads and checks a spec file; errors name the key and the reason.
+    /// Reads and checks a spec file; errors name the key, its line and the reason.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
         let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.into(), source })?;
-        Spec::parse(&text).map_err(|(key, reason)| SpecError::Invalid { path: path.into(), key, reason })
+        Spec::parse(&text).map_err(|(key, reason)| SpecError::Invalid {
+            path: path.into(),
+            line: crate::config::line_in(&crate::config::key_lines(&text), &key).or_else(|| syntax_line(&text)),
+            key,
+            reason,
+        })
     }
 
     /// Parses spec text; an error is (key, reason).
@@ -237,5 +248,90 @@ impl SourceSpec {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            "[a-z0-9 _.{}-]{0,16}".prop_map(|s| format!("{s:?}")),
+            Just("nan".to_string()),
+            Just("[1, \"x\"]".to_string()),
+            Just("\"string\"".to_string()),
+            Just("\"int\"".to_string()),
+            Just("\"string_list\"".to_string()),
+            Just("{ from = \"a\" }".to_string()),
+            Just("= broken".to_string()),
+        ]
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just("version"),
+            Just("collections"),
+            Just("target"),
+            Just("keep_unmapped"),
+            Just("max_quarantine_pct"),
+            Just("from"),
+            Just("type"),
+            Just("default"),
+            Just("template"),
+            Just("target_suffix"),
+            Just("junk"),
+        ];
+        let table = prop_oneof![
+            Just("[fields.a]"),
+            Just("[fields.b]"),
+            Just("[fields.a.collections.c1]"),
+            Just("[collection_metadata]"),
+            Just("[fields]"),
+            Just("[[fields.x]]"),
+        ];
+        prop_oneof![
+            3 => (key, value()).prop_map(|(k, v)| format!("{k} = {v}")),
+            1 => table.prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Random spec files never panic the loader; a rejected one names the key, and the line
+        /// whenever the file has one for it.
+        #[test]
+        fn random_specs_are_accepted_or_rejected_with_key_and_line(lines in proptest::collection::vec(line(), 0..14)) {
+            let text = format!("version = 1\n{}\n", lines.join("\n"));
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("spec.toml");
+            std::fs::write(&path, &text).unwrap();
+            match Spec::load(&path) {
+                Ok(_) => {}
+                Err(SpecError::Invalid { key, line, .. }) => {
+                    prop_assert!(!key.is_empty());
+                    let known = crate::config::line_in(&crate::config::key_lines(&text), &key);
+                    if known.is_some() {
+                        prop_assert_eq!(line, known, "{}", text);
+                    }
+                }
+                Err(e) => prop_assert!(false, "{}", e),
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spec.toml");
+        std::fs::write(&path, "version = 1\n\n[fields.a]\nfrom = \"x\"\ntype = \"bogus\"\n").unwrap();
+        let err = Spec::load(&path).unwrap_err().to_string();
+        assert!(err.contains("(line 5)") && err.contains("fields.a.type"), "{err}");
+        std::fs::write(&path, "version = 1\n[fields.a\n").unwrap();
+        let err = Spec::load(&path).unwrap_err().to_string();
+        assert!(err.contains("(line 2)"), "{err}");
     }
 }

@@ -1128,3 +1128,49 @@ fn randomly_damaged_archives_are_refused_or_intact_never_a_crash() {
     let leftovers: Vec<_> = std::fs::read_dir(env.state_dir().join("tmp")).unwrap().collect();
     assert!(leftovers.is_empty(), "private unpack dirs are removed: {leftovers:?}");
 }
+
+/// `snapshot create` into a full filesystem (a 256 KiB tmpfs): exit 1 saying the disk is full and
+/// where, no archive (partial or whole) left visible, no temporary files left behind. Needs root
+/// for the mount; the CI machine is.
+#[test]
+fn create_into_a_full_filesystem_fails_cleanly() {
+    if !rustix::process::geteuid().is_root() {
+        return; // mounting a tmpfs needs root; the CI machine runs as root
+    }
+    let (chroma, mut env) = chroma_env();
+    make_collection(chroma.port, "big", "l2", 3000, 64);
+    let full = env.home.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&full)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "cannot mount a tmpfs as root");
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(full.clone());
+    env.set("IFCTL_SNAPSHOT_DIR", full.display().to_string());
+    let run = env.run(&["snapshot", "create", "--name", "nightly"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("No space left on device") && run.stderr.contains(&full.display().to_string()),
+        "{}",
+        run.stderr
+    );
+    let left: Vec<String> = std::fs::read_dir(&full)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".ifctl-snapshot.lock")
+        .collect();
+    assert!(left.is_empty(), "left behind in the full destination: {left:?}");
+    let tmp = std::fs::read_dir(env.state_dir().join("tmp")).map(|d| d.flatten().count()).unwrap_or(0);
+    assert_eq!(tmp, 0, "temporary files left in the state dir");
+    let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
+    assert_eq!(listed.as_array().unwrap().len(), 0, "{listed}");
+}

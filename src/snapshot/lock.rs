@@ -164,10 +164,19 @@ fn acquire_file(
     };
     let text = serde_json::to_string(&holder).expect("holders serialize");
     // Written over the old holder, then cut to length: readers never see an empty file.
-    file.seek(SeekFrom::Start(0))
+    let written = file
+        .seek(SeekFrom::Start(0))
         .and_then(|_| file.write_all(text.as_bytes()))
-        .and_then(|_| file.set_len(text.len() as u64))
-        .map_err(SnapshotError::io(format!("writing lock `{}`", path.display())))?;
+        .and_then(|_| file.set_len(text.len() as u64));
+    match written {
+        Ok(()) => {}
+        // A full disk: the flock alone excludes others (they see "another process" instead of a
+        // name), so the recovery that frees the disk can still run.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) => {
+            let _ = file.set_len(0);
+        }
+        Err(e) => return Err(SnapshotError::io(format!("writing lock `{}`", path.display()))(e)),
+    }
     Ok(DestLock { _file: file, path })
 }
 

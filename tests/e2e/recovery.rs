@@ -787,3 +787,56 @@ fn an_interrupted_recover_kills_its_command_and_journals_the_attempt() {
     let journal = harness::read(&env.journal());
     assert!(journal.contains("was interrupted by SIGINT to ifctl (its process group was killed)"), "{journal}");
 }
+
+/// A full disk must not block the recovery that frees it: with the state dir on a full
+/// filesystem (a tmpfs, needs root as the CI machine is), `disk_cleanup` still takes its lock,
+/// deletes the old files, and — space freed — journals the attempt.
+#[test]
+fn disk_cleanup_runs_when_the_state_dir_is_on_the_full_disk() {
+    if !rustix::process::geteuid().is_root() {
+        return; // mounting a tmpfs needs root; the CI machine runs as root
+    }
+    let mut env = Env::new();
+    let full = env.home.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    assert!(
+        std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=128k", "tmpfs"])
+            .arg(&full)
+            .status()
+            .unwrap()
+            .success()
+    );
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(full.clone());
+    let logs = full.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    env.set("IFCTL_STATE_DIR", full.join("state").display().to_string()).set("IFCTL_DISK_PATHS", "/");
+    env.write_config(&format!(
+        "[recovery]\nneeds_approval = []\n[recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"1d\", glob = \"*.log\" }}]\n",
+        logs.display()
+    ));
+    env.run(&["journal", "note", "before the disk filled"]).expect_code(0);
+    // Fill the filesystem with old logs until nothing more fits.
+    for i in 0.. {
+        let path = logs.join(format!("old-{i}.log"));
+        if std::fs::write(&path, vec![b'x'; 8192]).is_err() {
+            let _ = std::fs::remove_file(&path);
+            break;
+        }
+        assert!(std::process::Command::new("touch").args(["-d", "3 days ago"]).arg(&path).status().unwrap().success());
+    }
+    assert!(std::fs::write(full.join("probe"), vec![0u8; 8192]).is_err(), "the disk is full");
+    let run = env.run(&["--output", "json", "recover", "-c", "system", "--strategy", "disk_cleanup"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let out = run.json();
+    assert!(out["actions"][0].as_str().unwrap().starts_with("deleted "), "{out:#}");
+    assert_eq!(std::fs::read_dir(&logs).unwrap().count(), 0, "the old logs are gone");
+    let journal = harness::read(&full.join("state/journal.jsonl"));
+    assert!(journal.contains("recovery.attempt") && journal.contains("disk_cleanup"), "journaled once space was free");
+}

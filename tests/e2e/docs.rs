@@ -238,3 +238,122 @@ fn prometheus_output_with_random_label_values_passes_promtool() {
         assert!(out.status.success() || !said.contains("error"), "round {round}: {said}\n{text}");
     }
 }
+
+/// The `ifctl` invocations in the runbooks' `sh` blocks, with placeholders filled in, as argv.
+fn runbook_commands() -> Vec<(String, Vec<String>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let mut out = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut in_sh = false;
+        for line in text.lines() {
+            if line.starts_with("```") {
+                in_sh = line == "```sh" && !in_sh;
+                continue;
+            }
+            if !in_sh {
+                continue;
+            }
+            // Each `ifctl …` up to a pipe, `;`, `&&`, `)` or a comment; `"$(…)"` stands for one word.
+            let line = line.replace("\"$(ifctl --output json snapshot list | jq -r '.[-1].name')\"", "snap-x");
+            for (at, _) in line.match_indices("ifctl ") {
+                if at > 0 && !line[..at].ends_with([' ', '(', '"']) {
+                    continue;
+                }
+                let rest = &line[at..];
+                let end = rest.find(['|', ';', '#', ')']).unwrap_or(rest.len());
+                let end = rest[..end].find("&&").unwrap_or(end);
+                let words = shell_words(rest[..end].trim())
+                    .into_iter()
+                    .map(|w| match w.as_str() {
+                        "<id>" => "0190a0c8-0000-7000-8000-000000000000".to_string(),
+                        "<seq>" => "42".to_string(),
+                        _ => w,
+                    })
+                    .collect::<Vec<_>>();
+                out.push((format!("{}: {}", file.file_name().unwrap().to_string_lossy(), rest[..end].trim()), words));
+            }
+        }
+    }
+    out
+}
+
+/// Words of a simple shell command line: spaces split, single and double quotes group.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+/// Runbooks cannot rot unnoticed: every `ifctl` command in their `sh` blocks parses as the CLI
+/// stands (subcommands, flags, values), and the ones that only read or record — health checks,
+/// history, config, journal, snapshot list, dry runs (a migration's included), disable/enable — run
+/// against a real Redis and Chroma without a usage error. Long-running (`serve`, `watch`,
+/// `--follow`), destructive and context-bound ones (`validate` after a migration, example snapshot
+/// names and action ids) are checked for syntax only.
+#[test]
+fn runbook_commands_parse_and_the_safe_ones_run() {
+    use clap::Parser;
+    let commands = runbook_commands();
+    assert!(commands.len() >= 50, "found only {} commands", commands.len());
+    for (shown, argv) in &commands {
+        if let Err(e) = ifctl::cli::Cli::try_parse_from(argv) {
+            panic!("{shown}: {}", e.render());
+        }
+    }
+    let redis = crate::harness::redis();
+    let chroma = crate::harness::chroma();
+    let sergio = ["sergio_personality", "sergio_rhetorical", "sergio_humor", "sergio_corpus"];
+    for name in sergio {
+        crate::harness::seed_collection(chroma.port, name, 5);
+    }
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
+        .set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
+        .set("IFCTL_CHROMADB_COLLECTIONS", sergio.join(","));
+    // Configured the way the runbooks assume.
+    let logs = env.home.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    env.write_config(&format!(
+        "[recovery.redis]\nrestart_command = \"true\"\n[recovery.openwebui]\nprimary_model = \"m1\"\n\
+         [recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"7d\" }}]\n",
+        logs.display()
+    ));
+    let safe = |words: &[String]| {
+        let line = words.join(" ");
+        let read_only = ["health check", "history", "config show", "journal ", "snapshot list", "approve --list"]
+            .iter()
+            .any(|p| line.contains(p))
+            || line.contains("--dry-run")
+            || line.starts_with("ifctl disable")
+            || line.starts_with("ifctl enable");
+        read_only && !line.contains("--follow") && !line.contains("snapshot restore")
+    };
+    let mut ran = 0;
+    for (shown, argv) in commands.iter().filter(|(_, w)| safe(w)) {
+        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+        let run = env.run(&args);
+        // `health` exits 0–2 for the status it sees (OpenWebUI is not running here) and 3 for a
+        // usage or config error; everything else exits 2 for those.
+        let usable = if args.contains(&"health") { run.code <= 2 } else { run.code != 2 && run.code != 101 };
+        assert!(usable, "{shown}: exit {}\n{}", run.code, run.stderr);
+        ran += 1;
+    }
+    assert!(ran >= 25, "only {ran} runbook commands ran");
+}

@@ -15,6 +15,17 @@ pub struct Stalled {
     pub limit: Duration,
 }
 
+impl Stalled {
+    /// As a journal error (`action` the journal, e.g. "append to"), for callers that report those.
+    pub fn journal_error(self, action: &'static str, path: &std::path::Path) -> crate::journal::JournalError {
+        crate::journal::JournalError::Io {
+            action,
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::TimedOut, self.to_string()),
+        }
+    }
+}
+
 /// Runs `work` on the blocking pool and waits at most `limit` for it.
 pub async fn run<T: Send + 'static>(
     what: impl Into<String>,
@@ -35,13 +46,25 @@ pub async fn append(
     event: crate::journal::NewEvent,
 ) -> Result<crate::journal::Event, crate::journal::JournalError> {
     let handle = journal.clone();
-    run("a journal append", JOURNAL_DEADLINE, move || handle.append(event)).await.unwrap_or_else(|stalled| {
-        Err(crate::journal::JournalError::Io {
-            action: "append to",
-            path: journal.path().to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::TimedOut, stalled.to_string()),
-        })
+    run("a journal append", JOURNAL_DEADLINE, move || handle.append(event))
+        .await
+        .unwrap_or_else(|stalled| Err(stalled.journal_error("append to", journal.path())))
+}
+
+/// The recovery state as of now (see [`crate::recovery::state::derive`]), read off the async
+/// threads.
+pub async fn recovery_state(
+    journal: &crate::journal::Journal,
+    config: &crate::config::Config,
+) -> Result<crate::recovery::state::RecoveryState, crate::journal::JournalError> {
+    let (path, horizon) = (journal.path().to_path_buf(), crate::recovery::horizon(config));
+    let io = |source| crate::journal::JournalError::Io { action: "read", path: journal.path().into(), source };
+    run("reading the recovery state", JOURNAL_DEADLINE, move || {
+        crate::recovery::state::derive(&path, crate::journal::now(), horizon)
     })
+    .await
+    .map_err(|stalled| stalled.journal_error("read", journal.path()))?
+    .map_err(io)
 }
 
 #[cfg(test)]

@@ -244,13 +244,7 @@ fn show_round(ctx: &Context, steps: &[ladder::Step]) -> Result<u8, CliFailure> {
             ladder::Step::Attempted(result) => {
                 show_result(ctx, result)?;
             }
-            ladder::Step::Queued { strategy, action_id, plan, .. } => {
-                ctx.printer.line(&format!("`{}` needs approval. Action id: {action_id}", strategy.qualified()))?;
-                for action in &plan.actions {
-                    ctx.printer.line(&format!("  - {action}"))?;
-                }
-                ctx.printer.line(&format!("Approve with: {}", ctx.follow_up(&format!("approve {action_id}"))))?;
-            }
+            ladder::Step::Queued { action_id, plan, .. } => show_queued(ctx, plan, action_id)?,
             ladder::Step::NotConfigured { strategy, why } => {
                 ctx.printer.line(&format!("`{}` skipped: {why} ({})", strategy.qualified(), config_file_hint(ctx)))?;
             }
@@ -358,13 +352,19 @@ fn request_approval(
         ctx.printer
             .json_value(&serde_json::json!({"pending": true, "action_id": id, "plan": plan, "plan_hash": hash}))?;
     } else {
-        ctx.printer.line(&format!("`{}` needs approval. Action id: {id}", plan.strategy.qualified()))?;
-        for action in &plan.actions {
-            ctx.printer.line(&format!("  - {action}"))?;
-        }
-        ctx.printer.line(&format!("Approve with: {}", ctx.follow_up(&format!("approve {id}"))))?;
+        show_queued(ctx, plan, &id)?;
     }
     Ok(exit::PENDING_APPROVAL)
+}
+
+/// A plan queued for approval, and the command that approves it (working when pasted).
+fn show_queued(ctx: &Context, plan: &Plan, action_id: &str) -> Result<(), CliFailure> {
+    ctx.printer.line(&format!("`{}` needs approval. Action id: {action_id}", plan.strategy.qualified()))?;
+    for action in &plan.actions {
+        ctx.printer.line(&format!("  - {action}"))?;
+    }
+    ctx.printer.line(&format!("Approve with: {}", ctx.follow_up(&format!("approve {action_id}"))))?;
+    Ok(())
 }
 
 /// What a strategy would touch right now, where that can be counted without changing anything.

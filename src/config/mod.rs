@@ -7,7 +7,7 @@ mod secret;
 mod show;
 
 pub use model::*;
-pub use secret::{Secret, redact_json, redact_userinfo};
+pub use secret::{Secret, mask_values, redact_json, redact_userinfo, remember};
 pub use show::{ShownValue, shown_values};
 
 use std::collections::BTreeMap;
@@ -144,49 +144,38 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Refuses a config file others may change: it names commands that run by themselves (as ssh
-/// refuses a group- or world-writable config).
-fn check_file_mode(path: &Path) -> Result<(), ConfigError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0);
+/// refuses a group- or world-writable config). `real` is `path` with links resolved.
+fn check_file_mode(path: &Path, real: &Path) -> Result<(), ConfigError> {
     use std::os::unix::fs::MetadataExt;
+    let insecure = |reason: String| Err(ConfigError::Insecure { path: path.to_path_buf(), reason });
     let me = rustix::process::geteuid().as_raw();
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if let Ok(meta) = std::fs::metadata(&real) {
-        if meta.uid() != me && meta.uid() != 0 {
-            return Err(ConfigError::Insecure {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "belongs to user id {}, neither you ({me}) nor root, and it names commands ifctl runs by itself; `chown` it",
-                    meta.uid()
-                ),
-            });
-        }
+    let Ok(meta) = std::fs::metadata(real) else { return Ok(()) };
+    if meta.uid() != me && meta.uid() != 0 {
+        return insecure(format!(
+            "belongs to user id {}, neither you ({me}) nor root, and it names commands ifctl runs by itself; `chown` it",
+            meta.uid()
+        ));
     }
     if let Some(dir) = real.parent() {
-        if let Ok(meta) = std::fs::metadata(dir) {
-            let dir_mode = meta.mode() & 0o7777;
+        if let Ok(dir_meta) = std::fs::metadata(dir) {
+            let dir_mode = dir_meta.mode() & 0o7777;
             // Others may replace the file in a directory they can write (unless it is sticky).
             if dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0 {
-                return Err(ConfigError::Insecure {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "is in `{}`, which others can write (mode {dir_mode:04o}): they could replace it; run `chmod go-w {}`",
-                        dir.display(),
-                        dir.display()
-                    ),
-                });
+                return insecure(format!(
+                    "is in `{}`, which others can write (mode {dir_mode:04o}): they could replace it; run `chmod go-w {}`",
+                    dir.display(),
+                    dir.display()
+                ));
             }
         }
     }
+    let mode = meta.mode() & 0o7777;
     if mode & 0o022 != 0 {
-        return Err(ConfigError::Insecure {
-            path: path.to_path_buf(),
-            reason: format!(
-                "is writable by {} (mode {mode:04o}), and it names commands ifctl runs by itself; run `chmod go-w {}`",
-                if mode & 0o002 != 0 { "every user" } else { "its group" },
-                path.display()
-            ),
-        });
+        return insecure(format!(
+            "is writable by {} (mode {mode:04o}), and it names commands ifctl runs by itself; run `chmod go-w {}`",
+            if mode & 0o002 != 0 { "every user" } else { "its group" },
+            path.display()
+        ));
     }
     Ok(())
 }
@@ -203,12 +192,12 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
     let (mut config, file) = match file {
         Some((path, explicit)) => match std::fs::read_to_string(&path) {
             Ok(text) => {
-                check_file_mode(&path)?;
-                let mut config = parse_file(&path, &text)?;
-                record_file_keys(&path, &text, &mut sources, &mut lines);
                 // The file's real directory: a config reached through a link anchors where it lives,
                 // so every way of naming it gives one journal.
                 let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                check_file_mode(&path, &real)?;
+                let mut config = parse_file(&path, &text)?;
+                record_file_keys(&path, &text, &mut sources, &mut lines);
                 anchor_paths(&mut config, real.parent().unwrap_or(Path::new(".")));
                 config.source_file = Some(real);
                 (config, Some(path))

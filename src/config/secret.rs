@@ -124,15 +124,15 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// [`redact_userinfo`], then every remembered secret value masked.
-fn mask_known(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+/// Every remembered secret value in `text` replaced by `mask`.
+pub fn mask_values<'a>(text: std::borrow::Cow<'a, str>, mask: &str) -> std::borrow::Cow<'a, str> {
     let known = KNOWN.read().unwrap_or_else(|e| e.into_inner());
     if known.iter().all(|k| !text.contains(k.as_str())) {
         return text;
     }
     let mut owned = text.into_owned();
     for k in known.iter() {
-        owned = owned.replace(k.as_str(), "***");
+        owned = owned.replace(k.as_str(), mask);
     }
     std::borrow::Cow::Owned(owned)
 }
@@ -142,7 +142,7 @@ fn mask_known(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
 /// `https://token@h` → `https://***@h`. Every output, log line and journal event passes through
 /// this, so a credential written into a URL never leaves the process in clear.
 pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
-    mask_known(redact_url_shapes(text))
+    mask_values(redact_url_shapes(text), "***")
 }
 
 fn redact_url_shapes(text: &str) -> std::borrow::Cow<'_, str> {

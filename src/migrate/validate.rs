@@ -276,12 +276,9 @@ fn baseline_rows(
     Ok((ids, embeddings, dim))
 }
 
+/// The collection's distance space; Chroma's default when the snapshot does not say.
 fn space_of(entry: &CollectionEntry) -> String {
-    entry
-        .configuration
-        .as_ref()
-        .and_then(|c| ["hnsw", "spann"].iter().find_map(|k| c.get(k)?.get("space")?.as_str().map(String::from)))
-        .unwrap_or_else(|| "l2".into())
+    crate::snapshot::restore::space_of(entry).unwrap_or_else(|| "l2".into())
 }
 
 /// The exact top-k ids for row `q` by brute force, in the collection's distance space.

@@ -176,7 +176,7 @@ pub async fn execute(
         Strategy::FlushUnexpiring => flush_unexpiring(config, secrets).await,
         Strategy::Restart => {
             let command = p["command"].as_str().unwrap_or_default();
-            let mut done = run_command(config, secrets, command).await?;
+            let mut done = run_command(config, command).await?;
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(30) {
                 if ping(config, secrets).await.is_ok() {
@@ -282,7 +282,7 @@ pub async fn execute(
         }),
         Strategy::DiskCleanup => disk_cleanup(config),
         Strategy::MemoryRelief | Strategy::ProcessRestart => {
-            run_command(config, secrets, p["command"].as_str().unwrap_or_default()).await
+            run_command(config, p["command"].as_str().unwrap_or_default()).await
         }
     }
 }
@@ -539,11 +539,7 @@ async fn token_refresh(config: &Config, secrets: &Secrets) -> Result<Done, Strin
             config.openwebui.email_env, config.openwebui.password_env
         ));
     };
-    let client = crate::clients::openwebui::OpenWebUiClient::new(
-        crate::clients::http::client(Duration::from_secs(30)),
-        &config.openwebui.url,
-        Duration::from_secs(30),
-    );
+    let client = openwebui_client(config, Duration::from_secs(30));
     let token: Secret = client.sign_in(email, &password).await.map_err(|e| e.to_string())?;
     let models = client.models(&token).await.map_err(|e| format!("the new token was refused: {e}"))?;
     let path = token_path(config);
@@ -555,6 +551,15 @@ async fn token_refresh(config: &Config, secrets: &Secrets) -> Result<Done, Strin
         ],
         details: json!({"store": path}),
     })
+}
+
+/// An OpenWebUI client for an admin action, with its own deadline.
+fn openwebui_client(config: &Config, timeout: Duration) -> crate::clients::openwebui::OpenWebUiClient {
+    crate::clients::openwebui::OpenWebUiClient::new(
+        crate::clients::http::client(timeout),
+        &config.openwebui.url,
+        timeout,
+    )
 }
 
 /// A session token: the configured one, else a sign-in with the configured credentials.
@@ -578,11 +583,7 @@ async fn openwebui_token(
 
 /// Tries each model with a real completion; makes the first that answers the default model.
 async fn model_failover(config: &Config, secrets: &Secrets, models: &[String]) -> Result<Done, String> {
-    let client = crate::clients::openwebui::OpenWebUiClient::new(
-        crate::clients::http::client(Duration::from_secs(60)),
-        &config.openwebui.url,
-        Duration::from_secs(60),
-    );
+    let client = openwebui_client(config, Duration::from_secs(60));
     let token = openwebui_token(config, secrets, &client).await?;
     let mut actions = Vec::new();
     let mut chosen = None;
@@ -625,11 +626,7 @@ pub async fn revert_model_failover(
     if done["switched"] != Value::Bool(true) {
         return Err(format!("attempt #{} did not change the default model: nothing to revert", attempt.seq));
     }
-    let client = crate::clients::openwebui::OpenWebUiClient::new(
-        crate::clients::http::client(Duration::from_secs(30)),
-        &config.openwebui.url,
-        Duration::from_secs(30),
-    );
+    let client = openwebui_client(config, Duration::from_secs(30));
     let token = openwebui_token(config, secrets, &client).await?;
     let mut current = client.models_config(&token).await.map_err(|e| format!("cannot read the models config: {e}"))?;
     let now = current.get("DEFAULT_MODELS").cloned().unwrap_or(Value::Null);
@@ -675,7 +672,7 @@ const COMMAND_BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "LANG", "
 /// the whole group. Its output goes to unlinked temporary files, not pipes: a background process it
 /// leaves behind (`server &`) neither holds ifctl up nor dies of SIGPIPE later. The output tail is
 /// kept with every secret value masked.
-async fn run_command(config: &Config, secrets: &Secrets, command: &str) -> Result<Done, String> {
+async fn run_command(config: &Config, command: &str) -> Result<Done, String> {
     if command.trim().is_empty() {
         return Err("the command is empty".into());
     }
@@ -731,7 +728,11 @@ async fn run_command(config: &Config, secrets: &Secrets, command: &str) -> Resul
             return Err(format!("`{command}` {why} (its process group was killed)"));
         }
     };
-    let masks = secret_values(config, secrets);
+    // ifctl's own secrets are remembered as they are read; so are the ones passed to commands.
+    let passed = config.recovery.command_env.iter().chain([&config.serve.status_token_env]);
+    for value in passed.filter_map(|name| std::env::var(name).ok()) {
+        crate::config::remember(&value);
+    }
     let tail = |mut file: std::fs::File| {
         use std::io::{Read, Seek, SeekFrom};
         let len = file.seek(SeekFrom::End(0)).unwrap_or(0);
@@ -739,11 +740,8 @@ async fn run_command(config: &Config, secrets: &Secrets, command: &str) -> Resul
         let mut bytes = Vec::new();
         let _ = file.take(16 * 1024).read_to_end(&mut bytes);
         let text = String::from_utf8_lossy(&bytes);
-        let mut text = text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-        for secret in &masks {
-            text = text.replace(secret.as_str(), "********");
-        }
-        text
+        let text = text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        crate::config::mask_values(text.into(), "********").into_owned()
     };
     let (stdout, stderr) = (tail(out), tail(err));
     if !status.success() {
@@ -753,22 +751,6 @@ async fn run_command(config: &Config, secrets: &Secrets, command: &str) -> Resul
         actions: vec![format!("ran `{command}` (exit 0)")],
         details: json!({"stdout": stdout, "stderr": stderr}),
     })
-}
-
-/// Every secret value ifctl knows of — its own credentials and the variables passed to commands —
-/// to mask in what a command prints (longest first, so no part of one is left showing).
-fn secret_values(config: &Config, secrets: &Secrets) -> Vec<String> {
-    let mut values: Vec<String> = [&secrets.redis_password, &secrets.openwebui_token, &secrets.openwebui_password]
-        .into_iter()
-        .filter_map(|s| s.as_ref().ok().cloned().flatten())
-        .chain(secrets.openwebui_email.clone())
-        .map(|s| s.expose().to_string())
-        .chain(std::env::var(&config.serve.status_token_env).ok())
-        .chain(config.recovery.command_env.iter().filter_map(|name| std::env::var(name).ok()))
-        .filter(|v| v.len() >= 4)
-        .collect();
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    values
 }
 
 /// Deletes old files matching each rule inside its path, then prunes ifctl's own snapshots if

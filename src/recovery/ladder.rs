@@ -16,7 +16,7 @@ use crate::offload::{self, JOURNAL_DEADLINE};
 use crate::snapshot::Progress;
 
 use super::policy::{self, Verdict};
-use super::{AttemptResult, Failure, Plan, Strategy, applicable, escalation, execute, state};
+use super::{AttemptResult, Failure, Plan, Strategy, applicable, execute, state};
 
 /// What one rung of the round came to.
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +70,7 @@ impl Walker<'_> {
         failure: Failure,
         on_step: &mut dyn FnMut(&Step),
     ) -> Result<Vec<Step>, JournalError> {
-        let rung = |s: Strategy| escalation(component).iter().position(|e| *e == s).unwrap_or(0);
+        let rung = policy::rung;
         let candidates = applicable(component, failure);
         // Continue the incident's round when a rung above its last attempt applies; else begin anew.
         let st = self.state().await?;
@@ -117,17 +117,8 @@ impl Walker<'_> {
         Ok(steps)
     }
 
-    /// The recovery state, read off the async threads.
     async fn state(&self) -> Result<state::RecoveryState, JournalError> {
-        let path = self.journal.path().to_path_buf();
-        let horizon = super::horizon(&self.config);
-        let io = |e: std::io::Error| JournalError::Io { action: "read", path: self.journal.path().into(), source: e };
-        offload::run("reading the recovery state", JOURNAL_DEADLINE, move || {
-            state::derive(&path, crate::journal::now(), horizon)
-        })
-        .await
-        .map_err(|s| io(std::io::Error::new(std::io::ErrorKind::TimedOut, s.to_string())))?
-        .map_err(io)
+        offload::recovery_state(self.journal, &self.config).await
     }
 
     /// The plan, prepared off the async threads (a rollback plan verifies an archive).
@@ -146,11 +137,7 @@ impl Walker<'_> {
             super::queue_for_approval(&journal, &config, &st, &plan, reason.as_deref())
         })
         .await
-        .map_err(|s| JournalError::Io {
-            action: "append to",
-            path: self.journal.path().into(),
-            source: std::io::Error::new(std::io::ErrorKind::TimedOut, s.to_string()),
-        })?
+        .map_err(|stalled| stalled.journal_error("append to", self.journal.path()))?
     }
 }
 

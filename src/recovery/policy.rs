@@ -26,7 +26,7 @@ pub enum Verdict {
 }
 
 /// Position of a strategy in its component's escalation order.
-fn rung(strategy: Strategy) -> usize {
+pub(super) fn rung(strategy: Strategy) -> usize {
     escalation(strategy.component()).iter().position(|s| *s == strategy).unwrap_or(0)
 }
 
@@ -67,13 +67,6 @@ pub fn backoff(config: &Config, rounds: u32) -> Duration {
     Duration::seconds(grown.min(r.cooldown_seconds.max(initial)) as i64)
 }
 
-/// When the next round of the ladder may start (None: no incident yet, or now).
-fn next_round_at(config: &Config, state: &RecoveryState, component: Component) -> Option<DateTime<Utc>> {
-    let attempts = incident(state, component);
-    let last = attempts.last()?;
-    Some(last.ts + backoff(config, rounds(&attempts))).filter(|t| *t > state.now)
-}
-
 /// Whether `strategy` would begin a new round (it is not above the incident's last attempt).
 fn starts_round(state: &RecoveryState, strategy: Strategy) -> bool {
     incident(state, strategy.component()).last().is_none_or(|last| rung(strategy) <= rung(last.strategy))
@@ -86,16 +79,18 @@ pub fn view(config: &Config, state: &RecoveryState, component: Component) -> Rec
     let suspended_until = (r.max_attempts_per_hour > 0 && counted.len() as u32 >= r.max_attempts_per_hour)
         .then(|| counted.first().map(|a| a.ts + Duration::hours(1)))
         .flatten();
-    let cooldown_until = next_round_at(config, state, component);
+    let incident = incident(state, component);
+    let round = rounds(&incident);
+    // When the next round of the ladder may start: a back-off after the incident's last attempt.
+    let cooldown_until = incident.last().map(|last| last.ts + backoff(config, round)).filter(|t| *t > state.now);
     let disabled = state.disabled(component).cloned();
     let next_attempt_at =
         [suspended_until, cooldown_until, disabled.as_ref().map(|d| d.until)].into_iter().flatten().max();
-    let incident = incident(state, component);
     RecoveryView {
         suspended_until,
         cooldown_until,
         next_attempt_at,
-        round: rounds(&incident),
+        round,
         disabled,
         pending: state
             .pending()

@@ -73,14 +73,10 @@ async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap, open: boo
         }
     }
     let report = shared.report();
-    let (path, horizon) = (shared.journal.path().to_path_buf(), crate::recovery::horizon(&config));
-    let pending = crate::offload::run("reading pending approvals", crate::offload::JOURNAL_DEADLINE, move || {
-        crate::recovery::state::derive(&path, crate::journal::now(), horizon)
-            .map(|st| st.pending().into_iter().cloned().collect())
-            .unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
+    let pending = crate::offload::recovery_state(&shared.journal, &config)
+        .await
+        .map(|st| st.pending().into_iter().cloned().collect())
+        .unwrap_or_default();
     let doc = StatusDoc {
         status: report.status,
         version: env!("CARGO_PKG_VERSION"),

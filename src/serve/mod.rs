@@ -221,7 +221,7 @@ pub async fn component_loop(
         };
         shared.beat(component, false);
         report.breaker = Some(breaker.view(Instant::now()));
-        if let Ok(st) = recovery_state(&shared, &config).await {
+        if let Ok(st) = offload::recovery_state(&shared.journal, &config).await {
             let view = policy::view(&config, &st, component);
             report.recovery = (!view.is_empty()).then_some(view);
         }
@@ -265,17 +265,6 @@ pub async fn component_loop(
             }
         }
     }
-}
-
-/// The recovery state from the journal, read on the blocking pool.
-async fn recovery_state(shared: &Shared, config: &Config) -> Result<state::RecoveryState, String> {
-    let (path, horizon) = (shared.journal.path().to_path_buf(), recovery::horizon(config));
-    offload::run("reading the recovery state", JOURNAL_DEADLINE, move || {
-        state::derive(&path, crate::journal::now(), horizon)
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())
 }
 
 /// One round of the escalation ladder for an unhealthy component, by the same policy as

@@ -133,10 +133,7 @@ pub async fn prepare(chroma: &ChromaClient, opts: &RestoreOptions) -> Result<Pre
             Some(c) => Some(chroma.count(&c.id).await?),
             None => None,
         };
-        let live_space = found.as_ref().and_then(|c| {
-            let config = c.configuration_json.as_ref()?;
-            ["hnsw", "spann"].iter().find_map(|k| config.get(*k)?.get("space")?.as_str().map(String::from))
-        });
+        let live_space = found.as_ref().and_then(|c| space_in(c.configuration_json.as_ref()?));
         let item = PlanItem {
             name: entry.name.clone(),
             rows: entry.rows_exported,
@@ -445,9 +442,14 @@ fn index_changes(entry: &CollectionEntry, item: &PlanItem) -> Vec<String> {
     changes
 }
 
-fn space_of(entry: &CollectionEntry) -> Option<String> {
-    let saved = entry.configuration.as_ref()?;
-    ["hnsw", "spann"].iter().find_map(|k| saved.get(k)?.get("space")?.as_str().map(String::from))
+/// The distance space a snapshot's collection was created with, when it says.
+pub(crate) fn space_of(entry: &CollectionEntry) -> Option<String> {
+    space_in(entry.configuration.as_ref()?)
+}
+
+/// The distance space a Chroma `configuration_json` names (HNSW or SPANN).
+fn space_in(configuration: &serde_json::Value) -> Option<String> {
+    ["hnsw", "spann"].iter().find_map(|k| configuration.get(*k)?.get("space")?.as_str().map(String::from))
 }
 
 /// Refuses what would crash or confuse the server: arrays in collection metadata (Chroma 1.5.9

@@ -118,13 +118,7 @@ fn dashboard_and_alert_queries_match_a_real_scrape() {
     env.run(&["snapshot", "create"]).expect_code(0);
     let port = crate::harness::free_port();
     // OpenWebUI is down (a closed port): serve's attempts fill the recovery families.
-    let mut serve = crate::harness::Reaped(
-        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"]);
     let started = std::time::Instant::now();
     let text = loop {
         if let Some((200, text)) = crate::harness::http_get(port, "/metrics") {

@@ -294,6 +294,11 @@ impl Env {
         path
     }
 
+    /// `ifctl ARGS` in the background, output discarded, killed when the result is dropped.
+    pub fn spawn_quiet(&self, args: &[&str]) -> Reaped {
+        Reaped(self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifctl"));
         cmd.env_clear().args(args).stdin(Stdio::null());

@@ -210,13 +210,7 @@ fn serve_spends_exactly_the_budget_on_a_failing_restart_then_suspends() {
     env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
     env.write_config(&format!("{}[recovery.redis]\nrestart_command = \"exit 3\"\n", unattended_restart()));
     let port = harness::free_port();
-    let mut serve = harness::Reaped(
-        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "500ms"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "500ms"]);
     wait_for("redis checked", Duration::from_secs(15), || {
         get(port, "/status").is_some_and(|(_, s)| s.contains("\"redis\""))
     });
@@ -289,13 +283,7 @@ fn a_hung_system_call_delays_nothing_and_a_stuck_loop_fails_livez() {
         .set("IFCTL_DISK_PATHS", hung.display().to_string())
         .set("IFCTL_TEST_HANG_AT", format!("statvfs:{}", hung.display()));
     let port = harness::free_port();
-    let serve = harness::Reaped(
-        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"]);
     wait_for("the system timeout", Duration::from_secs(10), || {
         get(port, "/status").is_some_and(|(_, s)| s.contains("has not returned") || s.contains("did not finish"))
     });
@@ -331,13 +319,7 @@ fn a_hung_system_call_delays_nothing_and_a_stuck_loop_fails_livez() {
     // The Redis loop itself hangs: /livez 503 naming it, /readyz 503 (never checked), SIGTERM ok.
     env.set("IFCTL_TEST_HANG_AT", "serve.loop.redis").unset("IFCTL_DISK_PATHS");
     let port = harness::free_port();
-    let mut serve = harness::Reaped(
-        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"]);
     let took = wait_for("/livez 503", Duration::from_secs(20), || get(port, "/livez").is_some_and(|(s, _)| s == 503));
     let (_, body) = get(port, "/livez").unwrap();
     assert!(body.contains("the redis loop is stuck"), "{body} after {took:?}");
@@ -359,13 +341,7 @@ fn status_beyond_loopback_fails_closed_without_a_token() {
     let run = env.run(&["serve", "--listen", &format!("0.0.0.0:{port}")]);
     run.expect_code(2);
     assert!(run.stderr.contains("IFCTL_SERVE_TOKEN") && run.stderr.contains("--insecure-status"), "{}", run.stderr);
-    let mut serve = harness::Reaped(
-        env.command(&["serve", "--listen", &format!("0.0.0.0:{port}"), "--insecure-status"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut serve = env.spawn_quiet(&["serve", "--listen", &format!("0.0.0.0:{port}"), "--insecure-status"]);
     wait_for("/livez", Duration::from_secs(10), || get(port, "/livez").is_some());
     assert_eq!(get(port, "/status").unwrap().0, 200, "open, as asked");
     signal(&serve.0, rustix::process::Signal::TERM);
@@ -377,19 +353,14 @@ fn status_needs_the_bearer_token_beyond_loopback() {
     let mut env = Env::new();
     env.set("IFCTL_SERVE_TOKEN", "s3rve-t0ken");
     let port = harness::free_port();
-    let mut serve = env
-        .command(&["serve", "--listen", &format!("0.0.0.0:{port}"), "--interval", "1s"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut serve = env.spawn_quiet(&["serve", "--listen", &format!("0.0.0.0:{port}"), "--interval", "1s"]);
     wait_for("/livez", Duration::from_secs(10), || get(port, "/livez").is_some());
     assert_eq!(get(port, "/status").unwrap().0, 401);
     assert_eq!(harness::http(port, "GET", "/status", None, Some("wrong")).unwrap().0, 401);
     assert_eq!(harness::http(port, "GET", "/status", None, Some("s3rve-t0ken")).unwrap().0, 200);
     assert_eq!(get(port, "/metrics").unwrap().0, 200, "metrics stay open for Prometheus");
-    signal(&serve, rustix::process::Signal::TERM);
-    assert_eq!(serve.wait().unwrap().code(), Some(0));
+    signal(&serve.0, rustix::process::Signal::TERM);
+    assert_eq!(serve.0.wait().unwrap().code(), Some(0));
 }
 
 /// A reload that shortens the interval applies at once: the loops do not sleep out the old tick
@@ -401,13 +372,7 @@ fn a_reload_with_a_shorter_interval_wakes_the_loops() {
     env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
     let config = env.write_config("[health]\ninterval = \"120s\"\n");
     let port = harness::free_port();
-    let serve = harness::Reaped(
-        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}")]);
     let checked = || -> Option<String> {
         let status: Value = serde_json::from_str(&get(port, "/status")?.1).ok()?;
         status["checked_at"]["redis"].as_str().map(String::from)
@@ -453,13 +418,7 @@ fn a_snapshot_lock_held_elsewhere_delays_only_the_loop_that_needs_it() {
     rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).unwrap();
 
     let port = harness::free_port();
-    let serve = harness::Reaped(
-        env.command(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"]);
     let status = || -> Value { serde_json::from_str(&get(port, "/status").unwrap().1).unwrap() };
     let chroma_attempts = |outcome: &str| {
         harness::read(&env.journal())

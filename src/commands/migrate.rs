@@ -112,7 +112,11 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                 crate::journal::format_ts(&ck.started_at),
                 checkpoint_path.display()
             ))
-            .hint("continue it with --resume, or remove the checkpoint to start over")
+            .hint(if ck.rolling_back.is_some() {
+                "its rollback did not finish: finish it with --resume (it rolls back, it does not migrate on)"
+            } else {
+                "continue it with --resume, or remove the checkpoint to start over"
+            })
             .into());
         }
         (false, None) => None,
@@ -138,7 +142,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                 ),
                 dest: config.snapshot_dir(),
                 collections: spec.collections.clone(),
-                page_size: 1000,
+                page_size: None,
                 wait: true,
                 journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
             };
@@ -191,12 +195,19 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
         config.chromadb.lock_stale_after,
         &|m| crate::snapshot::Progress::on_stage(&bars, m, None),
     ))?;
-    let outcome = runtime.block_on(async {
-        tokio::select! {
-            done = run_migration(&chroma, &opts, &mut ck, &journal, &bars) => done,
-            _ = tokio::signal::ctrl_c() => Err(SnapshotError::Interrupted),
+    // A rollback that an earlier run began (and did not finish) is finished, never migrated past.
+    let outcome = match ck.rolling_back.clone() {
+        Some(reason) => {
+            ctx.printer.status("An earlier run began rolling this migration back; finishing the rollback.");
+            Err(SnapshotError::Integrity(reason))
         }
-    });
+        None => runtime.block_on(async {
+            tokio::select! {
+                done = run_migration(&chroma, &opts, &mut ck, &journal, &bars) => done,
+                _ = tokio::signal::ctrl_c() => Err(SnapshotError::Interrupted),
+            }
+        }),
+    };
     match outcome {
         Ok(finished) => {
             journal.append(NewEvent::new("migration.finished", "ok").component("chromadb").details(
@@ -228,6 +239,9 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
         }
         Err(SnapshotError::Integrity(reason)) => {
             ctx.printer.warn(&format!("rolling back: {reason}"));
+            ck.rolling_back = Some(reason.clone());
+            ck.save(&checkpoint_path)?;
+            crate::hooks::crash_point("rollback.marked");
             let undone = runtime.block_on(rollback(&chroma, &ck, &snapshot, config, &journal, &bars));
             let details = match &undone {
                 Ok(done) => serde_json::json!({"reason": reason, "snapshot": snapshot, "rollback": done}),
@@ -294,7 +308,7 @@ fn dry_run(ctx: &Context, args: &MigrateArgs, spec: &Spec, max_quarantine: f64) 
                 name: "dry-run".into(),
                 dest: work.path().to_path_buf(),
                 collections: spec.collections.clone(),
-                page_size: 1000,
+                page_size: None,
                 wait: false,
                 journal_head: None,
             };

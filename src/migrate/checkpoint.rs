@@ -17,6 +17,10 @@ pub struct Checkpoint {
     pub tag: String,
     pub started_at: DateTime<Utc>,
     pub collections: Vec<CollectionProgress>,
+    /// Set (with the reason) before a rollback starts: a run that finds it finishes the
+    /// rollback instead of migrating on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolling_back: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -555,5 +555,6 @@ pub fn new_checkpoint(
         tag,
         started_at: crate::journal::now(),
         collections,
+        rolling_back: None,
     })
 }

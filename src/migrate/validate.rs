@@ -140,12 +140,13 @@ pub async fn validate(
         let extra: Vec<&&str> = actual.difference(&expected).collect();
         if !missing.is_empty() || !extra.is_empty() {
             ids_equal.problem(|| {
+                let example = |ids: &[&&str]| ids.first().map_or(String::new(), |id| format!(" (e.g. `{id}`)"));
                 format!(
-                    "`{target}`: {} ids missing (e.g. {:?}), {} unexpected (e.g. {:?})",
+                    "`{target}`: {} ids missing{}, {} unexpected{}",
                     missing.len(),
-                    missing.first(),
+                    example(&missing),
                     extra.len(),
-                    extra.first()
+                    example(&extra)
                 )
             });
         }

@@ -304,7 +304,7 @@ async fn export(
         name: crate::snapshot::unique_name(dest, name),
         dest: dest.to_path_buf(),
         collections: collections.to_vec(),
-        page_size: 1000,
+        page_size: None,
         wait: true,
         journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
     };

@@ -33,8 +33,8 @@ pub struct CreateOptions {
     pub dest: PathBuf,
     /// Collections to export; empty means every collection of the database.
     pub collections: Vec<String>,
-    /// Records per `get` request.
-    pub page_size: usize,
+    /// Records per `get` request; `None` sizes pages by bytes (`default_page_rows`).
+    pub page_size: Option<usize>,
     /// Wait for another process's lock on `dest` instead of failing.
     pub wait: bool,
     /// The audit journal's head, recorded in `metadata.json` as an anchor.
@@ -85,7 +85,8 @@ pub async fn create(
     // fetched; all writers are joined at the end, in order.
     let mut pending = Vec::new();
     for collection in &collections {
-        pending.push(export_collection(chroma, collection, work.path(), opts.page_size, progress).await?);
+        let page_size = opts.page_size.unwrap_or_else(|| default_page_rows(collection.dimension));
+        pending.push(export_collection(chroma, collection, work.path(), page_size, progress).await?);
     }
     let mut entries = Vec::new();
     for export in pending {
@@ -151,6 +152,17 @@ async fn select(chroma: &ChromaClient, wanted: &[String]) -> Result<Vec<Collecti
     Ok(chosen)
 }
 
+/// Records per page when none is asked for: pages of about 4 MB of `get` JSON (≈ 20 bytes per
+/// float as decimal text, plus ~1 KB of id, document and metadata), at most 1,000 records. With
+/// two fetches in flight and one page being written, the bodies alive at once stay near 12 MB
+/// whatever the collection's size, so a create's memory does not grow with the collection
+/// (docs/benchmarks.md, "Fewer and smaller buffers").
+pub fn default_page_rows(dimension: Option<u32>) -> usize {
+    const PAGE_BYTES: usize = 4_000_000;
+    let row_bytes = dimension.unwrap_or(384) as usize * 20 + 1_000;
+    (PAGE_BYTES / row_bytes).clamp(50, 1_000)
+}
+
 /// A collection whose pages have all been fetched; its writer may still be working.
 struct Export {
     entry: CollectionEntry,
@@ -189,6 +201,7 @@ async fn export_collection(
         let mut out = ParquetOut::create(&writer_path, dim.unwrap_or(0))?;
         while let Some((body, asked)) = rx.blocking_recv() {
             let records = Records::from_get_json(&body, dim)?;
+            drop(body);
             if records.len() > asked {
                 return Err(format!("Chroma returned {} records for {asked} ids", records.len()));
             }
@@ -319,5 +332,19 @@ fn remove_stale_temporaries(dest: &Path) {
         } else if name.starts_with('.') && name.ends_with(".partial") {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_page_rows;
+
+    #[test]
+    fn pages_are_sized_by_bytes_not_records() {
+        assert_eq!(default_page_rows(Some(384)), 460);
+        assert_eq!(default_page_rows(None), 460, "an unknown dimension is taken as the fixture's");
+        assert_eq!(default_page_rows(Some(1536)), 126);
+        assert_eq!(default_page_rows(Some(3)), 1000, "small rows: at most 1,000 per page");
+        assert_eq!(default_page_rows(Some(65_536)), 50, "huge rows: never fewer than 50");
     }
 }

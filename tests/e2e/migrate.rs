@@ -114,6 +114,25 @@ fn migrating(env: &Env, args: &[&str]) -> std::process::Child {
     child
 }
 
+/// Pauses a running migration, deletes 3 rows from its staging collection and lets it go on: its
+/// validation then finds ids missing and it rolls back.
+fn delete_staging_rows_behind_its_back(port: u16, child: &std::process::Child) {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    let staging = api(port, "GET", "/collections", None)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().contains("__ifctl_migrate_"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deleted = api(port, "POST", &format!("/collections/{staging}/get"), Some(json!({"limit": 3, "include": []})));
+    api(port, "POST", &format!("/collections/{staging}/delete"), Some(json!({"ids": deleted["ids"]})));
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+}
+
 fn all_metadata(port: u16, name: &str) -> Vec<(String, Value)> {
     let id = collection_id(port, name);
     let got = api(port, "POST", &format!("/collections/{id}/get"), Some(json!({"include": ["metadatas"]})));
@@ -307,22 +326,7 @@ fn rows_deleted_from_the_target_mid_import_trigger_rollback() {
     let spec = spec.to_str().unwrap();
     let child =
         migrating(&env, &["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "40"]);
-    // Pause it, delete rows from its staging collection behind its back, let it go on.
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
-    let staging = api(chroma.port, "GET", "/collections", None)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"].as_str().unwrap().contains("__ifctl_migrate_"))
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let deleted =
-        api(chroma.port, "POST", &format!("/collections/{staging}/get"), Some(json!({"limit": 3, "include": []})));
-    api(chroma.port, "POST", &format!("/collections/{staging}/delete"), Some(json!({"ids": deleted["ids"]})));
-    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+    delete_staging_rows_behind_its_back(chroma.port, &child);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
@@ -333,6 +337,56 @@ fn rows_deleted_from_the_target_mid_import_trigger_rollback() {
     assert!(all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{all}");
     let rolled = env.run(&["--output", "json", "history", "--kind", "migration.rolled_back"]).json();
     assert!(rolled[0]["details"]["reason"].as_str().unwrap().contains("id_sets_equal"), "{rolled:#}");
+}
+
+/// A migration killed (SIGKILL) inside its rollback — after the rollback is recorded, and after
+/// the staging collections are dropped — is not migrated on by the next run: a plain run refuses
+/// and says the rollback is unfinished, `--resume` finishes the rollback (exit 4), and the
+/// originals are as before with nothing left over.
+#[test]
+fn a_rollback_killed_halfway_is_finished_by_resume() {
+    use std::os::unix::process::ExitStatusExt;
+    let spec = spec_path();
+    let spec = spec.to_str().unwrap();
+    for point in ["rollback.marked", "rollback.dropped"] {
+        let (chroma, mut env) = stack();
+        let before: Vec<Vec<(String, Value)>> = COLLECTIONS.iter().map(|(n, _)| all_metadata(chroma.port, n)).collect();
+        env.set("IFCTL_TEST_CRASH_AT", point);
+        let child =
+            migrating(&env, &["migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "40"]);
+        env.unset("IFCTL_TEST_CRASH_AT");
+        // Rows deleted from its staging collection behind its back make validation fail.
+        delete_staging_rows_behind_its_back(chroma.port, &child);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.signal(), Some(9), "{point}: {}", String::from_utf8_lossy(&out.stderr));
+
+        let plain = env.run(&["migrate", "--spec", spec, "--yes"]);
+        plain.expect_code(2);
+        assert!(plain.stderr.contains("rollback did not finish"), "{point}: {}", plain.stderr);
+
+        let resumed = env.run(&["migrate", "--spec", spec, "--resume", "--yes"]);
+        resumed.expect_code(4);
+        assert!(
+            resumed.stderr.contains("finishing the rollback")
+                && resumed.stderr.contains("rolled back")
+                && resumed.stderr.contains("id_sets_equal"),
+            "{point}: {}",
+            resumed.stderr
+        );
+        let after: Vec<Vec<(String, Value)>> = COLLECTIONS.iter().map(|(n, _)| all_metadata(chroma.port, n)).collect();
+        assert_eq!(before, after, "{point}: the original collections are as before");
+        let all = api(chroma.port, "GET", "/collections", None);
+        assert!(
+            all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")),
+            "{point}: {all}"
+        );
+        let rolled = env.run(&["--output", "json", "history", "--kind", "migration.rolled_back"]).json();
+        assert_eq!(rolled.as_array().unwrap().len(), 1, "{point}: {rolled:#}");
+        assert_eq!(rolled[0]["outcome"], "ok", "{point}: {rolled:#}");
+        // The checkpoint is gone and the locks are free: a new run migrates.
+        env.run(&["migrate", "--spec", spec, "--resume", "--yes"]).expect_code(2);
+        env.run(&["migrate", "--spec", spec, "--yes"]).expect_code(0);
+    }
 }
 
 #[test]

@@ -122,7 +122,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                         ),
                         dest: dest.clone(),
                         collections: live,
-                        page_size: 1000,
+                        page_size: None,
                         wait: true,
                         journal_head: crate::journal::anchor::RecordedHead::of(journal.path()),
                     };

@@ -301,6 +301,7 @@ async fn auto_recover(
         progress: recovery::execute::quiet(),
         stop: Some(stop.clone()),
     };
+    let mut newly_suspended = None;
     let mut on_step = |step: &ladder::Step| match step {
         ladder::Step::Attempted(result) => {
             *shared
@@ -322,7 +323,7 @@ async fn auto_recover(
             &format!("{} needs approval: ifctl approve {action_id}", strategy.qualified()),
             serde_json::json!({"action_id": action_id}),
         ),
-        // Once per suspension, not once per tick.
+        // Once per suspension, not once per tick: logged and journaled.
         ladder::Step::Refused { strategy, reason, until } if reason.contains("suspended") => {
             let mut told = shared.told_suspended.lock().expect("told lock");
             if told.get(&component) != Some(until) {
@@ -333,11 +334,21 @@ async fn auto_recover(
                     &format!("{} not tried: {reason}", strategy.qualified()),
                     serde_json::json!({"until": until}),
                 );
+                newly_suspended =
+                    Some(NewEvent::new("recovery.suspended", "suspended").component(component.name()).details(
+                        serde_json::json!({"strategy": strategy.qualified(), "reason": reason, "until": until}),
+                    ));
             }
         }
         _ => {}
     };
-    match walker.round(component, Failure::from_report(report), &mut on_step).await {
+    let round = walker.round(component, Failure::from_report(report), &mut on_step).await;
+    if let Some(event) = newly_suspended
+        && let Err(e) = offload::append(&shared.journal, event).await
+    {
+        log.log("error", Some(component), "suspension not journaled", serde_json::json!({"error": e.to_string()}));
+    }
+    match round {
         Ok(steps) => steps.iter().any(ladder::Step::recovered),
         Err(e) => {
             log.log("error", Some(component), "recovery not journaled", serde_json::json!({"error": e.to_string()}));

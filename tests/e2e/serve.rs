@@ -266,6 +266,11 @@ fn serve_spends_exactly_the_budget_on_a_failing_restart_then_suspends() {
     assert!(r["recovery"]["suspended_until"].is_string() && r["recovery"]["next_attempt_at"].is_string(), "{r:#}");
     let health = env.run(&["health", "check", "-c", "redis"]);
     assert!(health.stdout.contains("recovery-suspended until"), "{}", health.stdout);
+    // Journaled once per suspension, not once per tick (several ticks have passed by now).
+    let suspended = env.run(&["--output", "json", "history", "--kind", "recovery.suspended"]).json();
+    assert_eq!(suspended.as_array().unwrap().len(), 1, "{suspended:#}");
+    assert_eq!(suspended[0]["component"], "redis", "{suspended:#}");
+    assert_eq!(suspended[0]["details"]["until"], r["recovery"]["suspended_until"], "{suspended:#}");
     signal(&serve.0, rustix::process::Signal::TERM);
     assert_eq!(serve.0.wait().unwrap().code(), Some(0));
 }

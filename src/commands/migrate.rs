@@ -7,14 +7,14 @@ use crate::cli::progress::Bars;
 use crate::cli::table::new_table;
 use crate::cli::{CliError, Context, ErrorKind, Failure};
 use crate::exit;
-use crate::journal::NewEvent;
 use crate::migrate::checkpoint::Checkpoint;
+use crate::migrate::session::{self, Ending};
 use crate::migrate::spec::Spec;
 use crate::migrate::transform::Provenance;
-use crate::migrate::{MigrationPlan, RunOptions, new_checkpoint, plan, rollback, run as run_migration};
+use crate::migrate::{MigrationPlan, RunOptions, plan};
+use crate::snapshot::ChromaSource;
 use crate::snapshot::create::{CreateOptions, create};
 use crate::snapshot::verify::verify_archive;
-use crate::snapshot::{ChromaSource, SnapshotError};
 
 use super::snapshot::bulk_client;
 use super::validate::print_report;
@@ -96,31 +96,13 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
     let chroma = bulk_client(config);
     let runtime = crate::cli::runtime();
     let bars = Bars::new(ctx.printer.progress_allowed());
-    let mut checkpoint = match (args.resume, existing) {
-        (true, None) => return Err(CliError::usage("there is no interrupted migration to resume").into()),
-        (true, Some(ck)) if ck.spec_fingerprint != spec.fingerprint() => {
-            return Err(CliError::usage(format!(
-                "the spec changed since the interrupted migration started (checkpoint `{}`); resume with the same spec, or remove the checkpoint to start over",
-                checkpoint_path.display()
-            ))
-            .into());
+    let mut checkpoint = session::continued(args.resume, existing, &spec, &checkpoint_path).map_err(|r| {
+        let error = CliError::usage(r.message);
+        match r.hint {
+            Some(hint) => error.hint(hint),
+            None => error,
         }
-        (true, Some(ck)) => Some(ck),
-        (false, Some(ck)) => {
-            return Err(CliError::usage(format!(
-                "an interrupted migration from {} is waiting (checkpoint `{}`)",
-                crate::journal::format_ts(&ck.started_at),
-                checkpoint_path.display()
-            ))
-            .hint(if ck.rolling_back.is_some() {
-                "its rollback did not finish: finish it with --resume (it rolls back, it does not migrate on)"
-            } else {
-                "continue it with --resume, or remove the checkpoint to start over"
-            })
-            .into());
-        }
-        (false, None) => None,
-    };
+    })?;
     if checkpoint.is_none() && !args.yes {
         if !ctx.printer.can_prompt() {
             return Err(CliError::usage("refusing to migrate without confirmation: stdin is not a terminal")
@@ -160,17 +142,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
     let verified = verify_archive(&snapshot, &config.state_dir.join("tmp"))?;
     let mut ck = match checkpoint.take() {
         Some(ck) => ck,
-        None => {
-            let ck = new_checkpoint(&spec, &args.spec, &snapshot, &verified.unpacked)?;
-            ck.save(&checkpoint_path)?;
-            journal.append(NewEvent::new("migration.started", "started").component("chromadb").details(
-                serde_json::json!({
-                    "spec": args.spec, "spec_fingerprint": ck.spec_fingerprint, "snapshot": snapshot,
-                    "collections": ck.collections.iter().map(|c| &c.name).collect::<Vec<_>>(),
-                }),
-            ))?;
-            ck
-        }
+        None => session::start(&spec, &args.spec, &snapshot, &verified.unpacked, &checkpoint_path, &journal)?,
     };
     let opts = RunOptions {
         spec: &spec,
@@ -196,68 +168,33 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
         &|m| crate::snapshot::Progress::on_stage(&bars, m, None),
     ))?;
     // A rollback that an earlier run began (and did not finish) is finished, never migrated past.
-    let outcome = match ck.rolling_back.clone() {
-        Some(reason) => {
-            ctx.printer.status("An earlier run began rolling this migration back; finishing the rollback.");
-            Err(SnapshotError::Integrity(reason))
-        }
-        None => runtime.block_on(async {
-            tokio::select! {
-                done = run_migration(&chroma, &opts, &mut ck, &journal, &bars) => done,
-                _ = tokio::signal::ctrl_c() => Err(SnapshotError::Interrupted),
-            }
-        }),
+    if ck.rolling_back.is_some() {
+        ctx.printer.status("An earlier run began rolling this migration back; finishing the rollback.");
+    }
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
-    match outcome {
-        Ok(finished) => {
-            journal.append(NewEvent::new("migration.finished", "ok").component("chromadb").details(
-                serde_json::json!({
-                    "spec": args.spec, "snapshot": snapshot, "collections": finished.collections,
-                    "validation_passed": finished.validation.passed,
-                }),
-            ))?;
-            Checkpoint::remove(&checkpoint_path);
+    let ending = runtime.block_on(session::drive(&chroma, config, &opts, &mut ck, &journal, &bars, interrupt))?;
+    match ending {
+        Ending::Finished(finished) => {
             if ctx.printer.json() {
                 ctx.printer.json_value(&finished)?;
             } else {
                 for c in &finished.collections {
-                    ctx.printer.line(&format!(
-                        "Migrated `{}` -> `{}`: {} rows{}.",
-                        c.name,
-                        c.target,
-                        c.rows,
-                        if c.quarantined.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", {} quarantined", c.quarantined.len())
-                        }
-                    ))?;
+                    let quarantined = match c.quarantined.len() {
+                        0 => String::new(),
+                        n => format!(", {n} quarantined"),
+                    };
+                    ctx.printer
+                        .line(&format!("Migrated `{}` -> `{}`: {} rows{quarantined}.", c.name, c.target, c.rows))?;
                 }
                 print_report(ctx, &finished.validation)?;
             }
             Ok(exit::SUCCESS)
         }
-        Err(SnapshotError::Integrity(reason)) => {
-            ctx.printer.warn(&format!("rolling back: {reason}"));
-            ck.rolling_back = Some(reason.clone());
-            ck.save(&checkpoint_path)?;
-            crate::hooks::crash_point("rollback.marked");
-            let undone = runtime.block_on(rollback(&chroma, &ck, &snapshot, config, &journal, &bars));
-            let details = match &undone {
-                Ok(done) => serde_json::json!({"reason": reason, "snapshot": snapshot, "rollback": done}),
-                Err(e) => serde_json::json!({"reason": reason, "snapshot": snapshot, "rollback_error": e.to_string()}),
-            };
-            journal.append(
-                NewEvent::new("migration.rolled_back", if undone.is_ok() { "ok" } else { "failed" })
-                    .component("chromadb")
-                    .details(details),
-            )?;
-            // A failed rollback keeps its checkpoint: it says what is swapped and what is not.
-            if undone.is_ok() {
-                Checkpoint::remove(&checkpoint_path);
-            }
-            let mut error = CliError::new(ErrorKind::Integrity, format!("migration rolled back: {reason}"));
-            error = match undone {
+        Ending::RolledBack { reason, undone } => {
+            let error = CliError::new(ErrorKind::Integrity, format!("migration rolled back: {reason}"));
+            Err(match undone {
                 Ok(_) => error.hint(format!(
                     "the collections are as before; the pre-migration snapshot is `{}`",
                     snapshot.display()
@@ -268,16 +205,11 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                     args.spec.display(),
                     snapshot.display()
                 )),
-            };
-            Err(error.into())
+            }
+            .into())
         }
-        Err(other) => {
-            let _ = journal.append(
-                NewEvent::new("migration.checkpoint", "stopped")
-                    .component("chromadb")
-                    .details(serde_json::json!({"error": other.to_string(), "checkpoint": checkpoint_path})),
-            );
-            let error: CliError = other.into();
+        Ending::Stopped(error) => {
+            let error: CliError = error.into();
             Err(error
                 .hint("nothing was swapped that is not verified; continue with `ifctl migrate --spec … --resume --yes`")
                 .into())

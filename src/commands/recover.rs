@@ -6,7 +6,7 @@ use crate::config::{Component, ProcessEnv};
 use crate::exit;
 use crate::health::{Probes, Secrets, Status};
 use crate::recovery::policy::{self, Verdict};
-use crate::recovery::{self, Failure, Plan, Strategy, execute, ladder, state};
+use crate::recovery::{self, Failure, Plan, PlanError, Strategy, execute, ladder, state};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
@@ -32,8 +32,10 @@ pub const AFTER_HELP: &str = concat!(
     "  0    recovered (healthy after an attempt), or nothing to do, or --dry-run\n",
     "  1    every attempt failed (the component is still not healthy)\n",
     "  2    usage or configuration error (e.g. no restart_command configured)\n",
+    "  3    the server a plan must look at is unreachable (e.g. Chroma, for snapshot_rollback)\n",
     "  5    a strategy needs approval: its action id is printed (`ifctl approve ID`)\n",
-    "  6    refused by policy (budget spent) before anything ran: says when the next is allowed"
+    "  6    refused before anything ran: budget spent (says when the next is allowed), or\n",
+    "       nothing safe to act on (no broken collection, only a snapshot too old)"
 );
 
 #[derive(Debug, clap::Args)]
@@ -89,7 +91,11 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
         target = report.get(component).cloned().expect("the cause was checked");
     }
     if target.status == Status::Healthy && args.strategy.is_none() {
-        ctx.printer.line(&format!("`{component}` is healthy; nothing to recover."))?;
+        if ctx.printer.json() {
+            ctx.printer.json_value(&serde_json::json!({"component": component, "status": "healthy", "steps": []}))?;
+        } else {
+            ctx.printer.line(&format!("`{component}` is healthy; nothing to recover."))?;
+        }
         return Ok(exit::SUCCESS);
     }
     // Exclusive with serve and `approve` for this component (exit 6 naming the holder), and the
@@ -262,7 +268,7 @@ fn show_round(ctx: &Context, steps: &[ladder::Step]) -> Result<u8, CliFailure> {
 }
 
 /// A rung of the ladder: its plan and the verdict now, or why it cannot be planned.
-type Rung = (Strategy, Result<(Plan, Verdict), String>);
+type Rung = (Strategy, Result<(Plan, Verdict), PlanError>);
 
 /// The round `recover` would walk, each rung with its plan and the policy's verdict now.
 fn show_ladder(
@@ -286,7 +292,10 @@ fn show_ladder(
                     "strategy": strategy, "plan": plan, "plan_hash": plan.hash(), "policy": verdict,
                     "preview": previews.get(strategy),
                 }),
-                Err(why) => serde_json::json!({"strategy": strategy, "not_configured": why}),
+                Err(why @ PlanError::NotConfigured(_)) => {
+                    serde_json::json!({"strategy": strategy, "not_configured": why.to_string()})
+                }
+                Err(why) => serde_json::json!({"strategy": strategy, "cannot_plan": why.to_string()}),
             })
             .collect();
         ctx.printer.json_value(&serde_json::json!({"dry_run": true, "failure": failure, "ladder": ladder}))?;
@@ -316,7 +325,7 @@ fn show_ladder(
             }
             Err(why) => {
                 ctx.printer.line(&format!("  {}. `{}`: skipped, {why}", i + 1, strategy.qualified()))?;
-                if let Some(example) = toml_example(*strategy) {
+                if let (PlanError::NotConfigured(_), Some(example)) = (why, toml_example(*strategy)) {
                     ctx.printer.line(&format!("     to enable it, add to {}:", config_file_hint(ctx)))?;
                     for line in example.lines() {
                         ctx.printer.line(&format!("       {line}"))?;
@@ -441,10 +450,17 @@ pub fn show_result(ctx: &Context, result: &recovery::AttemptResult) -> Result<u8
     Ok(if result.success || result.outcome == "degraded" { exit::SUCCESS } else { exit::FAILURE })
 }
 
-/// A strategy that needs settings nobody made: the TOML to add, and what can run without it.
-fn cannot_plan(ctx: &Context, config: &crate::config::Config, strategy: Strategy, why: &str) -> CliError {
-    let mut error = CliError::usage(format!("cannot plan `{}`: {why}", strategy.qualified()));
-    if let Some(example) = toml_example(strategy) {
+/// A strategy that cannot be planned: its exit status by the reason; for settings nobody made, the
+/// TOML to add; and what can run as configured now.
+fn cannot_plan(ctx: &Context, config: &crate::config::Config, strategy: Strategy, why: &PlanError) -> CliError {
+    let message = format!("cannot plan `{}`: {why}", strategy.qualified());
+    let mut error = match why {
+        PlanError::NotConfigured(_) => CliError::usage(message),
+        PlanError::Unreachable(_) => CliError::new(ErrorKind::Unreachable, message),
+        PlanError::Refused(_) => CliError::new(ErrorKind::Refused, message),
+        PlanError::Failed(_) => CliError::failed(message),
+    };
+    if let (PlanError::NotConfigured(_), Some(example)) = (why, toml_example(strategy)) {
         let file = config_file_hint(ctx);
         error = error.hint(format!(
             "add to {file}:\n\n{}\n",

@@ -131,19 +131,14 @@ impl<'a> Carry<'a> {
         }
         self.baseline.absorb(&rows, &drift.deleted);
         self.carried.extend(drift.changed.iter().chain(&drift.deleted).cloned());
-        journal
-            .append(
-                NewEvent::new(
-                    if self.spec.is_some() { "migration.carried_over" } else { "snapshot.carried_over" },
-                    "ok",
-                )
+        journal.append(
+            NewEvent::new(if self.spec.is_some() { "migration.carried_over" } else { "snapshot.carried_over" }, "ok")
                 .component("chromadb")
                 .details(serde_json::json!({
                     "collection": name, "changed": drift.changed.len(), "deleted": drift.deleted.len(),
                     "examples": drift.examples(EXAMPLES),
                 })),
-            )
-            .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
+        )?;
         progress.on_done();
         Ok(drift.len())
     }

@@ -6,6 +6,7 @@
 
 pub mod carry;
 pub mod checkpoint;
+pub mod session;
 pub mod spec;
 pub mod transform;
 pub mod validate;
@@ -345,11 +346,9 @@ async fn reconcile_swaps(
             };
             if let Some(copy) = renamed_away {
                 chroma.rename_collection(&copy.id, &ck.name).await?;
-                journal
-                    .append(NewEvent::new("migration.swap_undone", "ok").component("chromadb").details(json!({
-                        "collection": ck.name, "renamed_back": copy.name, "staging": ck.import_name,
-                    })))
-                    .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
+                journal.append(NewEvent::new("migration.swap_undone", "ok").component("chromadb").details(json!({
+                    "collection": ck.name, "renamed_back": copy.name, "staging": ck.import_name,
+                })))?;
             }
             continue;
         }
@@ -485,13 +484,11 @@ fn save_progress(
     ck.rows_done = rows_done;
     ck.imported = imported;
     checkpoint.save(&opts.checkpoint_path)?;
-    journal
-        .append(
-            NewEvent::new("migration.checkpoint", if imported { "imported" } else { "progress" })
-                .component("chromadb")
-                .details(serde_json::json!({"collection": name, "rows_done": rows_done, "imported": imported})),
-        )
-        .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
+    journal.append(
+        NewEvent::new("migration.checkpoint", if imported { "imported" } else { "progress" })
+            .component("chromadb")
+            .details(serde_json::json!({"collection": name, "rows_done": rows_done, "imported": imported})),
+    )?;
     Ok(())
 }
 

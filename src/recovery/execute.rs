@@ -14,11 +14,11 @@ use crate::snapshot::prune::{self, Protected, Retention};
 use crate::snapshot::restore::{RestoreOptions, restore_collections};
 use crate::snapshot::{NoProgress, Progress};
 
-use super::{Plan, Strategy};
+use super::{Plan, PlanError, Strategy};
 
 /// Builds the plan for a strategy from the config and what is on disk now. The same inputs give
 /// the same plan, so an approval can check that the plan has not changed.
-pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
+pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, PlanError> {
     let r = &config.recovery;
     let (actions, params): (Vec<String>, Value) = match strategy {
         Strategy::Reconnect => (
@@ -26,7 +26,7 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
             json!({"url": config.redis.url}),
         ),
         Strategy::FlushUnexpiring if r.redis.flush_patterns.is_empty() => {
-            return Err("`recovery.redis.flush_patterns` is empty: nothing to flush".into());
+            return Err(PlanError::NotConfigured("`recovery.redis.flush_patterns` is empty: nothing to flush".into()));
         }
         Strategy::FlushUnexpiring => (
             r.redis
@@ -38,7 +38,10 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
             json!({"url": config.redis.url, "patterns": r.redis.flush_patterns, "max_keys": r.redis.flush_max_keys}),
         ),
         Strategy::Restart => {
-            let command = r.redis.restart_command.clone().ok_or("no `recovery.redis.restart_command` is configured")?;
+            let command =
+                r.redis.restart_command.clone().ok_or_else(|| {
+                    PlanError::NotConfigured("no `recovery.redis.restart_command` is configured".into())
+                })?;
             (
                 vec![format!("run `{command}`"), "wait up to 30 s for Redis to answer PING".into()],
                 json!({"command": command}),
@@ -91,8 +94,9 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
             json!({"url": config.openwebui.url, "store": token_path(config)}),
         ),
         Strategy::ModelFailover => {
-            let primary =
-                r.openwebui.primary_model.clone().ok_or("no `recovery.openwebui.primary_model` is configured")?;
+            let primary = r.openwebui.primary_model.clone().ok_or_else(|| {
+                PlanError::NotConfigured("no `recovery.openwebui.primary_model` is configured".into())
+            })?;
             let mut models = vec![primary];
             models.extend(r.openwebui.fallback_models.iter().cloned());
             (
@@ -126,24 +130,22 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, String> {
                 actions.push(format!("prune ifctl snapshots to the newest {}", r.system.snapshot_keep_last));
             }
             if actions.is_empty() {
-                return Err("no `recovery.system.cleanup_paths` (or `snapshot_keep_last`) are configured".into());
+                return Err(PlanError::NotConfigured(
+                    "no `recovery.system.cleanup_paths` (or `snapshot_keep_last`) are configured".into(),
+                ));
             }
             (actions, json!({"rules": r.system.cleanup_paths, "snapshot_keep_last": r.system.snapshot_keep_last}))
         }
         Strategy::MemoryRelief => {
-            let command = r
-                .system
-                .memory_relief_command
-                .clone()
-                .ok_or("no `recovery.system.memory_relief_command` is configured")?;
+            let command = r.system.memory_relief_command.clone().ok_or_else(|| {
+                PlanError::NotConfigured("no `recovery.system.memory_relief_command` is configured".into())
+            })?;
             (vec![format!("run `{command}`")], json!({"command": command}))
         }
         Strategy::ProcessRestart => {
-            let command = r
-                .system
-                .process_restart_command
-                .clone()
-                .ok_or("no `recovery.system.process_restart_command` is configured")?;
+            let command = r.system.process_restart_command.clone().ok_or_else(|| {
+                PlanError::NotConfigured("no `recovery.system.process_restart_command` is configured".into())
+            })?;
             (vec![format!("run `{command}`")], json!({"command": command}))
         }
     };
@@ -345,19 +347,26 @@ async fn backup_live(
 /// collections it holds.
 /// The expected collections that are missing or empty now: all a rollback may replace. Healthy
 /// collections are never rolled back with them.
-fn broken_collections(config: &Config) -> Result<Vec<String>, String> {
+fn broken_collections(config: &Config) -> Result<Vec<String>, PlanError> {
     let config = config.clone();
     // A runtime of its own on a thread of its own: planning is synchronous and may be called from
     // inside another runtime's blocking thread.
-    let look = std::thread::spawn(move || -> Result<Vec<String>, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let look = std::thread::spawn(move || -> Result<Vec<String>, PlanError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| PlanError::Failed(e.to_string()))?;
         runtime.block_on(async {
             let chroma = ChromaClient::bulk(&config);
             let mut broken = Vec::new();
             for name in &config.chromadb.expected_collections {
-                let found = chroma.collection(name).await.map_err(|e| format!("cannot see `{name}`: {e}"))?;
+                let found =
+                    chroma.collection(name).await.map_err(|e| PlanError::chroma(format!("cannot see `{name}`"), e))?;
                 let empty = match &found {
-                    Some(c) => chroma.count(&c.id).await.map_err(|e| format!("cannot count `{name}`: {e}"))? == 0,
+                    Some(c) => {
+                        chroma.count(&c.id).await.map_err(|e| PlanError::chroma(format!("cannot count `{name}`"), e))?
+                            == 0
+                    }
                     None => true,
                 };
                 if empty {
@@ -367,9 +376,9 @@ fn broken_collections(config: &Config) -> Result<Vec<String>, String> {
             Ok(broken)
         })
     });
-    let broken = look.join().map_err(|_| "looking at the collections failed".to_string())??;
+    let broken = look.join().map_err(|_| PlanError::Failed("looking at the collections failed".into()))??;
     if broken.is_empty() {
-        return Err("no expected collection is missing or empty, so a rollback would only replace healthy data; to restore on purpose use `ifctl snapshot restore NAME --collection C`".into());
+        return Err(PlanError::Refused("no expected collection is missing or empty, so a rollback would only replace healthy data; to restore on purpose use `ifctl snapshot restore NAME --collection C`".into()));
     }
     Ok(broken)
 }
@@ -377,12 +386,12 @@ fn broken_collections(config: &Config) -> Result<Vec<String>, String> {
 /// The newest snapshot that holds every broken collection, is younger than
 /// `recovery.chromadb.rollback_max_age`, is not a backup taken before a restore (that holds the
 /// state being replaced, possibly the bad data itself), and verifies.
-fn rollback_source(config: &Config, broken: &[String]) -> Result<(String, PathBuf), String> {
+fn rollback_source(config: &Config, broken: &[String]) -> Result<(String, PathBuf), PlanError> {
     let dest = config.snapshot_dir();
     let max_age = config.recovery.chromadb.rollback_max_age;
     let oldest = crate::journal::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
-    let mut snapshots =
-        crate::snapshot::list::list(&dest).map_err(|e| format!("cannot list `{}`: {e}", dest.display()))?;
+    let mut snapshots = crate::snapshot::list::list(&dest)
+        .map_err(|e| PlanError::Failed(format!("cannot list `{}`: {e}", dest.display())))?;
     snapshots.retain(prune::rollback_usable);
     snapshots.retain(|s| broken.iter().all(|c| s.collections.contains(c)));
     let mut too_old = None;
@@ -396,13 +405,13 @@ fn rollback_source(config: &Config, broken: &[String]) -> Result<(String, PathBu
         }
     }
     let wanted = broken.join(", ");
-    Err(match too_old {
+    Err(PlanError::Refused(match too_old {
         Some(name) => format!(
             "the newest snapshot holding {wanted} is `{name}`, older than `recovery.chromadb.rollback_max_age` ({}); restore it on purpose with `ifctl snapshot restore {name} --collection …` if it is still right",
             humantime::format_duration(max_age)
         ),
         None => format!("no snapshot in `{}` holds {wanted} and verifies", dest.display()),
-    })
+    }))
 }
 
 async fn redis_connection(config: &Config, secrets: &Secrets) -> Result<redis::aio::MultiplexedConnection, String> {

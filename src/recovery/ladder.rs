@@ -125,7 +125,7 @@ impl Walker<'_> {
     async fn plan(&self, strategy: Strategy) -> Result<Plan, String> {
         let config = self.config.clone();
         offload::run(format!("planning {}", strategy.qualified()), std::time::Duration::from_secs(600), move || {
-            execute::plan(&config, strategy)
+            execute::plan(&config, strategy).map_err(|e| e.to_string())
         })
         .await
         .map_err(|s| s.to_string())?

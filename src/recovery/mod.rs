@@ -248,6 +248,37 @@ pub struct AttemptResult {
     pub action_id: Option<String>,
 }
 
+/// Why a strategy cannot be planned now; each kind has its exit status and its way forward.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PlanError {
+    /// The config lacks what the strategy needs (exit 2): the message names the key.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// The server the plan must look at did not answer (exit 3).
+    #[error("{0}")]
+    Unreachable(String),
+    /// Acting would be unsafe or pointless now — nothing is broken, or the only data to restore
+    /// is too old (exit 6).
+    #[error("{0}")]
+    Refused(String),
+    /// Anything else (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl PlanError {
+    fn chroma(what: String, e: crate::clients::http::HttpError) -> PlanError {
+        if matches!(
+            e,
+            crate::clients::http::HttpError::Unreachable { .. } | crate::clients::http::HttpError::Timeout { .. }
+        ) {
+            PlanError::Unreachable(format!("{what}: {e}"))
+        } else {
+            PlanError::Failed(format!("{what}: {e}"))
+        }
+    }
+}
+
 /// Executes a plan, verifies with a fresh health check, and journals `recovery.attempt`.
 pub async fn attempt(
     config: &Config,

@@ -113,6 +113,13 @@ impl SnapshotError {
     }
 }
 
+/// A journal that cannot be read or appended to fails the operation (exit 1), named as such.
+impl From<crate::journal::JournalError> for SnapshotError {
+    fn from(e: crate::journal::JournalError) -> SnapshotError {
+        SnapshotError::Failed(format!("journal: {e}"))
+    }
+}
+
 impl From<HttpError> for SnapshotError {
     fn from(err: HttpError) -> SnapshotError {
         match err {

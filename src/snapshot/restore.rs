@@ -565,11 +565,11 @@ pub(super) async fn repair(chroma: &ChromaClient, repairs: &[Repair], journal: &
                 chroma.delete_collection(&r.leftover).await?
             }
         }
-        journal
-            .append(NewEvent::new("snapshot.repaired", r.action).component("chromadb").details(serde_json::json!({
+        journal.append(NewEvent::new("snapshot.repaired", r.action).component("chromadb").details(
+            serde_json::json!({
                 "collection": r.collection, "leftover": r.leftover, "action": r.action,
-            })))
-            .map_err(|e| SnapshotError::Failed(format!("journal: {e}")))?;
+            }),
+        ))?;
     }
     Ok(())
 }

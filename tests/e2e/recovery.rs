@@ -383,7 +383,7 @@ fn chroma_index_rebuild_and_snapshot_rollback() {
     let live = api("GET", "/collections/kb_main", None)["id"].as_str().unwrap().to_string();
     api("POST", &format!("/collections/{live}/delete"), Some(json!({"ids": ["k0001", "k0002"]})));
     let refused = env.run(&["recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
-    refused.expect_code(2);
+    refused.expect_code(6);
     assert!(refused.stderr.contains("no expected collection is missing or empty"), "{}", refused.stderr);
     // Emptied: now it is broken, and its (empty) state is backed up before the rollback.
     api("POST", &format!("/collections/{live}/delete"), Some(json!({"ids": ids})));
@@ -438,7 +438,7 @@ fn snapshot_rollback_restores_only_the_broken_collection_from_a_snapshot_that_ho
     // Too old by the limit: refused, naming the snapshot and how to restore it on purpose.
     env.set("IFCTL_TEST_NOW", (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339());
     let old = env.run(&["recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
-    old.expect_code(2);
+    old.expect_code(6);
     assert!(old.stderr.contains("`both`, older than `recovery.chromadb.rollback_max_age` (7days)"), "{}", old.stderr);
     env.unset("IFCTL_TEST_NOW");
     let run = env.run(&["--output", "json", "recover", "-c", "chromadb", "--strategy", "snapshot_rollback"]);
@@ -657,6 +657,31 @@ fn unconfigured_strategy_shows_the_toml_to_add_and_what_can_run() {
         .find(|l| l.starts_with("ifctl recover -c redis --strategy reconnect"))
         .unwrap_or_else(|| panic!("no runnable alternative listed:\n{}", run.stderr));
     env.paste(line).expect_code(0);
+}
+
+/// Why a strategy cannot be planned decides the exit status: a missing setting is 2 with the TOML
+/// to add, a server the plan must look at being down is 3 (not "not configured"), and nothing
+/// safe to act on is 6 (tested with the rollback tests above). The dry-run ladder in JSON names
+/// a missing setting as `not_configured`.
+#[test]
+fn a_plan_that_cannot_be_made_exits_by_its_reason() {
+    let closed = harness::closed_port();
+    let mut env = Env::new();
+    env.set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", closed.port));
+    let run = env.run(&["recover", "-c", "chromadb", "--strategy", "snapshot_rollback", "--dry-run"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("cannot see") && !run.stderr.contains("add to"), "{}", run.stderr);
+    // A healthy component: nothing to recover, said in JSON too.
+    let redis = harness::redis();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    let healthy = env.run(&["--output", "json", "recover", "-c", "redis", "--dry-run"]);
+    healthy.expect_code(0);
+    assert_eq!(healthy.json()["status"], "healthy", "{}", healthy.stdout);
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", closed.port));
+    let restart = env.run(&["--output", "json", "recover", "-c", "redis", "--dry-run"]);
+    let rungs = restart.json()["ladder"].as_array().unwrap().clone();
+    let unconfigured = rungs.iter().find(|r| r["strategy"] == "restart").unwrap();
+    assert!(unconfigured["not_configured"].as_str().unwrap().contains("restart_command"), "{unconfigured:#}");
 }
 
 /// Pids of processes whose command line is exactly `args`.

@@ -70,6 +70,16 @@ def http(method, url, body=None, timeout=10):
         return e.code, e.read()
 
 
+def until(limit, ok, step=0.2):
+    """True once `ok()` holds, False after `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if ok():
+            return True
+        time.sleep(step)
+    return False
+
+
 def wait_for(what, limit, ok, step=0.2):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -374,6 +384,7 @@ def main():
     stop = threading.Event()
     serve = None
     report = {"seed": seed, "duration_s": args.duration, "faults": [], "violations": []}
+    finished = False
     try:
         for c in stack.components():
             stack.start(c)
@@ -516,8 +527,13 @@ def main():
                 log(f"not healthy after {HEAL_LIMIT_S:.0f} s; suspension journaled: {fault['suspension_journaled']}")
                 if target == "redis" and not stack.alive("redis"):
                     stack.start("redis")  # the person steps in
-                wait_for("the stack healthy after a person stepped in", HEAL_LIMIT_S,
-                         lambda: monitor.all_healthy(comps, time.monotonic() - 1))
+                    fault["restarted_by_a_person"] = True
+                stepped_in = time.monotonic()
+                if not until(HEAL_LIMIT_S, lambda: monitor.all_healthy(comps, stepped_in)):
+                    report["faults"].append(fault)
+                    report["violations"].append(f"{kind}: the stack was not healthy {HEAL_LIMIT_S:.0f} s after a "
+                                                f"person stepped in either")
+                    break
             report["faults"].append(fault)
             if serve.poll() is not None:
                 report["violations"].append(f"serve exited with {serve.returncode} during {kind}")
@@ -529,6 +545,7 @@ def main():
         for w in workers:
             w.join(timeout=300)
         check(report, ifctl, serve, monitor, rss_start, stack, snapshots)
+        finished = True
     finally:
         stop.set()
         if serve and serve.poll() is None:
@@ -536,7 +553,7 @@ def main():
         stack.stop_all()
         for d in mounts:
             subprocess.run(["umount", "-l", d])
-        if not report["violations"]:
+        if finished and not report["violations"]:
             shutil.rmtree(work, ignore_errors=True)
         else:
             log(f"work dir kept for a look: {work}")

@@ -351,3 +351,134 @@ fn runbook_commands_parse_and_the_safe_ones_run() {
     }
     assert!(ran >= 25, "only {ran} runbook commands ran");
 }
+
+/// A fenced block of a runbook: its language tag, whether a `<!-- illustrative: … -->` line
+/// just before it exempts it, and its lines.
+struct Block {
+    at: String,
+    lang: String,
+    illustrative: bool,
+    lines: Vec<String>,
+}
+
+fn runbook_blocks() -> Vec<Block> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut blocks = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut open: Option<Block> = None;
+        let mut previous = "";
+        for (n, line) in text.lines().enumerate() {
+            match (&mut open, line.strip_prefix("```")) {
+                (None, Some(lang)) => {
+                    open = Some(Block {
+                        at: format!("{}:{}", file.file_name().unwrap().to_string_lossy(), n + 1),
+                        lang: lang.to_string(),
+                        illustrative: previous.starts_with("<!-- illustrative:"),
+                        lines: Vec::new(),
+                    })
+                }
+                (Some(_), Some(_)) => blocks.push(open.take().unwrap()),
+                (Some(block), None) => block.lines.push(line.to_string()),
+                (None, None) => {}
+            }
+            if !line.trim().is_empty() {
+                previous = line;
+            }
+        }
+    }
+    blocks
+}
+
+/// Every command block of the runbooks runs, or says why it cannot (`<!-- illustrative: why -->`
+/// on the line before it): a block of `sh` with any command other than `ifctl` runs whole in bash
+/// against a real Redis, Chroma, OpenWebUI and a running `ifctl serve`, and no such command may
+/// fail (the `ifctl` lines are checked by the test above and may exit with a status); a
+/// `crontab` block's commands run the same way. Untagged blocks are not allowed.
+#[test]
+fn runbook_blocks_run_or_are_marked_illustrative() {
+    let blocks = runbook_blocks();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let redis = crate::harness::redis();
+    let chroma = crate::harness::chroma();
+    let sergio = ["sergio_personality", "sergio_rhetorical", "sergio_humor", "sergio_corpus"];
+    for name in sergio {
+        crate::harness::seed_collection(chroma.port, name, 5);
+    }
+    let openwebui = crate::harness::openwebui(Some(redis.port), None);
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
+        .set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
+        .set("IFCTL_OPENWEBUI_URL", format!("http://127.0.0.1:{}", openwebui.port))
+        .set("IFCTL_CHROMADB_COLLECTIONS", sergio.join(","));
+    env.run(&["snapshot", "create", "--name", "runbook"]).expect_code(0);
+    let port = crate::harness::free_port();
+    let _serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "1s"]);
+    let started = std::time::Instant::now();
+    while crate::harness::http_get(port, "/livez").is_none() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "serve did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let python = crate::harness::venv().join("bin"); // `python3` with pyarrow, as the runbook says
+    let mut ran = 0;
+    for block in &blocks {
+        assert!(
+            block.illustrative || ["sh", "crontab"].contains(&block.lang.as_str()),
+            "{}: a block tagged `{}`: tag it `sh` or `crontab`, or mark it illustrative",
+            block.at,
+            block.lang
+        );
+        let commands: Vec<String> = block
+            .lines
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            // A crontab line: five time fields, then the command.
+            .map(|l| {
+                if block.lang == "crontab" {
+                    l.splitn(6, ' ').last().unwrap().trim().to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        // `sh` blocks of `ifctl` alone are the test above's; crontab lines always run here.
+        if block.illustrative || (block.lang == "sh" && commands.iter().all(|c| c.starts_with("ifctl "))) {
+            continue;
+        }
+        // What never ends by itself (`--follow`, `watch`, `serve`) is left out: the test above
+        // checks its syntax.
+        let endless = |c: &&String| {
+            c.starts_with("ifctl ") && (c.contains("--follow") || c.contains("health watch") || c.contains(" serve"))
+        };
+        let script = commands
+            .iter()
+            .filter(|c| !endless(c))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("localhost:9109", &format!("127.0.0.1:{port}"))
+            .replace("<pid>", "$$")
+            .replace("/var/lib/node_exporter/textfile", &scratch.path().display().to_string())
+            .replace("/tmp/inspect", &scratch.path().join("inspect").display().to_string())
+            .replace("/tmp/validation.json", &scratch.path().join("validation.json").display().to_string());
+        let traced = format!(
+            // `grep` finding nothing (exit 1) is an answer, not a failure.
+            "cd '{}' || exit 1\nset -o pipefail\ntrap 'rc=$?; case \"$BASH_COMMAND\" in ifctl\\ *) ;; grep\\ *) [ $rc = 1 ] || echo \"FAILED: $BASH_COMMAND\" >&2 ;; *) echo \"FAILED: $BASH_COMMAND\" >&2 ;; esac' ERR\n{script}\n",
+            root.display()
+        );
+        let run = env.shell("bash", &traced, std::slice::from_ref(&python));
+        assert!(
+            !run.stderr.contains("FAILED:"),
+            "{}: a command failed\n{}\n--- stdout\n{}",
+            block.at,
+            run.stderr,
+            run.stdout
+        );
+        ran += 1;
+    }
+    assert!(ran >= 6, "only {ran} runbook blocks ran");
+}

@@ -320,18 +320,24 @@ impl Env {
     /// A command line as ifctl printed it for the operator, pasted into `sh` with this
     /// environment (`ifctl` on the PATH is the binary under test).
     pub fn paste(&self, line: &str) -> Run {
+        self.shell("sh", line, &[])
+    }
+
+    /// `script` run by `shell` (`sh -c`, `bash -c`) with this environment; on the PATH first the
+    /// binary under test as `ifctl`, then `more_path`.
+    pub fn shell(&self, shell: &str, script: &str, more_path: &[PathBuf]) -> Run {
         let bin = Path::new(env!("CARGO_BIN_EXE_ifctl")).parent().unwrap().to_path_buf();
-        let path = std::env::var_os("PATH").map_or(bin.clone().into_os_string(), |p| {
-            std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&p))).unwrap()
-        });
-        let mut cmd = Command::new("sh");
-        cmd.env_clear().args(["-c", line]).stdin(Stdio::null()).env("PATH", path);
+        let system =
+            std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default();
+        let path = std::env::join_paths(std::iter::once(bin).chain(more_path.iter().cloned()).chain(system)).unwrap();
+        let mut cmd = Command::new(shell);
+        cmd.env_clear().args(["-c", script]).stdin(Stdio::null()).env("PATH", path);
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
         let started = Instant::now();
         let output = cmd.output().unwrap();
-        Run::new(&["sh", "-c", line], output, started.elapsed())
+        Run::new(&[shell, "-c", script], output, started.elapsed())
     }
 }
 

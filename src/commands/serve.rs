@@ -34,7 +34,8 @@ pub const AFTER_HELP: &str = concat!(
     "EXIT STATUS:\n",
     "  0    stopped by SIGTERM/SIGINT\n",
     "  1    the server failed\n",
-    "  2    usage or configuration error (e.g. the address is in use)"
+    "  2    usage or configuration error (e.g. the address is in use)\n",
+    "  6    another serve runs on this state dir (its pid is named)"
 );
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +93,8 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         .into());
     }
     let journal = ctx.journal(&resolved);
+    // One serve per state dir, held until it exits.
+    let _serve_lock = crate::snapshot::lock::acquire_serve(journal.path(), &format!("ifctl serve on {addr}"))?;
     let log: Arc<dyn Log> = Arc::new(StderrLog {
         format: args.log_format,
         correlation_id: journal.correlation_id().to_string(),

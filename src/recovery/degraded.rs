@@ -40,7 +40,7 @@ pub fn capabilities(config: &Config, component: Component) -> (Vec<String>, Vec<
 /// Active when the component's last recovery attempt failed (or entered degraded mode) and it has
 /// not been healthy since.
 pub fn active(config: &Config, state: &RecoveryState, component: Component) -> Option<DegradedMode> {
-    let last = state.attempts.iter().rev().find(|a| a.component == component)?;
+    let last = state.attempts.iter().rev().find(|a| a.component == component && !a.unfinished)?;
     if last.success && last.strategy != Strategy::GracefulDegradation {
         return None;
     }

@@ -290,7 +290,20 @@ pub async fn attempt(
     progress: &dyn crate::snapshot::Progress,
 ) -> Result<AttemptResult, crate::journal::JournalError> {
     let started = std::time::Instant::now();
+    // Write-ahead for real actions: if ifctl dies before the outcome is journaled, the journal
+    // still says the action began — the budget counts it and its approval is spent.
+    let attempt_id = uuid::Uuid::now_v7().to_string();
+    if !plan.strategy.is_free() {
+        let begun = crate::journal::NewEvent::new(state::STARTED, "started").component(plan.component.name()).details(
+            serde_json::json!({
+                "attempt_id": attempt_id, "strategy": plan.strategy, "action_id": action_id,
+                "plan_hash": plan.hash(), "reason": reason,
+            }),
+        );
+        crate::offload::append(journal, begun).await?;
+    }
     let done = execute::execute(config, secrets, plan, journal, progress).await;
+    crate::hooks::crash_point(format_args!("recovery.executed.{}", plan.strategy.name()));
     let after = execute::verify(config, secrets, plan.component).await;
     let degraded_mode = plan.strategy == Strategy::GracefulDegradation;
     let success = done.is_ok() && after.status == crate::health::Status::Healthy && !degraded_mode;
@@ -319,8 +332,8 @@ pub async fn attempt(
     };
     let event = crate::journal::NewEvent::new(state::ATTEMPT, outcome).component(plan.component.name()).details(
         serde_json::json!({
-            "strategy": plan.strategy, "action_id": action_id, "plan_hash": plan.hash(), "reason": reason,
-            "duration_ms": result.duration_ms, "actions": result.actions, "error": result.error,
+            "attempt_id": attempt_id, "strategy": plan.strategy, "action_id": action_id, "plan_hash": plan.hash(),
+            "reason": reason, "duration_ms": result.duration_ms, "actions": result.actions, "error": result.error,
             "status_after": result.status_after, "reason_after": result.reason_after, "details": details,
         }),
     );

@@ -158,7 +158,7 @@ mod tests {
     }
 
     fn attempt(secs: i64, strategy: Strategy, success: bool) -> Attempt {
-        Attempt { ts: at(secs), component: strategy.component(), strategy, success, action_id: None }
+        Attempt { ts: at(secs), component: strategy.component(), strategy, success, action_id: None, unfinished: false }
     }
 
     fn config() -> Config {

@@ -20,6 +20,9 @@ use super::{Plan, Strategy};
 pub const MAX_DISABLE: Duration = Duration::hours(72);
 
 pub const ATTEMPT: &str = "recovery.attempt";
+/// Written before a real action runs (write-ahead): an action whose `recovery.attempt` never
+/// follows (ifctl killed in between) still counts against the budget and closes its approval.
+pub const STARTED: &str = "recovery.started";
 pub const PENDING: &str = "recovery.pending";
 pub const GRANTED: &str = "approval.granted";
 pub const DENIED: &str = "approval.denied";
@@ -34,6 +37,9 @@ pub struct Attempt {
     pub strategy: Strategy,
     pub success: bool,
     pub action_id: Option<String>,
+    /// Begun (`recovery.started`) but its end never journaled: in flight, or ifctl was killed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unfinished: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,7 +106,7 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
         let Some(kind) = string_field(&line, &kind_key) else { continue };
         let wanted = match kind {
             DISABLED | ENABLED => true,
-            ATTEMPT | PENDING | GRANTED | DENIED | TRANSITION => ts >= short.as_str(),
+            ATTEMPT | STARTED | PENDING | GRANTED | DENIED | TRANSITION => ts >= short.as_str(),
             _ => false,
         };
         if wanted {
@@ -122,22 +128,48 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
             });
         }
     }
+    // Begun actions by attempt id, until their `recovery.attempt` is seen.
+    let mut begun: BTreeMap<String, Attempt> = BTreeMap::new();
     for event in newest_first.into_iter().rev() {
         let component = event.component.as_deref().and_then(parse_component);
         let detail = |key: &str| event.details.get(key).cloned().unwrap_or(serde_json::Value::Null);
         match event.kind.as_str() {
+            STARTED => {
+                let (Some(component), Ok(strategy), Some(id)) = (
+                    component,
+                    serde_json::from_value::<Strategy>(detail("strategy")),
+                    detail("attempt_id").as_str().map(String::from),
+                ) else {
+                    continue;
+                };
+                let action_id = detail("action_id").as_str().map(String::from);
+                if let Some(action) = &action_id {
+                    state.closed.insert(
+                        action.clone(),
+                        Closed { kind: "executed".into(), ts: event.ts, by: event.user.clone() },
+                    );
+                }
+                begun.insert(
+                    id,
+                    Attempt { ts: event.ts, component, strategy, success: false, action_id, unfinished: true },
+                );
+            }
             ATTEMPT => {
                 let (Some(component), Ok(strategy)) =
                     (component, serde_json::from_value::<Strategy>(detail("strategy")))
                 else {
                     continue;
                 };
+                if let Some(id) = detail("attempt_id").as_str() {
+                    begun.remove(id);
+                }
                 state.attempts.push(Attempt {
                     ts: event.ts,
                     component,
                     strategy,
                     success: event.outcome == "success",
                     action_id: detail("action_id").as_str().map(String::from),
+                    unfinished: false,
                 });
                 if let Some(id) = detail("action_id").as_str() {
                     state.closed.insert(
@@ -189,6 +221,8 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
             _ => {}
         }
     }
+    state.attempts.extend(begun.into_values());
+    state.attempts.sort_by_key(|a| a.ts);
     Ok(state)
 }
 

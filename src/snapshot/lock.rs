@@ -102,6 +102,22 @@ pub fn acquire_recovery(journal: &Path, component: &str, action: &str) -> Result
     acquire_file(&path, &format!("recovery of {component}"), action, false, hint, |_| {})
 }
 
+/// Takes the lock on running `serve` over this state dir, for as long as serve runs: a second
+/// serve (a manual one beside systemd's, say) would probe, recover and journal everything twice.
+/// Busy fails naming the holder (exit 6).
+pub fn acquire_serve(journal: &Path, action: &str) -> Result<DestLock, SnapshotError> {
+    let path = locks_dir(journal)?.join("serve.lock");
+    let hint = "one serve per state dir: stop that one, or give this one another --state-dir";
+    acquire_file(
+        &path,
+        &format!("serve on state dir `{}`", journal.parent().unwrap_or(journal).display()),
+        action,
+        false,
+        hint,
+        |_| {},
+    )
+}
+
 /// `<state_dir>/locks`, beside the journal, created when missing.
 fn locks_dir(journal: &Path) -> Result<PathBuf, SnapshotError> {
     let dir = journal.with_file_name("locks");

@@ -77,8 +77,11 @@ fn killed_redis_is_restarted_after_approval_and_verified() {
 
     let history = env.run(&["--output", "json", "history", "--kind", "recovery", "--kind", "approval"]).json();
     let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, vec!["recovery.pending", "approval.granted", "recovery.attempt"]);
-    let attempt = &history[2];
+    // The action is journaled before it runs (write-ahead) and after, under one attempt id.
+    assert_eq!(kinds, vec!["recovery.pending", "approval.granted", "recovery.started", "recovery.attempt"]);
+    let attempt = &history[3];
+    assert_eq!(history[2]["details"]["attempt_id"], attempt["details"]["attempt_id"]);
+    assert_eq!(history[2]["details"]["action_id"], id.as_str());
     assert_eq!(attempt["outcome"], "success");
     assert_eq!(attempt["details"]["status_after"], "healthy", "verified by a fresh health check");
     assert_eq!(attempt["details"]["action_id"], id.as_str());

@@ -275,6 +275,81 @@ fn serve_spends_exactly_the_budget_on_a_failing_restart_then_suspends() {
     assert_eq!(serve.0.wait().unwrap().code(), Some(0));
 }
 
+/// serve killed (SIGKILL) after a restart command ran but before the attempt's outcome was
+/// journaled: the write-ahead `recovery.started` says the action began, the unfinished attempt
+/// counts against the budget, and the journal verifies.
+#[test]
+fn serve_killed_between_an_action_and_its_outcome_leaves_the_action_on_record() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut redis = harness::redis();
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    env.write_config(&format!("{}[recovery.redis]\nrestart_command = \"true\"\n", unattended_restart()));
+    redis.kill();
+    env.set("IFCTL_TEST_CRASH_AT", "recovery.executed.restart");
+    let port = harness::free_port();
+    let mut serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "500ms"]);
+    env.unset("IFCTL_TEST_CRASH_AT");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = serve.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "serve never reached the restart");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.signal(), Some(9), "killed at the crash point");
+    let begun = env.run(&["--output", "json", "history", "--kind", "recovery.started", "-c", "redis"]).json();
+    assert_eq!(begun.as_array().unwrap().len(), 1, "{begun:#}");
+    assert_eq!(begun[0]["details"]["strategy"], "restart", "{begun:#}");
+    let ended = env.run(&["--output", "json", "history", "--kind", "recovery.attempt", "-c", "redis"]).json();
+    assert!(ended.as_array().unwrap().iter().all(|e| e["details"]["strategy"] != "restart"), "{ended:#}");
+    // The budget counts the action that began: 1 of 3 spent.
+    let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
+    let r = health["components"].as_array().unwrap().iter().find(|c| c["component"] == "redis").unwrap().clone();
+    assert_eq!(r["recovery"]["attempts_last_hour"], 1, "{r:#}");
+    env.run(&["journal", "verify"]).expect_code(0);
+}
+
+/// Two serves on one state dir: the second refuses (exit 6) naming the first's pid; a serve on
+/// another state dir runs beside it; once the first stops, a new one starts.
+#[test]
+fn a_second_serve_on_the_same_state_dir_is_refused() {
+    let redis = harness::redis();
+    let mut env = Env::new();
+    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port));
+    let port = harness::free_port();
+    let mut first = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "1s"]);
+    wait_for("the first serve", Duration::from_secs(15), || get(port, "/livez").is_some());
+    let second = env.run(&["serve", "--listen", &format!("127.0.0.1:{}", harness::free_port())]);
+    second.expect_code(6);
+    assert!(
+        second.stderr.contains(&format!("pid {}", first.0.id())) && second.stderr.contains("one serve per state dir"),
+        "{}",
+        second.stderr
+    );
+    // Another state dir is another serve's business.
+    let other = tempfile::tempdir().unwrap();
+    let port2 = harness::free_port();
+    let mut beside = env.spawn_quiet(&[
+        "serve",
+        "--state-dir",
+        other.path().to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port2}"),
+    ]);
+    wait_for("a serve on another state dir", Duration::from_secs(15), || get(port2, "/livez").is_some());
+    signal(&beside.0, rustix::process::Signal::TERM);
+    assert_eq!(beside.0.wait().unwrap().code(), Some(0));
+    signal(&first.0, rustix::process::Signal::TERM);
+    assert_eq!(first.0.wait().unwrap().code(), Some(0));
+    let port3 = harness::free_port();
+    let mut third = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port3}")]);
+    wait_for("a serve after the first stopped", Duration::from_secs(15), || get(port3, "/livez").is_some());
+    signal(&third.0, rustix::process::Signal::TERM);
+    assert_eq!(third.0.wait().unwrap().code(), Some(0));
+}
+
 /// A `statvfs` that never returns (a mount whose server is gone) makes the system check report a
 /// timeout; it delays no other component, no endpoint and no shutdown. A loop that itself hangs
 /// turns /livez to 503 naming it, so a supervisor restarts serve.

@@ -411,7 +411,10 @@ def main():
                     f'[snapshots]\ndir = "{snapshots}"\n'
                     f'[recovery.redis]\nrestart_command = "{stack.redis_start}"\n')
         os.chmod(config, 0o600)
-        ifctl = Ifctl(os.path.abspath(args.ifctl), config, state, env)
+        # A copy: a rebuild during the run must not change the binary under test.
+        binary = f"{work}/ifctl"
+        shutil.copy2(args.ifctl, binary)
+        ifctl = Ifctl(binary, config, state, env)
         serve_port = free_port()
         serve_log = open(f"{work}/serve.log", "wb")
         serve = subprocess.Popen([ifctl.binary, "--config", config, "--state-dir", state, "serve", "--listen",

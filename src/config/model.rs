@@ -260,7 +260,8 @@ pub struct HealthConfig {
     pub interval: Duration,
     /// Consecutive failed probes that open a component's circuit breaker.
     pub breaker_failures: u32,
-    /// How long an open breaker waits before one trial probe (half-open).
+    /// The longest an open breaker waits before one trial probe (half-open): the first wait is an
+    /// eighth of it, doubling after each failed trial.
     #[serde(with = "human_duration")]
     pub breaker_open_for: Duration,
 }

@@ -8,7 +8,7 @@ use crate::exit;
 use crate::health::{Probes, Secrets, Status};
 use crate::journal::{NewEvent, format_ts};
 use crate::recovery::policy::{self, Verdict};
-use crate::recovery::{self, execute, state};
+use crate::recovery::{self, PlanError, execute, state};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
@@ -25,7 +25,8 @@ pub const AFTER_HELP: &str = concat!(
     "EXIT STATUS:\n",
     "  0    approved and recovered; denied; or listed\n",
     "  1    approved, but the attempt failed\n",
-    "  2    usage or configuration error (no such action id)\n",
+    "  2    usage or configuration error (no such action id; the strategy is no longer configured)\n",
+    "  3    the server the plan must look at is unreachable\n",
     "  6    refused: already closed, expired, plan changed, component healthy, or policy"
 );
 
@@ -114,7 +115,16 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
         ctx.printer.line(&format!("Denied `{id}` ({}).", plan.strategy.qualified()))?;
         return Ok(exit::SUCCESS);
     }
-    let now_plan = execute::plan(config, plan.strategy).map_err(|e| refuse(format!("cannot plan it now: {e}")))?;
+    let now_plan = execute::plan(config, plan.strategy).map_err(|e| {
+        let message = format!("cannot plan it now: {e}");
+        match e {
+            PlanError::NotConfigured(_) => CliError::usage(message)
+                .hint("the config changed since it was requested; see `ifctl recover --help`")
+                .into(),
+            PlanError::Unreachable(_) => CliError::new(ErrorKind::Unreachable, message).into(),
+            PlanError::Refused(_) | PlanError::Failed(_) => refuse(message),
+        }
+    })?;
     if now_plan.hash() != request.plan_hash {
         return Err(refuse(format!(
             "the plan changed since it was requested (hash {} then, {} now): {}; run `ifctl recover` again",

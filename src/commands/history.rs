@@ -132,6 +132,14 @@ fn summary(event: &Event) -> String {
             let done = if actions.is_empty() { String::new() } else { format!(": {}", actions.join("; ")) };
             format!("{strategy} in {:.1} s{done}{error}{after}", ms / 1000.0)
         }
+        "recovery.started" => format!(
+            "{} begins{}",
+            text("strategy").unwrap_or_default(),
+            text("action_id").map_or(String::new(), |id| format!(" (approved {id})"))
+        ),
+        "recovery.suspended" => {
+            format!("{} not tried until {}", text("strategy").unwrap_or_default(), text("until").unwrap_or_default())
+        }
         "recovery.pending" => format!(
             "{} awaits approval: ifctl approve {}",
             text("strategy").unwrap_or_default(),

@@ -145,6 +145,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
         None => session::start(&spec, &args.spec, &snapshot, &verified.unpacked, &checkpoint_path, &journal)?,
     };
     let opts = RunOptions {
+        config,
         spec: &spec,
         spec_path: &args.spec,
         snapshot: snapshot.clone(),
@@ -174,7 +175,8 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let ending = runtime.block_on(session::drive(&chroma, config, &opts, &mut ck, &journal, &bars, interrupt))?;
+    let warn = |reason: &str| ctx.printer.warn(&format!("rolling back: {reason}"));
+    let ending = runtime.block_on(session::drive(&chroma, &opts, &mut ck, &journal, &bars, interrupt, &warn))?;
     match ending {
         Ending::Finished(finished) => {
             if ctx.printer.json() {

@@ -254,6 +254,9 @@ fn show_round(ctx: &Context, steps: &[ladder::Step]) -> Result<u8, CliFailure> {
             ladder::Step::NotConfigured { strategy, why } => {
                 ctx.printer.line(&format!("`{}` skipped: {why} ({})", strategy.qualified(), config_file_hint(ctx)))?;
             }
+            ladder::Step::CannotPlan { strategy, why } => {
+                ctx.printer.line(&format!("`{}` skipped: {why}", strategy.qualified()))?;
+            }
             ladder::Step::Refused { strategy, reason, .. } => {
                 ctx.printer.line(&format!("`{}` not tried: {reason}", strategy.qualified()))?;
             }

@@ -202,6 +202,7 @@ fn parse_metadata(records: &Records, i: usize) -> Result<Option<Map<String, Valu
 
 /// Everything a real run needs.
 pub struct RunOptions<'a> {
+    pub config: &'a crate::config::Config,
     pub spec: &'a Spec,
     pub spec_path: &'a Path,
     pub snapshot: PathBuf,

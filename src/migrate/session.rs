@@ -31,6 +31,9 @@ pub fn continued(
 ) -> Result<Option<Checkpoint>, Refusal> {
     match (resume, existing) {
         (true, None) => Err(Refusal { message: "there is no interrupted migration to resume".into(), hint: None }),
+        // A rollback in progress needs no spec (it restores from the snapshot): finish it whatever
+        // the spec says now; its checkpoint is the only record of what is swapped.
+        (true, Some(ck)) if ck.rolling_back.is_some() => Ok(Some(ck)),
         (true, Some(ck)) if ck.spec_fingerprint != spec.fingerprint() => Err(Refusal {
             message: format!(
                 "the spec changed since the interrupted migration started (checkpoint `{}`); resume with the same spec, or remove the checkpoint to start over",
@@ -89,12 +92,12 @@ pub enum Ending {
 /// journals how it ended and keeps or removes the checkpoint. `interrupt` resolving stops it.
 pub async fn drive(
     chroma: &ChromaClient,
-    config: &crate::config::Config,
     opts: &RunOptions<'_>,
     ck: &mut Checkpoint,
     journal: &Journal,
     progress: &dyn Progress,
     interrupt: impl Future<Output = ()>,
+    on_rollback: &dyn Fn(&str),
 ) -> Result<Ending, SnapshotError> {
     // A rollback that an earlier run began (and did not finish) is finished, never migrated past.
     let outcome = match ck.rolling_back.clone() {
@@ -114,10 +117,11 @@ pub async fn drive(
             Ok(Ending::Finished(finished))
         }
         Err(SnapshotError::Integrity(reason)) => {
+            on_rollback(&reason);
             ck.rolling_back = Some(reason.clone());
             ck.save(&opts.checkpoint_path)?;
             crate::hooks::crash_point("rollback.marked");
-            let undone = rollback(chroma, ck, &opts.snapshot, config, journal, progress).await;
+            let undone = rollback(chroma, ck, &opts.snapshot, opts.config, journal, progress).await;
             let details = match &undone {
                 Ok(done) => json!({"reason": reason, "snapshot": opts.snapshot, "rollback": done}),
                 Err(e) => json!({"reason": reason, "snapshot": opts.snapshot, "rollback_error": e.to_string()}),
@@ -180,5 +184,9 @@ mod tests {
         // A half-done rollback is never "continued" as a migration: the hint says it rolls back.
         let rolling = continued(false, Some(checkpoint(&spec, Some("validation failed"))), &spec, path).unwrap_err();
         assert!(rolling.hint.unwrap().contains("rollback did not finish"), "{rolling:?}");
+        // ... and `--resume` finishes it even if the spec was edited meanwhile.
+        let mut edited = checkpoint(&spec, Some("validation failed"));
+        edited.spec_fingerprint = "the spec before the edit".into();
+        assert!(continued(true, Some(edited), &spec, path).unwrap().is_some_and(|ck| ck.rolling_back.is_some()));
     }
 }

@@ -16,7 +16,7 @@ use crate::offload::{self, JOURNAL_DEADLINE};
 use crate::snapshot::Progress;
 
 use super::policy::{self, Verdict};
-use super::{AttemptResult, Failure, Plan, Strategy, applicable, execute, state};
+use super::{AttemptResult, Failure, Plan, PlanError, Strategy, applicable, execute, state};
 
 /// What one rung of the round came to.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +32,12 @@ pub enum Step {
     },
     /// Not configured (e.g. no restart command): skipped.
     NotConfigured {
+        strategy: Strategy,
+        why: String,
+    },
+    /// Configured, but cannot be planned now (the server it must look at is down, nothing is
+    /// broken, the only snapshot is too old): skipped.
+    CannotPlan {
         strategy: Strategy,
         why: String,
     },
@@ -88,7 +94,8 @@ impl Walker<'_> {
             let step = match policy::check(&self.config, &st, strategy, self.manual) {
                 Verdict::Refused { reason, until } => Step::Refused { strategy, reason, until },
                 verdict => match self.plan(strategy).await {
-                    Err(why) => Step::NotConfigured { strategy, why },
+                    Err(PlanError::NotConfigured(why)) => Step::NotConfigured { strategy, why },
+                    Err(why) => Step::CannotPlan { strategy, why: why.to_string() },
                     Ok(plan) if verdict == Verdict::NeedsApproval => {
                         let (action_id, new) = self.queue(st, plan.clone()).await?;
                         Step::Queued { strategy, action_id, new, plan }
@@ -122,13 +129,13 @@ impl Walker<'_> {
     }
 
     /// The plan, prepared off the async threads (a rollback plan verifies an archive).
-    async fn plan(&self, strategy: Strategy) -> Result<Plan, String> {
+    async fn plan(&self, strategy: Strategy) -> Result<Plan, PlanError> {
         let config = self.config.clone();
         offload::run(format!("planning {}", strategy.qualified()), std::time::Duration::from_secs(600), move || {
-            execute::plan(&config, strategy).map_err(|e| e.to_string())
+            execute::plan(&config, strategy)
         })
         .await
-        .map_err(|s| s.to_string())?
+        .map_err(|stalled| PlanError::Failed(stalled.to_string()))?
     }
 
     async fn queue(&self, st: state::RecoveryState, plan: Plan) -> Result<(String, bool), JournalError> {

@@ -293,6 +293,9 @@ pub async fn attempt(
     // Write-ahead for real actions: if ifctl dies before the outcome is journaled, the journal
     // still says the action began — the budget counts it and its approval is spent.
     let attempt_id = uuid::Uuid::now_v7().to_string();
+    // Fail-open like the rest of recovery (README, "A full disk — decided"): an action that frees
+    // the disk must run even when this record cannot be written; the outcome event says so.
+    let mut write_ahead_error = None;
     if !plan.strategy.is_free() {
         let begun = crate::journal::NewEvent::new(state::STARTED, "started").component(plan.component.name()).details(
             serde_json::json!({
@@ -300,7 +303,7 @@ pub async fn attempt(
                 "plan_hash": plan.hash(), "reason": reason,
             }),
         );
-        crate::offload::append(journal, begun).await?;
+        write_ahead_error = crate::offload::append(journal, begun).await.err().map(|e| e.to_string());
     }
     let done = execute::execute(config, secrets, plan, journal, progress).await;
     crate::hooks::crash_point(format_args!("recovery.executed.{}", plan.strategy.name()));
@@ -333,7 +336,7 @@ pub async fn attempt(
     let event = crate::journal::NewEvent::new(state::ATTEMPT, outcome).component(plan.component.name()).details(
         serde_json::json!({
             "attempt_id": attempt_id, "strategy": plan.strategy, "action_id": action_id, "plan_hash": plan.hash(),
-            "reason": reason, "duration_ms": result.duration_ms, "actions": result.actions, "error": result.error,
+            "reason": reason, "write_ahead_error": write_ahead_error, "duration_ms": result.duration_ms, "actions": result.actions, "error": result.error,
             "status_after": result.status_after, "reason_after": result.reason_after, "details": details,
         }),
     );

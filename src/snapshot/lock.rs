@@ -107,7 +107,7 @@ pub fn acquire_recovery(journal: &Path, component: &str, action: &str) -> Result
 /// Busy fails naming the holder (exit 6).
 pub fn acquire_serve(journal: &Path, action: &str) -> Result<DestLock, SnapshotError> {
     let path = locks_dir(journal)?.join("serve.lock");
-    let hint = "one serve per state dir: stop that one, or give this one another --state-dir";
+    let hint = "one serve per state dir and stack — two would probe, recover and journal everything twice: stop that one first";
     acquire_file(
         &path,
         &format!("serve on state dir `{}`", journal.parent().unwrap_or(journal).display()),

@@ -482,6 +482,36 @@ fn disk_cleanup_deletes_only_old_matching_files_inside_the_path() {
 /// A directory swapped for a link to somewhere else after the walk listed it (the check) and
 /// before it descends (the use) is refused, not followed: nothing outside the path is deleted and
 /// the refusal is reported. A path that does not exist fails the action instead of "deleted 0".
+/// A journal that cannot take a single byte (every write fails with ENOSPC, as `/dev/full` does):
+/// `disk_cleanup` still frees the disk — recovery is fail-open (README, "A full disk — decided")
+/// even for its write-ahead `recovery.started` — and the command says the journal failed.
+#[test]
+fn disk_cleanup_runs_when_not_even_its_write_ahead_record_fits() {
+    let mut env = Env::new();
+    let area = env.home.path().join("scratch");
+    std::fs::create_dir_all(&area).unwrap();
+    for name in ["a.log", "b.log", "c.log"] {
+        let path = area.join(name);
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        assert!(
+            std::process::Command::new("touch").arg("-d").arg("10 days ago").arg(&path).status().unwrap().success()
+        );
+    }
+    env.write_config(&format!(
+        "[recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"7d\", glob = \"*.log\" }}]\n",
+        area.display()
+    ));
+    env.set("IFCTL_DISK_PATHS", "/");
+    env.run(&["journal", "note", "before the disk filled"]).expect_code(0);
+    let journal = env.journal();
+    std::fs::remove_file(&journal).unwrap();
+    std::os::unix::fs::symlink("/dev/full", &journal).unwrap();
+    let run = env.run(&["recover", "-c", "system", "--strategy", "disk_cleanup"]);
+    assert!(["a.log", "b.log", "c.log"].iter().all(|n| !area.join(n).exists()), "the disk was freed: {}", run.stderr);
+    assert_ne!(run.code, 0, "the journal failure is not hidden");
+    assert!(run.stderr.contains("journal") || run.stderr.contains("space"), "{}", run.stderr);
+}
+
 #[test]
 fn disk_cleanup_refuses_a_directory_swapped_for_a_link_and_reports_missing_paths() {
     let mut env = Env::new();

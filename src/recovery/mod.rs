@@ -81,10 +81,15 @@ impl Strategy {
         }
     }
 
-    /// A step that changes nothing in the stack — a plain retry of a connection or query, or
-    /// entering OpenWebUI's degraded mode — so it does not count against the hourly budget.
+    /// A step that changes nothing in the stack — a plain retry of a connection or query,
+    /// re-resolving Chroma's collections (reads only), or entering OpenWebUI's degraded mode — so
+    /// it does not count against the hourly budget. (A flapping Chroma once spent its budget of 3
+    /// on reloads in minutes, leaving nothing for a real action; the chaos suite showed it.)
     pub fn is_free(self) -> bool {
-        matches!(self, Strategy::Reconnect | Strategy::QueryRetry | Strategy::GracefulDegradation)
+        matches!(
+            self,
+            Strategy::Reconnect | Strategy::QueryRetry | Strategy::CollectionReload | Strategy::GracefulDegradation
+        )
     }
 
     /// The strategy `redis.restart` names (as `recovery.needs_approval` does).

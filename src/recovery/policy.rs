@@ -6,8 +6,8 @@
 //! Within an incident, strategies run as a ladder: one round goes up the applicable strategies in
 //! escalation order without waiting; a new round (back at the bottom) waits a back-off that doubles
 //! per round from `backoff_initial_seconds` up to `cooldown_seconds` — a crash-loop back-off.
-//! Real actions count against `max_attempts_per_hour`; plain retries (`reconnect`, `query_retry`)
-//! do not. A person's `recover` is not held by the back-off, only by the budget.
+//! Real actions count against `max_attempts_per_hour`; plain retries (`reconnect`, `query_retry`,
+//! `collection_reload`, which only reads) do not. A person's `recover` is not held by the back-off, only by the budget.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -172,6 +172,9 @@ mod tests {
         let mut state = RecoveryState { now: at(1800), ..Default::default() };
         state.attempts = (0..10).map(|i| attempt(i * 60, Strategy::Reconnect, false)).collect();
         assert_eq!(view(&config(), &state, Component::Redis).attempts_last_hour, 0);
+        // Re-resolving Chroma's collections only reads: a flapping Chroma keeps its budget.
+        state.attempts = (0..10).map(|i| attempt(i * 60, Strategy::CollectionReload, false)).collect();
+        assert_eq!(view(&config(), &state, Component::Chromadb).attempts_last_hour, 0);
         state.attempts = vec![
             attempt(0, Strategy::Restart, false),
             attempt(600, Strategy::Restart, false),

@@ -77,17 +77,24 @@ impl Server {
         }
     }
 
-    fn wait_until(&mut self, what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    fn wait_until(&mut self, what: &str, limit: Duration, ready: impl FnMut() -> bool) {
+        if let Err(why) = self.try_wait_until(what, limit, ready) {
+            panic!("{why}");
+        }
+    }
+
+    fn try_wait_until(&mut self, what: &str, limit: Duration, mut ready: impl FnMut() -> bool) -> Result<(), String> {
         let started = Instant::now();
         while !ready() {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("{} exited ({status}) before {what}; log:\n{}", self.name, self.log());
+                return Err(format!("{} exited ({status}) before {what}; log:\n{}", self.name, self.log()));
             }
             if started.elapsed() > limit {
-                panic!("{} not {what} after {limit:?}; log:\n{}", self.name, self.log());
+                return Err(format!("{} not {what} after {limit:?}; log:\n{}", self.name, self.log()));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        Ok(())
     }
 }
 
@@ -154,6 +161,20 @@ pub fn llm_upstream(failing: &str) -> Server {
 /// An OpenWebUI server (about a minute to start: database migrations), optionally using Redis and
 /// an OpenAI-compatible model provider.
 pub fn openwebui(redis_port: Option<u16>, llm_port: Option<u16>) -> Server {
+    // It binds its port only after ~15 s of start-up; on a busy machine an outgoing connection
+    // (same port range) can take the port `free_port` found meanwhile: then it starts again on
+    // another.
+    for attempt in 1.. {
+        match try_openwebui(redis_port, llm_port) {
+            Ok(server) => return server,
+            Err(why) if attempt < 3 && why.contains("address already in use") => continue,
+            Err(why) => panic!("{why}"),
+        }
+    }
+    unreachable!()
+}
+
+fn try_openwebui(redis_port: Option<u16>, llm_port: Option<u16>) -> Result<Server, String> {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(venv().join("bin").join("open-webui"));
@@ -174,8 +195,10 @@ pub fn openwebui(redis_port: Option<u16>, llm_port: Option<u16>) -> Server {
             .env("OPENAI_API_KEY", "test");
     }
     let mut server = Server::spawn("openwebui", cmd, port, dir);
-    server.wait_until("ready", Duration::from_secs(300), || http_get(port, "/ready").is_some_and(|(s, _)| s == 200));
-    server
+    server.try_wait_until("ready", Duration::from_secs(300), || {
+        http_get(port, "/ready").is_some_and(|(s, _)| s == 200)
+    })?;
+    Ok(server)
 }
 
 fn which(name: &str, fallback: &str) -> PathBuf {

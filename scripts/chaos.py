@@ -585,10 +585,12 @@ def main():
 
 
 def suspended(ifctl, component, since_wall):
-    """Whether serve journaled a suspension of `component` since this fault began."""
+    """Whether a journaled suspension of `component` was in force during this fault: one whose
+    `until` is later than the fault's start (serve journals a suspension once, when it begins, so
+    a later fault in the same window finds the earlier event)."""
     code, out, _ = ifctl("--output", "json", "history", "--kind", "recovery.suspended", allowed=(0,))
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(since_wall))
-    return code == 0 and any(e.get("component") == component and e["ts"][:19] >= since
+    return code == 0 and any(e.get("component") == component and (e["details"].get("until") or "")[:19] >= since
                              for e in json.loads(out or "[]"))
 
 

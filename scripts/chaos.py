@@ -82,15 +82,16 @@ def until(limit, ok, step=0.2):
 
 
 def wait_for(what, limit, ok, step=0.2):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
+    """`until`, for set-up: a check that raises (a server not listening yet) counts as not yet,
+    and running out of time ends the run."""
+    def quiet():
         try:
-            if ok():
-                return True
+            return ok()
         except Exception:
-            pass
-        time.sleep(step)
-    raise SystemExit(f"chaos: timed out after {limit} s waiting for {what}")
+            return False
+    if not until(limit, quiet, step):
+        raise SystemExit(f"chaos: timed out after {limit} s waiting for {what}")
+    return True
 
 
 def log(msg):

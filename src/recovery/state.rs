@@ -23,6 +23,8 @@ pub const ATTEMPT: &str = "recovery.attempt";
 /// Written before a real action runs (write-ahead): an action whose `recovery.attempt` never
 /// follows (ifctl killed in between) still counts against the budget and closes its approval.
 pub const STARTED: &str = "recovery.started";
+/// serve found the budget spent (journaled once per suspension).
+pub const SUSPENDED: &str = "recovery.suspended";
 pub const PENDING: &str = "recovery.pending";
 pub const GRANTED: &str = "approval.granted";
 pub const DENIED: &str = "approval.denied";
@@ -144,10 +146,7 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
                 };
                 let action_id = detail("action_id").as_str().map(String::from);
                 if let Some(action) = &action_id {
-                    state.closed.insert(
-                        action.clone(),
-                        Closed { kind: "executed".into(), ts: event.ts, by: event.user.clone() },
-                    );
+                    state.close_executed(action, &event);
                 }
                 begun.insert(
                     id,
@@ -172,10 +171,7 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
                     unfinished: false,
                 });
                 if let Some(id) = detail("action_id").as_str() {
-                    state.closed.insert(
-                        id.to_string(),
-                        Closed { kind: "executed".into(), ts: event.ts, by: event.user.clone() },
-                    );
+                    state.close_executed(id, &event);
                 }
             }
             PENDING => {
@@ -227,6 +223,12 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
 }
 
 impl RecoveryState {
+    /// The approved action `action_id` ran (or began to): it cannot be approved again.
+    fn close_executed(&mut self, action_id: &str, event: &Event) {
+        self.closed
+            .insert(action_id.to_string(), Closed { kind: "executed".into(), ts: event.ts, by: event.user.clone() });
+    }
+
     /// The active disable window for a component (its own, else the global one).
     pub fn disabled(&self, component: Component) -> Option<&Disable> {
         [Some(component), None]

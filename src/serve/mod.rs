@@ -335,7 +335,7 @@ async fn auto_recover(
                     serde_json::json!({"until": until}),
                 );
                 newly_suspended =
-                    Some(NewEvent::new("recovery.suspended", "suspended").component(component.name()).details(
+                    Some(NewEvent::new(state::SUSPENDED, "suspended").component(component.name()).details(
                         serde_json::json!({"strategy": strategy.qualified(), "reason": reason, "until": until}),
                     ));
             }

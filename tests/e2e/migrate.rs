@@ -133,6 +133,15 @@ fn delete_staging_rows_behind_its_back(port: u16, child: &std::process::Child) {
     rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
 }
 
+/// No collection of ifctl's own (staging, old copies) is left in Chroma; `context` names the case.
+fn assert_no_leftovers(port: u16, context: &str) {
+    let all = api(port, "GET", "/collections", None);
+    assert!(
+        all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")),
+        "{context}: {all}"
+    );
+}
+
 fn all_metadata(port: u16, name: &str) -> Vec<(String, Value)> {
     let id = collection_id(port, name);
     let got = api(port, "POST", &format!("/collections/{id}/get"), Some(json!({"include": ["metadatas"]})));
@@ -279,8 +288,7 @@ fn killed_import_resumes_to_exactly_a_clean_runs_result() {
         };
         assert_eq!(sha(&a), sha(&b), "{name} differs between the resumed and the clean run");
     }
-    let names = api(chroma_a.port, "GET", "/collections", None);
-    assert!(names.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{names}");
+    assert_no_leftovers(chroma_a.port, "");
 }
 
 #[test]
@@ -333,8 +341,7 @@ fn rows_deleted_from_the_target_mid_import_trigger_rollback() {
     assert!(stderr.contains("rolled back") && stderr.contains("id_sets_equal"), "{stderr}");
     let after: Vec<Vec<(String, Value)>> = COLLECTIONS.iter().map(|(n, _)| all_metadata(chroma.port, n)).collect();
     assert_eq!(before, after, "the original collections are as before");
-    let all = api(chroma.port, "GET", "/collections", None);
-    assert!(all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{all}");
+    assert_no_leftovers(chroma.port, "");
     let rolled = env.run(&["--output", "json", "history", "--kind", "migration.rolled_back"]).json();
     assert!(rolled[0]["details"]["reason"].as_str().unwrap().contains("id_sets_equal"), "{rolled:#}");
 }
@@ -375,11 +382,7 @@ fn a_rollback_killed_halfway_is_finished_by_resume() {
         );
         let after: Vec<Vec<(String, Value)>> = COLLECTIONS.iter().map(|(n, _)| all_metadata(chroma.port, n)).collect();
         assert_eq!(before, after, "{point}: the original collections are as before");
-        let all = api(chroma.port, "GET", "/collections", None);
-        assert!(
-            all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")),
-            "{point}: {all}"
-        );
+        assert_no_leftovers(chroma.port, point);
         let rolled = env.run(&["--output", "json", "history", "--kind", "migration.rolled_back"]).json();
         assert_eq!(rolled.as_array().unwrap().len(), 1, "{point}: {rolled:#}");
         assert_eq!(rolled[0]["outcome"], "ok", "{point}: {rolled:#}");
@@ -539,8 +542,7 @@ fn a_source_that_keeps_changing_stops_the_migration_untouched() {
     let rows = all_metadata(chroma.port, "sergio_humor");
     assert_eq!(rows.len(), 240 + written, "every row the writer added is in the untouched source");
     assert!(rows.iter().all(|(_, m)| m["schema_version"] == "v1.0"), "nothing was swapped");
-    let all = api(chroma.port, "GET", "/collections", None);
-    assert!(all.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")), "{all}");
+    assert_no_leftovers(chroma.port, "");
 }
 
 /// A migration killed (SIGKILL, by the test build's crash points) at every phase boundary —
@@ -576,10 +578,6 @@ fn migration_killed_at_every_phase_boundary_resumes_to_a_clean_runs_result() {
         for (name, _) in COLLECTIONS {
             assert_eq!(sha(&after, name), sha(&clean, name), "{point}: `{name}` differs from a clean run");
         }
-        let names = api(chroma.port, "GET", "/collections", None);
-        assert!(
-            names.as_array().unwrap().iter().all(|c| !c["name"].as_str().unwrap().contains("__ifctl_")),
-            "{point}: {names}"
-        );
+        assert_no_leftovers(chroma.port, point);
     }
 }

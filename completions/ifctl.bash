@@ -166,6 +166,9 @@ _ifctl() {
             ifctl__subcmd__help__subcmd__snapshot,restore)
                 cmd="ifctl__subcmd__help__subcmd__snapshot__subcmd__restore"
                 ;;
+            ifctl__subcmd__help__subcmd__snapshot,unlock)
+                cmd="ifctl__subcmd__help__subcmd__snapshot__subcmd__unlock"
+                ;;
             ifctl__subcmd__help__subcmd__snapshot,verify)
                 cmd="ifctl__subcmd__help__subcmd__snapshot__subcmd__verify"
                 ;;
@@ -208,6 +211,9 @@ _ifctl() {
             ifctl__subcmd__snapshot,restore)
                 cmd="ifctl__subcmd__snapshot__subcmd__restore"
                 ;;
+            ifctl__subcmd__snapshot,unlock)
+                cmd="ifctl__subcmd__snapshot__subcmd__unlock"
+                ;;
             ifctl__subcmd__snapshot,verify)
                 cmd="ifctl__subcmd__snapshot__subcmd__verify"
                 ;;
@@ -225,6 +231,9 @@ _ifctl() {
                 ;;
             ifctl__subcmd__snapshot__subcmd__help,restore)
                 cmd="ifctl__subcmd__snapshot__subcmd__help__subcmd__restore"
+                ;;
+            ifctl__subcmd__snapshot__subcmd__help,unlock)
+                cmd="ifctl__subcmd__snapshot__subcmd__help__subcmd__unlock"
                 ;;
             ifctl__subcmd__snapshot__subcmd__help,verify)
                 cmd="ifctl__subcmd__snapshot__subcmd__help__subcmd__verify"
@@ -982,7 +991,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help__subcmd__snapshot)
-            opts="create list restore verify prune"
+            opts="create list restore verify prune unlock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1038,6 +1047,20 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help__subcmd__snapshot__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__help__subcmd__snapshot__subcmd__unlock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1528,7 +1551,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version create list restore verify prune help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version create list restore verify prune unlock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1558,7 +1581,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__create)
-            opts="-q -v -h -V --name --collection --dest --wait --page-size --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --name --collection --dest --repo --wait --page-size --encrypt --recipient --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1572,11 +1595,19 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recipient)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1604,7 +1635,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__help)
-            opts="create list restore verify prune help"
+            opts="create list restore verify prune unlock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1687,6 +1718,20 @@ _ifctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ifctl__subcmd__snapshot__subcmd__help__subcmd__unlock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ifctl__subcmd__snapshot__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1702,12 +1747,16 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__list)
-            opts="-q -v -h -V --dest --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --dest --repo --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1736,7 +1785,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__prune)
-            opts="-q -v -h -V --keep-last --keep-daily --keep-weekly --dry-run --dest --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --keep-last --keep-daily --keep-weekly --dry-run --dest --repo --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1751,6 +1800,10 @@ _ifctl() {
                     return 0
                     ;;
                 --keep-weekly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1782,7 +1835,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__restore)
-            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --batch-size --wait --allow-index-change --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --repo --identity --batch-size --wait --allow-index-change --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1792,7 +1845,15 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1823,14 +1884,64 @@ _ifctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ifctl__subcmd__snapshot__subcmd__verify)
-            opts="-q -v -h -V --dest --deep --config --state-dir --output --color --quiet --verbose --help --version"
+        ifctl__subcmd__snapshot__subcmd__unlock)
+            opts="-q -v -h -V --dest --repo --reason --config --state-dir --output --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__snapshot__subcmd__verify)
+            opts="-q -v -h -V --dest --repo --identity --deep --config --state-dir --output --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

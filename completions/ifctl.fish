@@ -224,27 +224,29 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s q -l quiet -d 'P
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s q -l quiet -d 'Print only results and errors'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s v -l verbose -d 'Print more detail on stderr'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "list" -d 'List the snapshots in the destination'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "restore" -d 'Restore collections from a snapshot (verified first, swapped in by rename)'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "prune" -d 'Delete old snapshots by a retention policy'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "list" -d 'List the snapshots in the destination'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "restore" -d 'Restore collections from a snapshot (verified first, swapped in by rename)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "prune" -d 'Delete old snapshots by a retention policy (and abort unfinished uploads)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "unlock" -d 'Remove a repository\'s lock left by a process that is gone (journaled, with a reason)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l name -d 'Snapshot name [default: snap-<UTC time>, e.g. snap-20261124T220000Z]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l collection -d 'Export only this collection (repeatable) [default: every collection]' -r
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l dest -d 'Directory to write to [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l page-size -d 'Records fetched per request [default: about 4 MB of JSON per page: 460 records of 384 dimensions, at most 1000]. Smaller pages hold less memory and take longer' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l recipient -d 'Encrypt to this age recipient (`age1…`; repeatable) instead of the configured ones' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
@@ -252,12 +254,13 @@ json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l wait -d 'Wait for another snapshot\'s lock on the destination instead of failing'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l wait -d 'Wait for another snapshot\'s lock on the repository instead of failing'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l encrypt -d 'Encrypt with age (`<name>.tar.gz.age`) to snapshots.encryption.recipients or its passphrase_file (encryption is on anyway when recipients are configured)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l dest -d 'Directory to list [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
@@ -270,7 +273,8 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l collection -d 'Restore only this collection (repeatable) [default: all in the snapshot]' -r
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l dest -d 'Directory holding named snapshots and receiving the backup [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l repo -l dest -d 'Snapshot repository (a directory, or s3://…, gs://…, az://…); a remote one\'s backup goes to snapshots.dir [default: snapshots.repository, else snapshots.dir]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l identity -d 'age identity file for an encrypted snapshot [default: snapshots.encryption.identity_file]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l batch-size -d 'Records per add request (also capped at 32 MiB per request)' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
@@ -288,7 +292,8 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l dest -d 'Directory holding named snapshots [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l identity -d 'age identity file for an encrypted snapshot [default: snapshots.encryption.identity_file]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
@@ -304,7 +309,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l keep-last -d 'Keep the N newest snapshots' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l keep-daily -d 'Keep the newest snapshot of each of the last N days' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l keep-weekly -d 'Keep the newest snapshot of each of the last N weeks' -r
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l dest -d 'Directory to prune [default: snapshots.dir]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
@@ -317,11 +322,25 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l reason -d 'Why the lock is being removed (journaled)' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the snapshots in the destination'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Restore collections from a snapshot (verified first, swapped in by rename)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
-complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete old snapshots by a retention policy'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete old snapshots by a retention policy (and abort unfinished uploads)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "unlock" -d 'Remove a repository\'s lock left by a process that is gone (journaled, with a reason)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l spec -d 'The migration spec (TOML)' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l from-snapshot -d 'With --dry-run: read this snapshot archive instead of the server (works offline)' -r -F
@@ -487,7 +506,8 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcom
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List the snapshots in the destination'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "restore" -d 'Restore collections from a snapshot (verified first, swapped in by rename)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "verify" -d 'Check a snapshot: checksums, structure, Parquet files, row counts'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "prune" -d 'Delete old snapshots by a retention policy'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "prune" -d 'Delete old snapshots by a retention policy (and abort unfinished uploads)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "unlock" -d 'Remove a repository\'s lock left by a process that is gone (journaled, with a reason)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "note" -d 'Record an operator\'s note (a manual action, a decision) in the journal'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from journal" -f -a "rotate" -d 'Close the live journal as a numbered segment and go on in a new file (chain kept)'

@@ -26,6 +26,7 @@ pub mod env {
     pub const CHROMADB_COLLECTIONS: &str = "IFCTL_CHROMADB_COLLECTIONS";
     pub const OPENWEBUI_URL: &str = "IFCTL_OPENWEBUI_URL";
     pub const SNAPSHOT_DIR: &str = "IFCTL_SNAPSHOT_DIR";
+    pub const SNAPSHOT_REPO: &str = "IFCTL_SNAPSHOT_REPO";
     /// Comma-separated paths whose disk use the system check reports.
     pub const DISK_PATHS: &str = "IFCTL_DISK_PATHS";
 }
@@ -246,6 +247,8 @@ fn anchor_paths(config: &mut Config, base: &Path) {
         &mut config.openwebui.password_file,
         &mut config.openwebui.token_file,
         &mut config.snapshots.dir,
+        &mut config.snapshots.encryption.passphrase_file,
+        &mut config.snapshots.encryption.identity_file,
     ]
     .into_iter()
     .flatten()
@@ -254,6 +257,11 @@ fn anchor_paths(config: &mut Config, base: &Path) {
     }
     for rule in &mut config.recovery.system.cleanup_paths {
         anchor(&mut rule.path);
+    }
+    if let Some(repo) = config.snapshots.repository.as_mut().filter(|r| !r.contains("://") && !r.is_empty()) {
+        let mut path = PathBuf::from(&*repo);
+        anchor(&mut path);
+        *repo = path.display().to_string();
     }
 }
 
@@ -399,6 +407,7 @@ fn apply_env(
     });
     set(env::OPENWEBUI_URL, "openwebui.url", &mut |v| config.openwebui.url = v);
     set(env::SNAPSHOT_DIR, "snapshots.dir", &mut |v| config.snapshots.dir = Some(PathBuf::from(v)));
+    set(env::SNAPSHOT_REPO, "snapshots.repository", &mut |v| config.snapshots.repository = Some(v));
     set(env::DISK_PATHS, "system.disk_paths", &mut |v| {
         config.system.disk_paths = list(v).into_iter().map(PathBuf::from).collect()
     });

@@ -155,6 +155,11 @@ impl Config {
     pub fn snapshot_dir(&self) -> PathBuf {
         self.snapshots.dir.clone().unwrap_or_else(|| self.state_dir.join("snapshots"))
     }
+
+    /// Where `ifctl snapshot …` works: `snapshots.repository`, else the snapshot directory.
+    pub fn snapshot_repository(&self) -> String {
+        self.snapshots.repository.clone().unwrap_or_else(|| self.snapshot_dir().display().to_string())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -355,11 +360,52 @@ impl Default for SystemThresholds {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SnapshotConfig {
-    /// Default `<state_dir>/snapshots`.
+    /// This host's snapshot directory (migrations' and recoveries' own snapshots, restore's
+    /// backups). Default `<state_dir>/snapshots`.
     pub dir: Option<PathBuf>,
+    /// Where `ifctl snapshot …` keeps snapshots: `s3://bucket/prefix`, `gs://…`, `az://…`,
+    /// `file:///path` or a directory. Default: `dir`. Credentials come from the environment and
+    /// the provider's usual chain (`AWS_ACCESS_KEY_ID`, …), never from this file.
+    pub repository: Option<String>,
+    /// An S3-compatible server (MinIO, Ceph, R2, moto) instead of AWS: its URL.
+    pub endpoint: Option<String>,
+    /// Allow `http://` endpoints (tests, a server on a private network).
+    pub allow_http: bool,
+    pub region: Option<String>,
+    /// A repository lock not refreshed for this long may be taken over (its holder refreshes it
+    /// every sixth of this; a holder on this host that has exited is taken over at once).
+    #[serde(with = "human_duration")]
+    pub lock_stale_after: Duration,
+    pub encryption: EncryptionConfig,
+}
+
+impl Default for SnapshotConfig {
+    fn default() -> SnapshotConfig {
+        SnapshotConfig {
+            dir: None,
+            repository: None,
+            endpoint: None,
+            allow_http: false,
+            region: None,
+            lock_stale_after: Duration::from_secs(300),
+            encryption: EncryptionConfig::default(),
+        }
+    }
+}
+
+/// age encryption of snapshots (`<name>.tar.gz.age`, readable by the `age` CLI).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncryptionConfig {
+    /// age recipients (`age1…`): when set, every `snapshot create` encrypts to them.
+    pub recipients: Vec<String>,
+    /// A file whose first line is a passphrase: encrypt (and decrypt) with it instead.
+    pub passphrase_file: Option<PathBuf>,
+    /// The age identity file (`AGE-SECRET-KEY-1…`) that `verify` and `restore` decrypt with.
+    pub identity_file: Option<PathBuf>,
 }
 
 /// Recovery policy (DESIGN §6). Parsed and validated now so a full config file is accepted.
@@ -563,6 +609,7 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
         ("health.timeout", c.health.timeout, Duration::from_millis(50), Duration::from_secs(600)),
         ("health.breaker_open_for", c.health.breaker_open_for, Duration::ZERO, day),
         ("chromadb.lock_stale_after", c.chromadb.lock_stale_after, Duration::from_secs(1), day),
+        ("snapshots.lock_stale_after", c.snapshots.lock_stale_after, Duration::from_secs(1), day),
         ("recovery.chromadb.rollback_max_age", c.recovery.chromadb.rollback_max_age, Duration::ZERO, day * 3650),
     ] {
         if value < min || value > max {

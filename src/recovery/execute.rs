@@ -309,6 +309,7 @@ async fn export(
         page_size: None,
         wait: true,
         journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
+        sealing: None,
     };
     let source = crate::snapshot::ChromaSource {
         url: config.chromadb.url.clone(),

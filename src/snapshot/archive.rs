@@ -27,15 +27,13 @@ pub fn decompression_budget(compressed: u64) -> u64 {
     compressed.saturating_mul(MAX_RATIO).max(MIN_BUDGET)
 }
 
-/// Writes `<name>/…` entries into a gzip'd tar with fixed owners, modes and times, so the same
-/// files give the same archive bytes. `files` are (path inside the snapshot folder, source).
-pub fn pack(out: &Path, name: &str, mtime: u64, files: &[(String, PathBuf)]) -> Result<(), SnapshotError> {
-    let io = |what: &str| SnapshotError::io(format!("{what} `{}`", out.display()));
-    // Private: a snapshot holds every document of the collections.
-    let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(out).map_err(io("creating"))?;
+/// Writes `<name>/…` entries as a gzip'd tar into `out` with fixed owners, modes and times, so
+/// the same files give the same archive bytes; returns `out`. `files` are (path inside the
+/// snapshot folder, source).
+pub fn pack<W: Write>(out: W, name: &str, mtime: u64, files: &[(String, PathBuf)]) -> std::io::Result<W> {
     // Parquet members are zstd-compressed already: gzip would spend ~0.2 s per 20 MB to gain
     // under 1%, so the gzip stream uses stored blocks (still a standard .tar.gz).
-    let gz = flate2::GzBuilder::new().mtime(mtime as u32).write(file, flate2::Compression::none());
+    let gz = flate2::GzBuilder::new().mtime(mtime as u32).write(out, flate2::Compression::none());
     let mut tar = tar::Builder::new(gz);
     tar.mode(tar::HeaderMode::Deterministic);
     let dir_header = |path: &str| {
@@ -47,22 +45,20 @@ pub fn pack(out: &Path, name: &str, mtime: u64, files: &[(String, PathBuf)]) -> 
         (h, path.to_string())
     };
     for (mut header, path) in [dir_header(&format!("{name}/")), dir_header(&format!("{name}/{COLLECTIONS_DIR}/"))] {
-        tar.append_data(&mut header, path, std::io::empty()).map_err(io("writing"))?;
+        tar.append_data(&mut header, path, std::io::empty())?;
     }
     for (inner, source) in files {
-        let mut src = File::open(source).map_err(SnapshotError::io(format!("reading `{}`", source.display())))?;
-        let len = src.metadata().map_err(io("reading"))?.len();
+        let mut src = File::open(source)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("reading `{}`: {e}", source.display())))?;
+        let len = src.metadata()?.len();
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Regular);
         header.set_mode(0o644);
         header.set_mtime(mtime);
         header.set_size(len);
-        tar.append_data(&mut header, format!("{name}/{inner}"), &mut src).map_err(io("writing"))?;
+        tar.append_data(&mut header, format!("{name}/{inner}"), &mut src)?;
     }
-    let gz = tar.into_inner().map_err(io("finishing"))?;
-    let file = gz.finish().map_err(io("finishing"))?;
-    file.sync_all().map_err(io("fsync"))?;
-    Ok(())
+    tar.into_inner()?.finish()
 }
 
 /// A snapshot unpacked into a private directory, every checksum verified.

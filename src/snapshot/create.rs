@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +23,8 @@ use crate::clients::http::HttpError;
 use super::archive::{format_checksums, pack, sha256_file};
 use super::ids::id_key;
 use super::records::{Records, schema};
+use super::repo::Remote;
+use super::seal::{AGE_EXTENSION, Sealing};
 use super::{
     CHECKSUMS_FILE, COLLECTIONS_DIR, ChromaSource, CollectionEntry, EXTENSION, METADATA_FILE, Progress, SnapshotError,
     SnapshotManifest, check_name, sorted_pretty_json,
@@ -39,6 +42,16 @@ pub struct CreateOptions {
     pub wait: bool,
     /// The audit journal's head, recorded in `metadata.json` as an anchor.
     pub journal_head: Option<crate::journal::anchor::RecordedHead>,
+    /// Encrypt the archive (`<name>.tar.gz.age`).
+    pub sealing: Option<Arc<Sealing>>,
+}
+
+impl CreateOptions {
+    /// `<name>.tar.gz`, or `<name>.tar.gz.age` when encrypted.
+    pub fn file_name(&self) -> String {
+        let ext = if self.sealing.is_some() { AGE_EXTENSION } else { "" };
+        format!("{}{EXTENSION}{ext}", self.name)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,28 +78,160 @@ pub async fn create(
     let _lock =
         super::lock::acquire(&opts.dest, &format!("ifctl snapshot create {}", opts.name), opts.wait, &mut on_wait)?;
     remove_stale_temporaries(&opts.dest);
-    let final_path = opts.dest.join(format!("{}{EXTENSION}", opts.name));
-    if final_path.exists() {
+    let file_name = opts.file_name();
+    let final_path = opts.dest.join(&file_name);
+    if let Some(taken) = [opts.name.clone() + EXTENSION, opts.name.clone() + EXTENSION + AGE_EXTENSION]
+        .iter()
+        .map(|f| opts.dest.join(f))
+        .find(|p| p.exists())
+    {
         return Err(SnapshotError::Usage(format!(
             "snapshot `{}` already exists at `{}`; choose another --name",
             opts.name,
-            final_path.display()
+            taken.display()
         )));
     }
-    let created_at = crate::journal::now();
-    let collections = select(chroma, &opts.collections).await?;
     let work = tempfile::Builder::new()
         .prefix(&format!(".ifctl-tmp-{}-", opts.name))
         .tempdir_in(&opts.dest)
         .map_err(SnapshotError::io(format!("creating a work dir in `{}`", opts.dest.display())))?;
-    std::fs::create_dir_all(work.path().join(COLLECTIONS_DIR)).map_err(SnapshotError::io("creating the work dir"))?;
+    let (manifest, members) = stage(chroma, source, opts, work.path(), progress).await?;
+
+    progress.on_stage("packing the archive", None);
+    let partial = opts.dest.join(format!(".{file_name}.partial"));
+    let _ = std::fs::remove_file(&partial);
+    let io = |what: &str| SnapshotError::io(format!("{what} `{}`", partial.display()));
+    // Private: a snapshot holds every document of the collections.
+    let file =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&partial).map_err(io("creating"))?;
+    let mtime = manifest.created_at.timestamp().max(0) as u64;
+    let (file, sha256, bytes) =
+        write_archive(file, opts.sealing.as_deref(), &opts.name, mtime, &members).map_err(io("writing"))?;
+    file.sync_all().map_err(io("fsync"))?;
+    std::fs::rename(&partial, &final_path)
+        .map_err(SnapshotError::io(format!("renaming to `{}`", final_path.display())))?;
+    if let Ok(dir) = std::fs::File::open(&opts.dest) {
+        let _ = dir.sync_all();
+    }
+    progress.on_done();
+    Ok(Created { manifest, path: final_path, bytes, sha256, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// A snapshot created in object storage, and the stale lock it took over, if it did.
+pub struct CreatedRemote {
+    pub created: Created,
+    pub took_over: Option<(super::repo_lock::LockRecord, String)>,
+}
+
+/// `create` into a remote repository: the same export into a work dir under `opts.dest` (this
+/// host's scratch space), then the archive is streamed as a multipart upload — no local copy of
+/// it — which becomes visible only when complete; any failure aborts the upload. Held under the
+/// repository lock for the whole run.
+pub async fn create_remote(
+    remote: &Arc<Remote>,
+    chroma: &ChromaClient,
+    source: ChromaSource,
+    opts: &CreateOptions,
+    stale_after: std::time::Duration,
+    progress: &dyn Progress,
+    on_wait: &mut (dyn FnMut(&str) + Send),
+) -> Result<CreatedRemote, SnapshotError> {
+    let started = Instant::now();
+    check_name(&opts.name)?;
+    let action = format!("ifctl snapshot create {}", opts.name);
+    let lock = super::repo_lock::acquire(remote, &action, opts.wait, stale_after, on_wait).await?;
+    let outcome = upload_snapshot(remote, &lock, chroma, source, opts, progress).await;
+    let took_over = lock.took_over.clone();
+    lock.release().await;
+    let (manifest, sha256, bytes) = outcome?;
+    progress.on_done();
+    let created = Created {
+        manifest,
+        path: PathBuf::from(remote.location(&opts.file_name())),
+        bytes,
+        sha256,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok(CreatedRemote { created, took_over })
+}
+
+async fn upload_snapshot(
+    remote: &Arc<Remote>,
+    lock: &super::repo_lock::RepoLock,
+    chroma: &ChromaClient,
+    source: ChromaSource,
+    opts: &CreateOptions,
+    progress: &dyn Progress,
+) -> Result<(SnapshotManifest, String, u64), SnapshotError> {
+    for file in [opts.name.clone() + EXTENSION, opts.name.clone() + EXTENSION + AGE_EXTENSION] {
+        if remote.head(&file).await?.is_some() {
+            return Err(SnapshotError::Usage(format!(
+                "snapshot `{}` already exists at `{}`; choose another --name",
+                opts.name,
+                remote.location(&file)
+            )));
+        }
+    }
+    crate::config::private_dir(&opts.dest).map_err(SnapshotError::io(format!("creating `{}`", opts.dest.display())))?;
+    let work = tempfile::Builder::new()
+        .prefix(&format!(".ifctl-tmp-{}-", opts.name))
+        .tempdir_in(&opts.dest)
+        .map_err(SnapshotError::io(format!("creating a work dir in `{}`", opts.dest.display())))?;
+    let (manifest, members) = stage(chroma, source, opts, work.path(), progress).await?;
+
+    progress.on_stage("uploading the archive", None);
+    let file_name = opts.file_name();
+    let mut upload = remote.start_upload(&file_name).await?;
+    let sink = upload.sink();
+    let sealing = opts.sealing.clone();
+    let name = opts.name.clone();
+    let mtime = manifest.created_at.timestamp().max(0) as u64;
+    let packed = tokio::task::spawn_blocking(move || -> std::io::Result<(String, u64)> {
+        let (sink, sha256, bytes) = write_archive(sink, sealing.as_deref(), &name, mtime, &members)?;
+        sink.finish()?;
+        Ok((sha256, bytes))
+    })
+    .await;
+    match packed {
+        Ok(Ok((sha256, bytes))) => {
+            if let Err(e) = lock.ensure_held() {
+                upload.abort().await;
+                return Err(e);
+            }
+            upload.complete().await?;
+            Ok((manifest, sha256, bytes))
+        }
+        Ok(Err(e)) => {
+            let store = upload.abort().await;
+            Err(store.unwrap_or_else(|| SnapshotError::Io { context: "writing the archive".into(), source: e }))
+        }
+        Err(e) => {
+            upload.abort().await;
+            Err(SnapshotError::Failed(format!("the archive writer failed: {e}")))
+        }
+    }
+}
+
+/// Exports the collections into `work` and writes `metadata.json` and `checksums.sha256` there;
+/// returns the manifest and the archive's members in order (checksums and manifest first, so
+/// `list` reads only an archive's head).
+async fn stage(
+    chroma: &ChromaClient,
+    source: ChromaSource,
+    opts: &CreateOptions,
+    work: &Path,
+    progress: &dyn Progress,
+) -> Result<(SnapshotManifest, Vec<(String, PathBuf)>), SnapshotError> {
+    let created_at = crate::journal::now();
+    let collections = select(chroma, &opts.collections).await?;
+    std::fs::create_dir_all(work.join(COLLECTIONS_DIR)).map_err(SnapshotError::io("creating the work dir"))?;
 
     // A collection's writer may still be finishing its last pages while the next collection is
     // fetched; all writers are joined at the end, in order.
     let mut pending = Vec::new();
     for collection in &collections {
         let page_size = opts.page_size.unwrap_or_else(|| default_page_rows(collection.dimension));
-        pending.push(export_collection(chroma, collection, work.path(), page_size, progress).await?);
+        pending.push(export_collection(chroma, collection, work, page_size, progress).await?);
     }
     let mut entries = Vec::new();
     for export in pending {
@@ -101,32 +246,35 @@ pub async fn create(
         collections: entries,
         journal_head: opts.journal_head.clone(),
     };
-    let metadata_path = work.path().join(METADATA_FILE);
+    let metadata_path = work.join(METADATA_FILE);
     std::fs::write(&metadata_path, sorted_pretty_json(&manifest))
         .map_err(SnapshotError::io("writing metadata.json"))?;
     let (metadata_sha, _) = sha256_file(&metadata_path).map_err(SnapshotError::io("hashing metadata.json"))?;
     let mut sums = vec![(METADATA_FILE.to_string(), metadata_sha)];
     sums.extend(manifest.collections.iter().map(|c| (c.file.clone(), c.sha256.clone())));
-    std::fs::write(work.path().join(CHECKSUMS_FILE), format_checksums(&sums))
+    std::fs::write(work.join(CHECKSUMS_FILE), format_checksums(&sums))
         .map_err(SnapshotError::io("writing checksums.sha256"))?;
+    let mut members =
+        vec![(CHECKSUMS_FILE.to_string(), work.join(CHECKSUMS_FILE)), (METADATA_FILE.to_string(), metadata_path)];
+    members.extend(manifest.collections.iter().map(|c| (c.file.clone(), work.join(&c.file))));
+    Ok((manifest, members))
+}
 
-    progress.on_stage("packing the archive", None);
-    let mut members = vec![
-        (CHECKSUMS_FILE.to_string(), work.path().join(CHECKSUMS_FILE)),
-        (METADATA_FILE.to_string(), metadata_path),
-    ];
-    members.extend(manifest.collections.iter().map(|c| (c.file.clone(), work.path().join(&c.file))));
-    let partial = opts.dest.join(format!(".{}{EXTENSION}.partial", opts.name));
-    let _ = std::fs::remove_file(&partial);
-    pack(&partial, &opts.name, created_at.timestamp().max(0) as u64, &members)?;
-    let (sha256, bytes) = sha256_file(&partial).map_err(SnapshotError::io("hashing the archive"))?;
-    std::fs::rename(&partial, &final_path)
-        .map_err(SnapshotError::io(format!("renaming to `{}`", final_path.display())))?;
-    if let Ok(dir) = std::fs::File::open(&opts.dest) {
-        let _ = dir.sync_all();
-    }
-    progress.on_done();
-    Ok(Created { manifest, path: final_path, bytes, sha256, seconds: started.elapsed().as_secs_f64() })
+/// Packs `members` into `out` — through age when `sealing` — and returns `out` with the sha256
+/// and size of what was written to it.
+fn write_archive<W: Write>(
+    out: W,
+    sealing: Option<&Sealing>,
+    name: &str,
+    mtime: u64,
+    members: &[(String, PathBuf)],
+) -> std::io::Result<(W, String, u64)> {
+    let hashing = Hashing { inner: out, hasher: Sha256::new(), bytes: 0 };
+    let hashing = match sealing {
+        None => pack(hashing, name, mtime, members)?,
+        Some(sealing) => pack(sealing.wrap(hashing)?, name, mtime, members)?.finish()?,
+    };
+    Ok((hashing.inner, hex::encode(hashing.hasher.finalize()), hashing.bytes))
 }
 
 /// The collections to export, by name, in name order.

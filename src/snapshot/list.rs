@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use flate2::read::GzDecoder;
 use serde::Serialize;
 
+use super::seal::AGE_EXTENSION;
 use super::{CHECKSUMS_FILE, EXTENSION, METADATA_FILE, SnapshotManifest};
 
 #[derive(Debug, Clone, Serialize)]
@@ -20,6 +21,9 @@ pub struct Listed {
     pub rows: u64,
     pub bytes: u64,
     pub checksums: bool,
+    /// An age-encrypted archive (`.tar.gz.age`): its manifest is unreadable without the key, so
+    /// the time is the file's and collections and rows are unknown.
+    pub encrypted: bool,
     /// Why the manifest could not be read, if it could not.
     pub problem: Option<String>,
     /// The audit journal's head when it was taken (an anchor for `journal verify`).
@@ -38,30 +42,67 @@ pub fn list(dest: &Path) -> std::io::Result<Vec<Listed>> {
     for entry in entries {
         let entry = entry?;
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(name) = file_name.strip_suffix(EXTENSION) else { continue };
+        let Some((name, encrypted)) = snapshot_file(&file_name) else { continue };
         if name.starts_with('.') || !entry.file_type()?.is_file() {
             continue;
         }
-        out.push(inspect(&entry.path(), name));
+        if encrypted {
+            let meta = entry.metadata()?;
+            let modified = meta.modified().ok().map(DateTime::<Utc>::from);
+            out.push(sealed(name, entry.path(), modified, meta.len()));
+        } else {
+            out.push(inspect(&entry.path(), name));
+        }
     }
     out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.name.cmp(&b.name)));
     Ok(out)
 }
 
+/// `(name, encrypted)` of a snapshot's file name: `<name>.tar.gz` or `<name>.tar.gz.age`.
+pub fn snapshot_file(file_name: &str) -> Option<(&str, bool)> {
+    if let Some(name) = file_name.strip_suffix(AGE_EXTENSION).and_then(|f| f.strip_suffix(EXTENSION)) {
+        return Some((name, true));
+    }
+    file_name.strip_suffix(EXTENSION).map(|name| (name, false))
+}
+
+/// An encrypted snapshot, listed from what its file or object says.
+pub fn sealed(name: &str, path: PathBuf, modified: Option<DateTime<Utc>>, bytes: u64) -> Listed {
+    Listed {
+        name: name.to_string(),
+        path,
+        created_at: modified,
+        collections: Vec::new(),
+        rows: 0,
+        bytes,
+        checksums: false,
+        encrypted: true,
+        problem: None,
+        journal_head: None,
+    }
+}
+
 fn inspect(path: &Path, name: &str) -> Listed {
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let head = File::open(path).map_err(|e| e.to_string()).and_then(|f| read_head(BufReader::new(f)));
+    described(name, path.to_path_buf(), bytes, head)
+}
+
+/// A plain snapshot, listed from its head (the manifest) or why that could not be read.
+pub fn described(name: &str, path: PathBuf, bytes: u64, head: Result<(SnapshotManifest, bool), String>) -> Listed {
     let mut listed = Listed {
         name: name.to_string(),
-        path: path.to_path_buf(),
+        path,
         created_at: None,
         collections: Vec::new(),
         rows: 0,
         bytes,
         checksums: false,
+        encrypted: false,
         problem: None,
         journal_head: None,
     };
-    match read_head(path) {
+    match head {
         Ok((manifest, checksums)) => {
             listed.checksums = checksums;
             listed.created_at = Some(manifest.created_at);
@@ -78,9 +119,8 @@ fn inspect(path: &Path, name: &str) -> Listed {
 }
 
 /// The manifest, and whether the checksums file came before it.
-pub fn read_head(path: &Path) -> Result<(SnapshotManifest, bool), String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let mut tar = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
+pub fn read_head(archive: impl Read) -> Result<(SnapshotManifest, bool), String> {
+    let mut tar = tar::Archive::new(GzDecoder::new(archive));
     let mut checksums = false;
     for entry in tar.entries().map_err(|e| format!("not a tar.gz ({e})"))?.take(8) {
         let entry = entry.map_err(|e| format!("corrupt archive ({e})"))?;
@@ -95,4 +135,32 @@ pub fn read_head(path: &Path) -> Result<(SnapshotManifest, bool), String> {
         }
     }
     Err(format!("no {METADATA_FILE} at the start of the archive"))
+}
+
+/// Snapshots in a remote repository, oldest first. A plain archive's manifest is read from the
+/// object's first megabyte (more only when the manifest is larger); an encrypted one is listed
+/// with the object's time and size.
+pub async fn list_remote(remote: &super::repo::Remote) -> Result<Vec<Listed>, super::SnapshotError> {
+    const HEAD: u64 = 1 << 20;
+    let mut out = Vec::new();
+    for meta in remote.list().await? {
+        let Some(file_name) = meta.location.filename().map(str::to_string) else { continue };
+        let Some((name, encrypted)) = snapshot_file(&file_name) else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = PathBuf::from(remote.location(&file_name));
+        if encrypted {
+            out.push(sealed(name, path, Some(meta.last_modified), meta.size));
+            continue;
+        }
+        let mut head = read_head(std::io::Cursor::new(remote.read_head(&file_name, meta.size, HEAD).await?));
+        if head.is_err() && meta.size > HEAD {
+            let more = remote.read_head(&file_name, meta.size, HEAD + (17 << 20)).await?;
+            head = read_head(std::io::Cursor::new(more));
+        }
+        out.push(described(name, path, meta.size, head));
+    }
+    out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
 }

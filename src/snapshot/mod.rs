@@ -5,12 +5,16 @@
 pub mod archive;
 pub mod create;
 pub mod drift;
+pub mod fetch;
 pub mod ids;
 pub mod list;
 pub mod lock;
 pub mod prune;
 pub mod records;
+pub mod repo;
+pub mod repo_lock;
 pub mod restore;
+pub mod seal;
 pub mod shared_lock;
 pub mod verify;
 
@@ -86,6 +90,9 @@ pub enum SnapshotError {
     Integrity(String),
     #[error("{0}")]
     Locked(String),
+    /// Object storage unreachable, or it refused the credentials.
+    #[error("{0}")]
+    Store(String),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
     #[error("{0}")]
@@ -104,7 +111,7 @@ impl SnapshotError {
         use crate::exit;
         match self {
             SnapshotError::Usage(_) => exit::USAGE,
-            SnapshotError::Unreachable(_) => exit::UNREACHABLE,
+            SnapshotError::Unreachable(_) | SnapshotError::Store(_) => exit::UNREACHABLE,
             SnapshotError::Chroma(_) | SnapshotError::Io { .. } | SnapshotError::Failed(_) => exit::FAILURE,
             SnapshotError::Integrity(_) => exit::INTEGRITY,
             SnapshotError::Locked(_) => exit::REFUSED,
@@ -149,23 +156,28 @@ pub fn default_name(at: DateTime<Utc>) -> String {
     format!("snap-{}", at.format("%Y%m%dT%H%M%SZ"))
 }
 
-/// `base`, or `base-2`, `base-3`, … when `<dest>/<base>.tar.gz` is taken (two automatic snapshots
-/// within one second).
+/// `base`, or `base-2`, `base-3`, … when `<dest>/<base>.tar.gz` (or `.tar.gz.age`) is taken (two
+/// automatic snapshots within one second).
 pub fn unique_name(dest: &Path, base: &str) -> String {
-    let taken = |name: &str| dest.join(format!("{name}{EXTENSION}")).exists();
+    let taken = |name: &str| {
+        dest.join(format!("{name}{EXTENSION}")).exists()
+            || dest.join(format!("{name}{EXTENSION}{}", seal::AGE_EXTENSION)).exists()
+    };
     if !taken(base) {
         return base.to_string();
     }
     (2..).map(|n| format!("{base}-{n}")).find(|name| !taken(name)).expect("some suffix is free")
 }
 
-/// `NAME` means `<dest>/NAME.tar.gz`; anything with a `/` or ending in `.tar.gz` is a path.
+/// `NAME` means `<dest>/NAME.tar.gz` (or `NAME.tar.gz.age` when only that exists); anything with
+/// a `/` or ending in `.tar.gz` or `.tar.gz.age` is a path.
 pub fn resolve_archive(dest: &Path, name_or_path: &str) -> PathBuf {
-    if name_or_path.contains('/') || name_or_path.ends_with(EXTENSION) {
-        PathBuf::from(name_or_path)
-    } else {
-        dest.join(format!("{name_or_path}{EXTENSION}"))
+    if name_or_path.contains('/') || list::snapshot_file(name_or_path).is_some() {
+        return PathBuf::from(name_or_path);
     }
+    let plain = dest.join(format!("{name_or_path}{EXTENSION}"));
+    let sealed = dest.join(format!("{name_or_path}{EXTENSION}{}", seal::AGE_EXTENSION));
+    if !plain.exists() && sealed.exists() { sealed } else { plain }
 }
 
 /// Serialises with object keys sorted at every level, pretty-printed: the same manifest always

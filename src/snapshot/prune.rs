@@ -56,6 +56,9 @@ pub fn rollback_usable(s: &Listed) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Protected {
     pub names: BTreeMap<String, String>,
+    /// A repository that `snapshot_rollback` does not read (object storage: rollback uses this
+    /// host's `snapshots.dir`), so nothing need be kept for it.
+    pub not_for_rollback: bool,
 }
 
 impl Protected {
@@ -94,7 +97,7 @@ impl Protected {
                 );
             }
         }
-        Protected { names }
+        Protected { names, not_for_rollback: false }
     }
 }
 
@@ -149,7 +152,8 @@ pub fn plan(snapshots: &[Listed], retention: Retention, protected: &Protected) -
         }
     }
     // Something must remain for `snapshot_rollback`.
-    if !(0..snapshots.len()).any(|i| decisions[i].keep && rollback_usable(&snapshots[i])) {
+    if !protected.not_for_rollback && !(0..snapshots.len()).any(|i| decisions[i].keep && rollback_usable(&snapshots[i]))
+    {
         if let Some(&i) = order.iter().find(|&&i| rollback_usable(&snapshots[i])) {
             decisions[i].keep = true;
             decisions[i].reasons.push("newest usable by rollback".into());
@@ -172,6 +176,7 @@ mod tests {
             rows: 0,
             bytes: 0,
             checksums: true,
+            encrypted: false,
             problem: None,
             journal_head: None,
         }

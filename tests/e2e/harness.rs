@@ -463,3 +463,68 @@ fn closed_ports_refuse_connections_and_cannot_be_taken_while_held() {
     let taken = std::net::TcpListener::bind(("127.0.0.1", closed.port)).unwrap_err();
     assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "a server started meanwhile cannot take it");
 }
+
+/// moto's S3 server (`moto[server]` in the test venv): in memory, on a free loopback port. It
+/// does not check credentials but refuses unsigned object requests, so clients sign with any key.
+pub fn moto() -> Server {
+    moto_on(free_port())
+}
+
+/// moto on a given port (a restart after a kill: its buckets are gone, as in-memory state is).
+pub fn moto_on(port: u16) -> Server {
+    moto_with(port, false)
+}
+
+/// moto that checks credentials (`INITIAL_NO_AUTH_ACTION_COUNT=0`): keys it never issued are
+/// refused with 403 InvalidAccessKeyId.
+pub fn moto_checking_keys() -> Server {
+    moto_with(free_port(), true)
+}
+
+fn moto_with(port: u16, check_keys: bool) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(venv().join("bin").join("moto_server"));
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]).current_dir(dir.path());
+    if check_keys {
+        cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+    }
+    let mut server = Server::spawn("moto", cmd, port, dir);
+    server.wait_until("answering", Duration::from_secs(30), || http_get(port, "/moto-api/").is_some());
+    server
+}
+
+/// An S3 request to moto signed with the test key (curl's SigV4): `(status, body)`. `upload`
+/// is a file to PUT; `out` a file to save the body in.
+pub fn s3(port: u16, method: &str, path: &str, upload: Option<&Path>) -> (u16, String) {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-s",
+        "-X",
+        method,
+        "--aws-sigv4",
+        "aws:amz:us-east-1:s3",
+        "--user",
+        "test:test",
+        "-w",
+        "\n%{http_code}",
+    ]);
+    if let Some(file) = upload {
+        cmd.arg("-T").arg(file);
+    }
+    cmd.arg(format!("http://127.0.0.1:{port}{path}"));
+    let out = cmd.output().expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (status.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// Downloads an object from moto into `to`; returns the HTTP status.
+pub fn s3_get_file(port: u16, path: &str, to: &Path) -> u16 {
+    let out = Command::new("curl")
+        .args(["-s", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "test:test", "-w", "%{http_code}", "-o"])
+        .arg(to)
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .expect("curl runs");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+}

@@ -9,6 +9,7 @@ mod health;
 mod journal;
 mod migrate;
 mod recovery;
+mod repository;
 mod secrets;
 mod serve;
 mod snapshot;

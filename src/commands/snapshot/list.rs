@@ -1,11 +1,10 @@
 //! `ifctl snapshot list`.
 
-use std::path::PathBuf;
-
 use crate::cli::table::new_table;
 use crate::cli::{CliError, Context, Failure};
 use crate::exit;
 use crate::journal::format_ts;
+use crate::snapshot::repo::Repository;
 
 use super::size;
 
@@ -14,33 +13,41 @@ pub const AFTER_HELP: &str = concat!(
     "  ifctl snapshot list\n",
     "  ifctl --output json snapshot list | jq -r '.[-1].name'     # the newest\n",
     "\n",
-    "Lists <dest>/*.tar.gz, oldest first, from each archive's manifest. Archives being written\n",
-    "(or left by a crashed create) have temporary names and are not listed.\n",
+    "  ifctl snapshot list --repo s3://backups/ifctl\n",
+    "\n",
+    "Lists the repository's *.tar.gz and *.tar.gz.age, oldest first, from each archive's\n",
+    "manifest (only its head is read; in object storage, its first megabyte). An encrypted\n",
+    "snapshot is listed without the key: name, the file's time and size. Archives being written\n",
+    "(or left by a crashed create) have temporary names, or are unfinished uploads, and are not\n",
+    "listed.\n",
     "\n",
     "EXIT STATUS:\n",
     "  0    listed (also when there are none)\n",
-    "  1    the destination could not be read\n",
-    "  2    usage or configuration error"
+    "  1    the repository could not be read\n",
+    "  2    usage or configuration error (no such bucket)\n",
+    "  3    the object store was unreachable or refused the credentials"
 );
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Directory to list [default: snapshots.dir]
-    #[arg(long, value_name = "DIR")]
-    pub dest: Option<PathBuf>,
+    #[command(flatten)]
+    pub repo: super::RepoArg,
 }
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<u8, Failure> {
     let resolved = ctx.config()?;
-    let dest = args.dest.unwrap_or_else(|| resolved.config.snapshot_dir());
-    let snapshots = crate::snapshot::list::list(&dest)
-        .map_err(|e| CliError::failed(format!("cannot list `{}`: {e}", dest.display())))?;
+    let repo = args.repo.open(&resolved.config)?;
+    let snapshots = match &repo {
+        Repository::Local(dir) => crate::snapshot::list::list(dir)
+            .map_err(|e| CliError::failed(format!("cannot list `{}`: {e}", dir.display())))?,
+        Repository::Remote(remote) => crate::cli::runtime().block_on(crate::snapshot::list::list_remote(remote))?,
+    };
     if ctx.printer.json() {
         ctx.printer.json_value(&snapshots)?;
         return Ok(exit::SUCCESS);
     }
     if snapshots.is_empty() {
-        ctx.printer.status(&format!("No snapshots in `{}`.", dest.display()));
+        ctx.printer.status(&format!("No snapshots in `{}`.", repo.describe()));
         return Ok(exit::SUCCESS);
     }
     let mut table =
@@ -49,14 +56,22 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8, Failure> {
         table.add_row(vec![
             s.name.clone(),
             s.created_at.map_or("?".into(), |t| format_ts(&t)),
-            if s.problem.is_some() && s.created_at.is_none() {
+            if s.encrypted {
+                "(encrypted)".into()
+            } else if s.problem.is_some() && s.created_at.is_none() {
                 format!("unreadable: {}", s.problem.as_deref().unwrap_or(""))
             } else {
                 s.collections.len().to_string()
             },
-            s.rows.to_string(),
+            if s.encrypted { "?".into() } else { s.rows.to_string() },
             size(s.bytes),
-            if s.checksums { "yes".into() } else { "MISSING".into() },
+            if s.encrypted {
+                "sealed".into()
+            } else if s.checksums {
+                "yes".into()
+            } else {
+                "MISSING".into()
+            },
         ]);
     }
     ctx.printer.line(&table.to_string())?;

@@ -1,17 +1,20 @@
 //! `ifctl snapshot prune`.
 
-use std::path::PathBuf;
-
 use crate::cli::table::new_table;
 use crate::cli::{CliError, Context, Failure};
 use crate::exit;
 use crate::journal::NewEvent;
+use crate::snapshot::SnapshotError;
+use crate::snapshot::list::Listed;
 use crate::snapshot::prune::{Protected, Retention, plan};
+use crate::snapshot::repo::Repository;
+use crate::snapshot::repo_lock;
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
     "  ifctl snapshot prune --keep-last 7 --dry-run\n",
     "  ifctl snapshot prune --keep-daily 7 --keep-weekly 4\n",
+    "  ifctl snapshot prune --repo s3://backups/ifctl --keep-daily 14\n",
     "\n",
     "Like restic's `forget`: a snapshot is kept when any rule keeps it — one of the newest N\n",
     "(--keep-last), the newest of each of the last N days (--keep-daily) or ISO weeks\n",
@@ -19,12 +22,15 @@ pub const AFTER_HELP: &str = concat!(
     "neither is what recovery still needs: the snapshot a waiting migration checkpoint works\n",
     "from, safety backups (pre-restore-, pre-rollback-, pre-migrate-) that the journal mentions\n",
     "in the last 7 days, and the newest snapshot that `snapshot_rollback` can use.\n",
+    "In object storage, prune also aborts the multipart uploads of creates that died before\n",
+    "finishing (invisible to list, but billed), recorded under <prefix>/.ifctl/uploads/.\n",
     "\n",
     "EXIT STATUS:\n",
     "  0    pruned (or, with --dry-run, the plan was printed)\n",
     "  1    a snapshot could not be deleted\n",
-    "  2    usage or configuration error (no rule given)\n",
-    "  6    another process holds the destination's lock"
+    "  2    usage or configuration error (no rule given, no such bucket)\n",
+    "  3    the object store was unreachable or refused the credentials\n",
+    "  6    another process holds the repository's lock (named)"
 );
 
 #[derive(Debug, clap::Args)]
@@ -41,9 +47,8 @@ pub struct PruneArgs {
     /// Print what would be deleted; delete nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Directory to prune [default: snapshots.dir]
-    #[arg(long, value_name = "DIR")]
-    pub dest: Option<PathBuf>,
+    #[command(flatten)]
+    pub repo: super::RepoArg,
 }
 
 pub fn run(ctx: &Context, args: PruneArgs) -> Result<u8, Failure> {
@@ -52,35 +57,99 @@ pub fn run(ctx: &Context, args: PruneArgs) -> Result<u8, Failure> {
         return Err(CliError::usage("give at least one of --keep-last, --keep-daily, --keep-weekly").into());
     }
     let resolved = ctx.config()?;
-    let dest = args.dest.unwrap_or_else(|| resolved.config.snapshot_dir());
-    let _lock = if args.dry_run {
-        None
-    } else {
-        Some(crate::snapshot::lock::acquire(&dest, "ifctl snapshot prune", false, |_| {})?)
-    };
-    let snapshots = crate::snapshot::list::list(&dest)
-        .map_err(|e| CliError::failed(format!("cannot list `{}`: {e}", dest.display())))?;
-    let protected = Protected::find(&snapshots, &resolved.config.state_dir, &resolved.config.journal_path());
-    let decisions = plan(&snapshots, retention, &protected);
+    let config = &resolved.config;
+    let repo = args.repo.open(config)?;
+    match &repo {
+        Repository::Local(dir) => {
+            let _lock = if args.dry_run {
+                None
+            } else {
+                Some(crate::snapshot::lock::acquire(dir, "ifctl snapshot prune", false, |_| {})?)
+            };
+            let snapshots = crate::snapshot::list::list(dir)
+                .map_err(|e| CliError::failed(format!("cannot list `{}`: {e}", dir.display())))?;
+            let delete = |s: &Listed| {
+                std::fs::remove_file(&s.path)
+                    .map_err(|e| SnapshotError::Failed(format!("cannot delete `{}`: {e}", s.path.display())))
+            };
+            let deleted = prune(ctx, &resolved, &args, &repo, &snapshots, Vec::new(), |s| async move { delete(s) });
+            crate::cli::runtime().block_on(deleted)
+        }
+        Repository::Remote(remote) => crate::cli::runtime().block_on(async {
+            let lock = if args.dry_run {
+                None
+            } else {
+                let stale_after = config.snapshots.lock_stale_after;
+                let lock = repo_lock::acquire(remote, "ifctl snapshot prune", false, stale_after, &mut |_| {}).await?;
+                if let Some((old, why)) = &lock.took_over {
+                    super::journal_takeover(ctx, &ctx.journal(&resolved), &remote.url, old, why);
+                }
+                Some(lock)
+            };
+            let outcome = async {
+                // Under the lock no live create is uploading: any upload still open is a dead one's.
+                let aborted = if args.dry_run { Vec::new() } else { remote.abort_stale_uploads().await? };
+                let snapshots = crate::snapshot::list::list_remote(remote).await?;
+                let delete = |s: &Listed| {
+                    let file = s.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                    async move { remote.delete(&file).await }
+                };
+                prune(ctx, &resolved, &args, &repo, &snapshots, aborted, delete).await
+            }
+            .await;
+            if let Some(lock) = lock {
+                lock.release().await;
+            }
+            outcome
+        }),
+    }
+}
+
+/// Plans by the retention rules, deletes (unless a dry run), journals and reports.
+async fn prune<'a, F, Fut>(
+    ctx: &Context,
+    resolved: &crate::config::Resolved,
+    args: &PruneArgs,
+    repo: &Repository,
+    snapshots: &'a [Listed],
+    aborted_uploads: Vec<String>,
+    delete: F,
+) -> Result<u8, Failure>
+where
+    F: Fn(&'a Listed) -> Fut,
+    Fut: std::future::Future<Output = Result<(), SnapshotError>>,
+{
+    let retention = Retention { keep_last: args.keep_last, keep_daily: args.keep_daily, keep_weekly: args.keep_weekly };
+    let mut protected = Protected::find(snapshots, &resolved.config.state_dir, &resolved.config.journal_path());
+    protected.not_for_rollback = matches!(repo, Repository::Remote(_));
+    let decisions = plan(snapshots, retention, &protected);
     let mut deleted = Vec::new();
     if !args.dry_run {
         for (s, d) in snapshots.iter().zip(&decisions) {
             if !d.keep {
-                std::fs::remove_file(&s.path)
-                    .map_err(|e| CliError::failed(format!("cannot delete `{}`: {e}", s.path.display())))?;
+                delete(s).await?;
                 deleted.push(s.name.clone());
             }
         }
-        if !deleted.is_empty() {
+        if !deleted.is_empty() || !aborted_uploads.is_empty() {
             let kept: Vec<&str> = decisions.iter().filter(|d| d.keep).map(|d| d.name.as_str()).collect();
-            ctx.journal(&resolved).append(NewEvent::new("snapshot.pruned", "ok").details(serde_json::json!({
-                "dest": dest, "deleted": deleted, "kept": kept,
+            ctx.journal(resolved).append(NewEvent::new("snapshot.pruned", "ok").details(serde_json::json!({
+                "dest": repo.describe(), "deleted": deleted, "kept": kept, "aborted_uploads": aborted_uploads,
                 "keep_last": args.keep_last, "keep_daily": args.keep_daily, "keep_weekly": args.keep_weekly,
             })))?;
         }
     }
+    if !aborted_uploads.is_empty() {
+        ctx.printer.status(&format!(
+            "Aborted {} unfinished upload(s) left by a create that did not finish: {}.",
+            aborted_uploads.len(),
+            aborted_uploads.join(", ")
+        ));
+    }
     if ctx.printer.json() {
-        ctx.printer.json_value(&serde_json::json!({"dry_run": args.dry_run, "decisions": decisions}))?;
+        ctx.printer.json_value(&serde_json::json!({
+            "dry_run": args.dry_run, "decisions": decisions, "aborted_uploads": aborted_uploads,
+        }))?;
         return Ok(exit::SUCCESS);
     }
     let mut table = new_table(&["NAME", "DECISION", "WHY"], ctx.printer.stdout_is_tty());

@@ -8,8 +8,11 @@ use crate::cli::{CliError, Context, Failure};
 use crate::exit;
 use crate::journal::NewEvent;
 use crate::snapshot::create::{CreateOptions, create};
+use crate::snapshot::fetch::fetch;
+use crate::snapshot::repo::Repository;
 use crate::snapshot::restore::{Plan, RestoreOptions, execute, prepare};
-use crate::snapshot::{ChromaSource, SnapshotError, resolve_archive};
+use crate::snapshot::seal::Keys;
+use crate::snapshot::{ChromaSource, SnapshotError};
 
 use super::bulk_client;
 
@@ -18,7 +21,11 @@ pub const AFTER_HELP: &str = concat!(
     "  ifctl snapshot restore snap-20261124T220000Z --dry-run\n",
     "  ifctl snapshot restore snap-20261124T220000Z --collection sergio_humor\n",
     "  ifctl snapshot restore /mnt/backup/snap-20261124T220000Z.tar.gz --yes   # scripts\n",
+    "  ifctl snapshot restore snap-20261124T220000Z --repo s3://backups/ifctl --identity key.txt\n",
     "\n",
+    "A snapshot in object storage is downloaded to a private temporary file under the state\n",
+    "dir, an encrypted one (.tar.gz.age) decrypted there — a wrong key or an altered file fails\n",
+    "here, exit 4, before anything else happens.\n",
     "Order of work: verify every checksum and Parquet file (nothing is touched on a mismatch);\n",
     "back up the live collections that will be replaced as a snapshot `pre-restore-<time>`\n",
     "(unless --no-backup); for each collection load a staging collection with the saved\n",
@@ -31,15 +38,15 @@ pub const AFTER_HELP: &str = concat!(
     "  0    restored (or, with --dry-run, the plan was printed)\n",
     "  1    the restore failed (collections not yet swapped are as they were)\n",
     "  2    usage or configuration error, or no confirmation\n",
-    "  3    Chroma was unreachable\n",
-    "  4    integrity failure: the archive does not verify; nothing was changed\n",
+    "  3    Chroma or the object store was unreachable (or refused the credentials)\n",
+    "  4    integrity failure: the archive does not verify or decrypt; nothing was changed\n",
     "  6    another operation holds the lock on a collection or on the destination (see --wait)\n",
     "  130  interrupted"
 );
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
-    /// Snapshot name (in the destination) or path to a .tar.gz
+    /// Snapshot name (in the repository) or path to a .tar.gz / .tar.gz.age
     #[arg(value_name = "NAME|PATH")]
     pub snapshot: String,
     /// Restore only this collection (repeatable) [default: all in the snapshot]
@@ -54,9 +61,13 @@ pub struct RestoreArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Directory holding named snapshots and receiving the backup [default: snapshots.dir]
-    #[arg(long, value_name = "DIR")]
-    pub dest: Option<PathBuf>,
+    /// Snapshot repository (a directory, or s3://…, gs://…, az://…); a remote one's backup goes
+    /// to snapshots.dir [default: snapshots.repository, else snapshots.dir]
+    #[arg(long = "repo", visible_alias = "dest", value_name = "REPO")]
+    pub dest: Option<String>,
+    /// age identity file for an encrypted snapshot [default: snapshots.encryption.identity_file]
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
     /// Records per add request (also capped at 32 MiB per request)
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub batch_size: usize,
@@ -72,15 +83,22 @@ pub struct RestoreArgs {
 pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
     let resolved = ctx.config()?;
     let config = &resolved.config;
-    let dest = args.dest.clone().unwrap_or_else(|| config.snapshot_dir());
+    let repo = super::RepoArg { repo: args.dest.clone() }.open(config)?;
+    // The backup of the live collections stays on this host when the repository is remote.
+    let dest = match &repo {
+        Repository::Local(dir) => dir.clone(),
+        Repository::Remote(_) => config.snapshot_dir(),
+    };
+    let keys = Keys::from_config(args.identity.clone(), &config.snapshots.encryption);
+    let runtime = crate::cli::runtime();
+    let fetched = runtime.block_on(fetch(&repo, &args.snapshot, &keys, &config.state_dir.join("tmp")))?;
     let opts = RestoreOptions {
         batch_rows: args.batch_size.max(1),
         allow_index_change: args.allow_index_change,
-        ..RestoreOptions::of(config, &resolve_archive(&dest, &args.snapshot), &args.collections)
+        ..RestoreOptions::of(config, &fetched.archive, &args.collections)
     };
     let chroma = bulk_client(config);
     let journal = ctx.journal(&resolved);
-    let runtime = crate::cli::runtime();
     let prepared = runtime.block_on(prepare(&chroma, &opts))?;
     let plan = &prepared.plan;
     if args.dry_run {
@@ -104,7 +122,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
         }
     }
     journal.append(NewEvent::new("snapshot.restore_started", "started").component("chromadb").details(
-        serde_json::json!({"snapshot": plan.snapshot, "archive": opts.archive, "plan": plan.items, "repairs": plan.repairs}),
+        serde_json::json!({"snapshot": plan.snapshot, "archive": fetched.source, "plan": plan.items, "repairs": plan.repairs}),
     ))?;
     let bars = Bars::new(ctx.printer.progress_allowed());
     let outcome: Result<_, SnapshotError> = runtime.block_on(async {
@@ -125,6 +143,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                         page_size: None,
                         wait: true,
                         journal_head: crate::journal::anchor::RecordedHead::of(journal.path()),
+                        sealing: None,
                     };
                     let source = ChromaSource {
                         url: config.chromadb.url.clone(),
@@ -155,7 +174,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
         }
     };
     let summary = serde_json::json!({
-        "snapshot": plan.snapshot, "archive": opts.archive,
+        "snapshot": plan.snapshot, "archive": fetched.source,
         "backup": backup.as_ref().map(|b| serde_json::json!({"name": b.manifest.name, "path": b.path})),
         "collections": results,
     });

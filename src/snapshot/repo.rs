@@ -1,0 +1,539 @@
+//! Where snapshots live: a directory on this host (as before), or a prefix in object storage —
+//! `s3://bucket/prefix` (AWS or any S3-compatible server), `gs://bucket/prefix`,
+//! `az://container/prefix` — through the Arrow project's `object_store`.
+//!
+//! In object storage a snapshot is one object, `<prefix>/<name>.tar.gz[.age]`, written as a
+//! multipart upload: it exists for readers only once the upload completes. ifctl's own records sit
+//! under `<prefix>/.ifctl/`: the repository lock ([`super::repo_lock`]) and one marker per upload
+//! in progress, naming its upload id, so that an upload whose process died (kill -9, power cut)
+//! is found and aborted by the next `prune` instead of costing storage for ever.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::multipart::{MultipartStore, PartId};
+use object_store::path::Path as Key;
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use serde::{Deserialize, Serialize};
+
+use super::SnapshotError;
+use crate::config::SnapshotConfig;
+
+/// Bytes per uploaded part (S3 requires at least 5 MiB for all but the last).
+pub const PART_BYTES: usize = 8 << 20;
+/// Parts uploaded at once: memory is about `PART_BYTES` × (this + 2).
+const PARTS_IN_FLIGHT: usize = 3;
+/// ifctl's records inside a repository prefix.
+pub const META_DIR: &str = ".ifctl";
+
+/// A snapshot repository.
+#[derive(Debug, Clone)]
+pub enum Repository {
+    Local(PathBuf),
+    Remote(Arc<Remote>),
+}
+
+/// A prefix in object storage.
+pub struct Remote {
+    /// As configured (`s3://bucket/prefix`); URLs of object stores carry no credentials.
+    pub url: String,
+    store: Arc<dyn ObjectStore>,
+    multipart: Arc<dyn MultipartStore>,
+    prefix: Key,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl Repository {
+    /// `s3://…`, `gs://…`, `az://…` (also `abfs://`, `azure://`), `file:///path`, or a path.
+    pub fn open(spec: &str, config: &SnapshotConfig) -> Result<Repository, SnapshotError> {
+        let Some((scheme, _)) = spec.split_once("://") else {
+            return Ok(Repository::Local(PathBuf::from(spec)));
+        };
+        let url = url::Url::parse(spec)
+            .map_err(|e| SnapshotError::Usage(format!("snapshot repository `{spec}` is not a valid URL: {e}")))?;
+        if scheme == "file" {
+            let path = url.to_file_path().map_err(|_| {
+                SnapshotError::Usage(format!("snapshot repository `{spec}`: a file:// URL needs an absolute path"))
+            })?;
+            return Ok(Repository::Local(path));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(SnapshotError::Usage(format!(
+                "snapshot repository `{spec}` names no bucket (expected e.g. `s3://backups/ifctl`)"
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(SnapshotError::Usage(format!(
+                "snapshot repository `{}` carries credentials; give them in the environment (AWS_ACCESS_KEY_ID, …) instead",
+                crate::config::redact_userinfo(spec)
+            )));
+        }
+        let prefix = Key::parse(url.path().trim_matches('/'))
+            .map_err(|e| SnapshotError::Usage(format!("snapshot repository `{spec}` has an invalid prefix: {e}")))?;
+        let built = build_store(scheme, spec, config)?;
+        Ok(Repository::Remote(Arc::new(Remote {
+            url: spec.trim_end_matches('/').to_string(),
+            store: built.0,
+            multipart: built.1,
+            prefix,
+        })))
+    }
+
+    /// For messages and the journal: the directory or the URL.
+    pub fn describe(&self) -> String {
+        match self {
+            Repository::Local(dir) => dir.display().to_string(),
+            Repository::Remote(remote) => remote.url.clone(),
+        }
+    }
+}
+
+type Stores = (Arc<dyn ObjectStore>, Arc<dyn MultipartStore>);
+
+fn build_store(scheme: &str, spec: &str, config: &SnapshotConfig) -> Result<Stores, SnapshotError> {
+    // Bounded: an unreachable endpoint fails in seconds, not after object_store's default of
+    // ten retries over three minutes.
+    let retry = RetryConfig {
+        max_retries: 3,
+        retry_timeout: Duration::from_secs(20),
+        backoff: object_store::BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            base: 2.0,
+        },
+    };
+    let mut client = ClientOptions::new()
+        .with_connect_timeout(Duration::from_secs(5))
+        .with_timeout(Duration::from_secs(120))
+        .with_allow_http(config.allow_http);
+    if config.endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) && !config.allow_http {
+        return Err(SnapshotError::Usage(format!(
+            "snapshots.endpoint `{}` is http:// but snapshots.allow_http is false; set it to true (test or private servers only)",
+            config.endpoint.as_deref().unwrap_or_default()
+        )));
+    }
+    let bad = |e: object_store::Error| {
+        SnapshotError::Usage(format!("snapshot repository `{spec}`: {}", first_line(&chain(&e))))
+    };
+    match scheme {
+        "s3" | "s3a" => {
+            let mut builder = object_store::aws::AmazonS3Builder::from_env().with_url(spec);
+            if let Some(endpoint) = &config.endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if let Some(region) = &config.region {
+                builder = builder.with_region(region);
+            }
+            if config.allow_http {
+                client = client.with_allow_http(true);
+            }
+            let store = Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?);
+            Ok((store.clone(), store))
+        }
+        "gs" => {
+            let store = Arc::new(
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(spec)
+                    .with_retry(retry)
+                    .with_client_options(client)
+                    .build()
+                    .map_err(bad)?,
+            );
+            Ok((store.clone(), store))
+        }
+        "az" | "abfs" | "abfss" | "azure" | "adl" => {
+            let store = Arc::new(
+                object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(spec)
+                    .with_retry(retry)
+                    .with_client_options(client)
+                    .build()
+                    .map_err(bad)?,
+            );
+            Ok((store.clone(), store))
+        }
+        other => Err(SnapshotError::Usage(format!(
+            "snapshot repository `{spec}`: `{other}://` is not supported (use s3://, gs://, az://, file:// or a directory)"
+        ))),
+    }
+}
+
+/// Every message of an error and its sources, `: `-joined.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// The store's own words when its answer has them (`<Code>` and `<Message>` of an S3 error
+/// document), else the first line of the error.
+fn summary(text: &str) -> String {
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{name}>"))? + start;
+        Some(text[start..end].to_string())
+    };
+    match (tag("Code"), tag("Message")) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code,
+        _ => first_line(text).to_string(),
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+impl Remote {
+    /// `<prefix>/<file>`.
+    pub fn key(&self, file: &str) -> Key {
+        self.prefix.clone().join(file)
+    }
+
+    /// `s3://bucket/prefix/<file>`, for people.
+    pub fn location(&self, file: &str) -> String {
+        format!("{}/{file}", self.url)
+    }
+
+    fn meta_key(&self, rest: &str) -> Key {
+        let mut key = self.prefix.clone().join(META_DIR);
+        for part in rest.split('/') {
+            key = key.join(part);
+        }
+        key
+    }
+
+    /// What went wrong talking to the store, as the error the verbs share: a missing bucket is a
+    /// configuration error (2), refused credentials and an unreachable endpoint are exit 3.
+    pub fn error(&self, doing: &str, e: object_store::Error) -> SnapshotError {
+        let text = chain(&e);
+        let detail = summary(&text);
+        if text.contains("NoSuchBucket") || text.contains("ContainerNotFound") || text.contains("bucket does not exist")
+        {
+            return SnapshotError::Usage(format!(
+                "snapshot repository `{}`: the bucket does not exist ({doing}); create it (e.g. `aws s3 mb`) or fix snapshots.repository",
+                self.url
+            ));
+        }
+        let auth =
+            matches!(e, object_store::Error::Unauthenticated { .. } | object_store::Error::PermissionDenied { .. })
+                || [
+                    "InvalidAccessKeyId",
+                    "SignatureDoesNotMatch",
+                    "AccessDenied",
+                    "ExpiredToken",
+                    "403 Forbidden",
+                    "401 Unauthorized",
+                ]
+                .iter()
+                .any(|marker| text.contains(marker));
+        if auth {
+            return SnapshotError::Store(format!(
+                "snapshot repository `{}` refused the credentials ({doing}): {detail}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the provider's credential chain)",
+                self.url
+            ));
+        }
+        let unreachable = [
+            "error sending request",
+            "Connection refused",
+            "connection refused",
+            "timed out",
+            "dns error",
+            "error trying to connect",
+            "connection closed",
+            "Connection reset",
+        ]
+        .iter()
+        .any(|marker| text.contains(marker));
+        if unreachable {
+            return SnapshotError::Store(format!(
+                "snapshot repository `{}` is unreachable ({doing}): {detail}; check snapshots.endpoint and the network",
+                self.url
+            ));
+        }
+        SnapshotError::Failed(format!("snapshot repository `{}`: {doing}: {detail}", self.url))
+    }
+
+    /// The snapshot archives directly under the prefix (not ifctl's records), by key order.
+    pub async fn list(&self) -> Result<Vec<ObjectMeta>, SnapshotError> {
+        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
+        let listed = self.store.list_with_delimiter(prefix).await.map_err(|e| self.error("listing", e))?;
+        Ok(listed.objects)
+    }
+
+    /// The object's size, or `None` when there is none.
+    pub async fn head(&self, file: &str) -> Result<Option<ObjectMeta>, SnapshotError> {
+        match self.store.head(&self.key(file)).await {
+            Ok(meta) => Ok(Some(meta)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(&format!("looking for `{file}`"), e)),
+        }
+    }
+
+    /// The first `len` bytes of an object (all of it when shorter).
+    pub async fn read_head(&self, file: &str, size: u64, len: u64) -> Result<Bytes, SnapshotError> {
+        let end = size.min(len);
+        self.store.get_range(&self.key(file), 0..end).await.map_err(|e| self.error(&format!("reading `{file}`"), e))
+    }
+
+    /// Streams an object into a new private file; returns its size.
+    pub async fn download(&self, file: &str, to: &Path) -> Result<u64, SnapshotError> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let got = self.store.get(&self.key(file)).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => {
+                SnapshotError::Usage(format!("no snapshot `{}` in the repository", self.location(file)))
+            }
+            e => self.error(&format!("reading `{file}`"), e),
+        })?;
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(to)
+            .map_err(SnapshotError::io(format!("creating `{}`", to.display())))?;
+        let mut stream = got.into_stream();
+        let mut total = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.error(&format!("downloading `{file}`"), e))?;
+            out.write_all(&chunk).map_err(SnapshotError::io(format!("writing `{}`", to.display())))?;
+            total += chunk.len() as u64;
+        }
+        out.sync_all().map_err(SnapshotError::io(format!("writing `{}`", to.display())))?;
+        Ok(total)
+    }
+
+    pub async fn delete(&self, file: &str) -> Result<(), SnapshotError> {
+        match self.store.delete(&self.key(file)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.error(&format!("deleting `{file}`"), e)),
+        }
+    }
+
+    /// The raw store, for the lock.
+    pub(super) fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    pub(super) fn lock_key(&self) -> Key {
+        self.meta_key("lock.json")
+    }
+
+    /// Starts a multipart upload of `file` and records its marker. Parts are then sent through
+    /// [`Upload::sink`] from a blocking thread and the upload finished with [`Upload::complete`]
+    /// or [`Upload::abort`].
+    pub async fn start_upload(self: &Arc<Self>, file: &str) -> Result<Upload, SnapshotError> {
+        let key = self.key(file);
+        let id = self.multipart.create_multipart(&key).await.map_err(|e| self.error("starting the upload", e))?;
+        let marker = UploadMarker {
+            file: file.to_string(),
+            upload_id: id.clone(),
+            host: crate::journal::this_host(),
+            pid: std::process::id(),
+            started: crate::journal::now(),
+        };
+        let marker_key = self.marker_key(file);
+        let body = serde_json::to_vec(&marker).expect("markers serialize");
+        if let Err(e) = self.store.put(&marker_key, body.into()).await {
+            let _ = self.multipart.abort_multipart(&key, &id).await;
+            return Err(self.error("recording the upload", e));
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+        let parts = tokio::spawn(send_parts(self.multipart.clone(), key.clone(), id.clone(), rx));
+        Ok(Upload { remote: self.clone(), file: file.to_string(), key, id, parts, sender: Some(tx) })
+    }
+
+    fn marker_key(&self, file: &str) -> Key {
+        self.meta_key(&format!("uploads/{file}.json"))
+    }
+
+    /// Aborts the uploads that were started and never finished (their process died); only safe
+    /// under the repository lock, when no upload of a live process can be in progress. Returns
+    /// the files whose uploads were aborted.
+    pub async fn abort_stale_uploads(&self) -> Result<Vec<String>, SnapshotError> {
+        let dir = self.meta_key("uploads");
+        let markers: Vec<ObjectMeta> =
+            self.store.list(Some(&dir)).try_collect().await.map_err(|e| self.error("listing unfinished uploads", e))?;
+        let mut aborted = Vec::new();
+        for meta in markers {
+            let body = self
+                .store
+                .get(&meta.location)
+                .await
+                .map_err(|e| self.error("reading an upload marker", e))?
+                .bytes()
+                .await
+                .map_err(|e| self.error("reading an upload marker", e))?;
+            if let Ok(marker) = serde_json::from_slice::<UploadMarker>(&body) {
+                match self.multipart.abort_multipart(&self.key(&marker.file), &marker.upload_id).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => {
+                        return Err(self.error(&format!("aborting the unfinished upload of `{}`", marker.file), e));
+                    }
+                }
+                aborted.push(marker.file);
+            }
+            match self.store.delete(&meta.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.error("deleting an upload marker", e)),
+            }
+        }
+        Ok(aborted)
+    }
+}
+
+/// A store that fails once an upload is under way fails the operation (exit 1: something was
+/// started and given up), whatever the cause; exit 3 is for not reaching it at all.
+fn failed(e: SnapshotError) -> SnapshotError {
+    match e {
+        SnapshotError::Store(message) => SnapshotError::Failed(message),
+        other => other,
+    }
+}
+
+/// What an upload in progress records about itself.
+#[derive(Debug, Serialize, Deserialize)]
+struct UploadMarker {
+    file: String,
+    upload_id: String,
+    host: String,
+    pid: u32,
+    started: chrono::DateTime<chrono::Utc>,
+}
+
+async fn send_parts(
+    store: Arc<dyn MultipartStore>,
+    key: Key,
+    id: String,
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> Result<Vec<PartId>, object_store::Error> {
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|part| (part, rx)) })
+        .enumerate()
+        .map(|(index, part)| {
+            let (store, key, id) = (store.clone(), key.clone(), id.clone());
+            async move {
+                crate::hooks::crash_point(format_args!("snapshot.upload_part.{index}"));
+                store.put_part(&key, &id, index, PutPayload::from_bytes(part)).await
+            }
+        })
+        .buffered(PARTS_IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// A multipart upload in progress.
+pub struct Upload {
+    remote: Arc<Remote>,
+    file: String,
+    key: Key,
+    id: String,
+    parts: tokio::task::JoinHandle<Result<Vec<PartId>, object_store::Error>>,
+    sender: Option<tokio::sync::mpsc::Sender<Bytes>>,
+}
+
+impl Upload {
+    /// A blocking `Write` that cuts the stream into parts (use from a blocking thread).
+    pub fn sink(&mut self) -> PartSink {
+        PartSink { sender: self.sender.take(), buffer: Vec::with_capacity(PART_BYTES + (256 << 10)) }
+    }
+
+    /// Waits for the parts in flight, then makes the object visible.
+    pub async fn complete(self) -> Result<(), SnapshotError> {
+        let parts = match self.parts.await {
+            Ok(Ok(parts)) => parts,
+            Ok(Err(e)) => {
+                let err = failed(self.remote.error(&format!("uploading `{}`", self.file), e));
+                self.remote.abort_quietly(&self.key, &self.id, &self.file).await;
+                return Err(err);
+            }
+            Err(e) => return Err(SnapshotError::Failed(format!("the upload task failed: {e}"))),
+        };
+        crate::hooks::crash_point("snapshot.before_complete");
+        let done = self.remote.multipart.complete_multipart(&self.key, &self.id, parts).await;
+        if let Err(e) = done {
+            let err = failed(self.remote.error(&format!("completing `{}`", self.file), e));
+            self.remote.abort_quietly(&self.key, &self.id, &self.file).await;
+            return Err(err);
+        }
+        let _ = self.remote.store.delete(&self.remote.marker_key(&self.file)).await;
+        Ok(())
+    }
+
+    /// Gives up: aborts the upload (nothing becomes visible). Returns the store's own error when
+    /// a part failed, which is usually why the writer stopped.
+    pub async fn abort(self) -> Option<SnapshotError> {
+        drop(self.sender);
+        let failure = match self.parts.await {
+            Ok(Err(e)) => Some(failed(self.remote.error(&format!("uploading `{}`", self.file), e))),
+            _ => None,
+        };
+        self.remote.abort_quietly(&self.key, &self.id, &self.file).await;
+        failure
+    }
+}
+
+impl Remote {
+    /// Aborts an upload and removes its marker; when the store cannot be reached the marker stays
+    /// and the next `prune` aborts it.
+    async fn abort_quietly(&self, key: &Key, id: &str, file: &str) {
+        let id = id.to_string();
+        let aborted = tokio::time::timeout(Duration::from_secs(30), self.multipart.abort_multipart(key, &id));
+        if matches!(aborted.await, Ok(Ok(()))) {
+            let _ = tokio::time::timeout(Duration::from_secs(10), self.store.delete(&self.marker_key(file))).await;
+        }
+    }
+}
+
+/// The blocking side of an upload: buffers [`PART_BYTES`] and hands each part to the uploader.
+pub struct PartSink {
+    sender: Option<tokio::sync::mpsc::Sender<Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl PartSink {
+    fn send(&mut self) -> std::io::Result<()> {
+        let part = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_BYTES + (256 << 10)));
+        let sender = self.sender.as_ref().ok_or_else(|| std::io::Error::other("the upload was closed"))?;
+        sender.blocking_send(Bytes::from(part)).map_err(|_| std::io::Error::other("the upload stopped"))
+    }
+
+    /// Sends the last part and closes the stream.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.send()?;
+        }
+        self.sender = None;
+        Ok(())
+    }
+}
+
+impl std::io::Write for PartSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= PART_BYTES {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

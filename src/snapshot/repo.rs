@@ -16,7 +16,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as Key;
-use object_store::{ClientOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{ClientConfigKey, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use serde::{Deserialize, Serialize};
 
 use super::SnapshotError;
@@ -110,15 +110,17 @@ fn build_store(scheme: &str, spec: &str, config: &SnapshotConfig) -> Result<Stor
             base: 2.0,
         },
     };
-    let mut client = ClientOptions::new()
-        .with_connect_timeout(Duration::from_secs(5))
-        .with_timeout(Duration::from_secs(120))
-        .with_allow_http(config.allow_http);
     if config.endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) && !config.allow_http {
         return Err(SnapshotError::Usage(format!(
             "snapshots.endpoint `{}` is http:// but snapshots.allow_http is false; set it to true (test or private servers only)",
             config.endpoint.as_deref().unwrap_or_default()
         )));
+    }
+    // Set key by key over what the environment gave (AWS_ALLOW_HTTP, …), not replacing it.
+    let mut client =
+        vec![(ClientConfigKey::ConnectTimeout, "5s".to_string()), (ClientConfigKey::Timeout, "120s".to_string())];
+    if config.allow_http {
+        client.push((ClientConfigKey::AllowHttp, "true".to_string()));
     }
     let bad = |e: object_store::Error| {
         SnapshotError::Usage(format!("snapshot repository `{spec}`: {}", first_line(&chain(&e))))
@@ -132,32 +134,26 @@ fn build_store(scheme: &str, spec: &str, config: &SnapshotConfig) -> Result<Stor
             if let Some(region) = &config.region {
                 builder = builder.with_region(region);
             }
-            if config.allow_http {
-                client = client.with_allow_http(true);
+            for (key, value) in client {
+                builder = builder.with_config(object_store::aws::AmazonS3ConfigKey::Client(key), value);
             }
-            let store = Arc::new(builder.with_retry(retry).with_client_options(client).build().map_err(bad)?);
+            let store = Arc::new(builder.with_retry(retry).build().map_err(bad)?);
             Ok((store.clone(), store))
         }
         "gs" => {
-            let store = Arc::new(
-                object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_url(spec)
-                    .with_retry(retry)
-                    .with_client_options(client)
-                    .build()
-                    .map_err(bad)?,
-            );
+            let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(spec);
+            for (key, value) in client {
+                builder = builder.with_config(object_store::gcp::GoogleConfigKey::Client(key), value);
+            }
+            let store = Arc::new(builder.with_retry(retry).build().map_err(bad)?);
             Ok((store.clone(), store))
         }
         "az" | "abfs" | "abfss" | "azure" | "adl" => {
-            let store = Arc::new(
-                object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_url(spec)
-                    .with_retry(retry)
-                    .with_client_options(client)
-                    .build()
-                    .map_err(bad)?,
-            );
+            let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env().with_url(spec);
+            for (key, value) in client {
+                builder = builder.with_config(object_store::azure::AzureConfigKey::Client(key), value);
+            }
+            let store = Arc::new(builder.with_retry(retry).build().map_err(bad)?);
             Ok((store.clone(), store))
         }
         other => Err(SnapshotError::Usage(format!(

@@ -251,7 +251,11 @@ fn runbook_commands() -> Vec<(String, Vec<String>)> {
                 continue;
             }
             // Each `ifctl …` up to a pipe, `;`, `&&`, `)` or a comment; `"$(…)"` stands for one word.
-            let line = line.replace("\"$(ifctl --output json snapshot list | jq -r '.[-1].name')\"", "snap-x");
+            let mut line = line.to_string();
+            while let Some(start) = line.find("\"$(ifctl --output json snapshot list") {
+                let Some(len) = line[start..].find("')\"") else { break };
+                line.replace_range(start..start + len + 3, "snap-x");
+            }
             for (at, _) in line.match_indices("ifctl ") {
                 if at > 0 && !line[..at].ends_with([' ', '(', '"']) {
                     continue;
@@ -321,6 +325,10 @@ fn runbook_commands_parse_and_the_safe_ones_run() {
     env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
         .set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
         .set("IFCTL_CHROMADB_COLLECTIONS", sergio.join(","));
+    // The runbooks' bucket.
+    let moto = crate::harness::moto();
+    assert_eq!(crate::harness::s3(moto.port, "PUT", "/backups", None).0, 200);
+    crate::harness::use_moto(&mut env, moto.port);
     // Configured the way the runbooks assume.
     let logs = env.home.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
@@ -414,6 +422,11 @@ fn runbook_blocks_run_or_are_marked_illustrative() {
         .set("IFCTL_OPENWEBUI_URL", format!("http://127.0.0.1:{}", openwebui.port))
         .set("IFCTL_CHROMADB_COLLECTIONS", sergio.join(","));
     env.run(&["snapshot", "create", "--name", "runbook"]).expect_code(0);
+    // The runbooks' bucket, with one snapshot in it.
+    let moto = crate::harness::moto();
+    assert_eq!(crate::harness::s3(moto.port, "PUT", "/backups", None).0, 200);
+    crate::harness::use_moto(&mut env, moto.port);
+    env.run(&["snapshot", "create", "--name", "offsite", "--repo", "s3://backups/ifctl"]).expect_code(0);
     let port = crate::harness::free_port();
     let _serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "1s"]);
     let started = std::time::Instant::now();
@@ -464,7 +477,8 @@ fn runbook_blocks_run_or_are_marked_illustrative() {
             .replace("<pid>", "$$")
             .replace("/var/lib/node_exporter/textfile", &scratch.path().display().to_string())
             .replace("/tmp/inspect", &scratch.path().join("inspect").display().to_string())
-            .replace("/tmp/validation.json", &scratch.path().join("validation.json").display().to_string());
+            .replace("/tmp/validation.json", &scratch.path().join("validation.json").display().to_string())
+            .replace("/etc/ifctl/snapshot-key.txt", &scratch.path().join("snapshot-key.txt").display().to_string());
         let traced = format!(
             // `grep` finding nothing (exit 1) is an answer, not a failure.
             "cd '{}' || exit 1\nset -o pipefail\ntrap 'rc=$?; case \"$BASH_COMMAND\" in ifctl\\ *) ;; grep\\ *) [ $rc = 1 ] || echo \"FAILED: $BASH_COMMAND\" >&2 ;; *) echo \"FAILED: $BASH_COMMAND\" >&2 ;; esac' ERR\n{script}\n",
@@ -481,4 +495,8 @@ fn runbook_blocks_run_or_are_marked_illustrative() {
         ran += 1;
     }
     assert!(ran >= 6, "only {ran} runbook blocks ran");
+    // The nightly off-host line really ran: a new snapshot in the bucket, pruned by day.
+    let listed = env.run(&["--output", "json", "snapshot", "list", "--repo", "s3://backups/ifctl"]).json();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.len() == 1 && names[0].starts_with("snap-"), "{names:?}");
 }

@@ -518,6 +518,22 @@ pub fn s3(port: u16, method: &str, path: &str, upload: Option<&Path>) -> (u16, S
     (status.trim().parse().unwrap_or(0), body.to_string())
 }
 
+/// Points every S3 repository of `env` at moto through the standard AWS variables (the
+/// endpoint too, so repositories named in commands, as the runbooks write them, reach it), with a
+/// test key; no request can leave the machine for an instance-metadata service.
+pub fn use_moto(env: &mut Env, port: u16) {
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+    ] {
+        env.set(k, v);
+    }
+}
+
 /// Downloads an object from moto into `to`; returns the HTTP status.
 pub fn s3_get_file(port: u16, path: &str, to: &Path) -> u16 {
     let out = Command::new("curl")

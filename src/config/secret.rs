@@ -29,17 +29,26 @@ impl Secret {
                 return Ok(Some(Secret::new(value)));
             }
         }
-        match file {
-            None => Ok(None),
-            Some(path) => match std::fs::read_to_string(path) {
-                Ok(_) if others_can_read(path) => Err(format!(
-                    "secret file `{}` is readable by every user; run `chmod 600 {}` (or 640 with a group)",
-                    path.display(),
-                    path.display()
-                )),
-                Ok(text) => Ok(Some(Secret::new(text.lines().next().unwrap_or("").trim()))),
-                Err(e) => Err(format!("cannot read secret file `{}`: {e}", path.display())),
-            },
+        file.map(Secret::from_file).transpose()
+    }
+
+    /// The first line of `path`, trimmed — refused when every user may read the file.
+    pub fn from_file(path: &Path) -> Result<Secret, String> {
+        let text = Secret::read_private(path)?;
+        Ok(Secret::new(text.lines().next().unwrap_or("").trim()))
+    }
+
+    /// The whole text of a secret file (a key file), refused when every user may read it. The
+    /// text itself is not remembered for masking: it is never printed.
+    pub fn read_private(path: &Path) -> Result<String, String> {
+        match std::fs::read_to_string(path) {
+            Ok(_) if others_can_read(path) => Err(format!(
+                "secret file `{}` is readable by every user; run `chmod 600 {}` (or 640 with a group)",
+                path.display(),
+                path.display()
+            )),
+            Ok(text) => Ok(text),
+            Err(e) => Err(format!("cannot read secret file `{}`: {e}", path.display())),
         }
     }
 }

@@ -127,6 +127,10 @@ pub struct CreatedRemote {
 /// host's scratch space), then the archive is streamed as a multipart upload — no local copy of
 /// it — which becomes visible only when complete; any failure aborts the upload. Held under the
 /// repository lock for the whole run.
+///
+/// `cancel` (Ctrl-C) ends the run with [`SnapshotError::Interrupted`] after aborting the upload
+/// and releasing the lock, so an interrupted create leaves nothing behind either.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_remote(
     remote: &Arc<Remote>,
     chroma: &ChromaClient,
@@ -135,12 +139,16 @@ pub async fn create_remote(
     stale_after: std::time::Duration,
     progress: &dyn Progress,
     on_wait: &mut (dyn FnMut(&str) + Send),
+    cancel: &mut Cancel,
 ) -> Result<CreatedRemote, SnapshotError> {
     let started = Instant::now();
     check_name(&opts.name)?;
     let action = format!("ifctl snapshot create {}", opts.name);
-    let lock = super::repo_lock::acquire(remote, &action, opts.wait, stale_after, on_wait).await?;
-    let outcome = upload_snapshot(remote, &lock, chroma, source, opts, progress).await;
+    let lock = tokio::select! {
+        lock = super::repo_lock::acquire(remote, &action, opts.wait, stale_after, on_wait) => lock?,
+        _ = &mut *cancel => return Err(SnapshotError::Interrupted),
+    };
+    let outcome = upload_snapshot(remote, &lock, chroma, source, opts, progress, cancel).await;
     let took_over = lock.took_over.clone();
     lock.release().await;
     let (manifest, sha256, bytes) = outcome?;
@@ -155,6 +163,9 @@ pub async fn create_remote(
     Ok(CreatedRemote { created, took_over })
 }
 
+/// A future that completes when the operation should stop (Ctrl-C).
+pub type Cancel = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 async fn upload_snapshot(
     remote: &Arc<Remote>,
     lock: &super::repo_lock::RepoLock,
@@ -162,6 +173,7 @@ async fn upload_snapshot(
     source: ChromaSource,
     opts: &CreateOptions,
     progress: &dyn Progress,
+    cancel: &mut Cancel,
 ) -> Result<(SnapshotManifest, String, u64), SnapshotError> {
     for file in [opts.name.clone() + EXTENSION, opts.name.clone() + EXTENSION + AGE_EXTENSION] {
         if remote.head(&file).await?.is_some() {
@@ -177,7 +189,10 @@ async fn upload_snapshot(
         .prefix(&format!(".ifctl-tmp-{}-", opts.name))
         .tempdir_in(&opts.dest)
         .map_err(SnapshotError::io(format!("creating a work dir in `{}`", opts.dest.display())))?;
-    let (manifest, members) = stage(chroma, source, opts, work.path(), progress).await?;
+    let (manifest, members) = tokio::select! {
+        staged = stage(chroma, source, opts, work.path(), progress) => staged?,
+        _ = &mut *cancel => return Err(SnapshotError::Interrupted),
+    };
 
     progress.on_stage("uploading the archive", None);
     let file_name = opts.file_name();
@@ -186,19 +201,25 @@ async fn upload_snapshot(
     let sealing = opts.sealing.clone();
     let name = opts.name.clone();
     let mtime = manifest.created_at.timestamp().max(0) as u64;
-    let packed = tokio::task::spawn_blocking(move || -> std::io::Result<(String, u64)> {
+    let packer = tokio::task::spawn_blocking(move || -> std::io::Result<(String, u64)> {
         let (sink, sha256, bytes) = write_archive(sink, sealing.as_deref(), &name, mtime, &members)?;
         sink.finish()?;
         Ok((sha256, bytes))
-    })
-    .await;
+    });
+    let packed = tokio::select! {
+        packed = packer => packed,
+        _ = &mut *cancel => {
+            upload.cancel().await;
+            return Err(SnapshotError::Interrupted);
+        }
+    };
     match packed {
         Ok(Ok((sha256, bytes))) => {
             if let Err(e) = lock.ensure_held() {
                 upload.abort().await;
                 return Err(e);
             }
-            upload.complete().await?;
+            upload.complete(cancel).await?;
             Ok((manifest, sha256, bytes))
         }
         Ok(Err(e)) => {

@@ -132,7 +132,11 @@ pub fn gone_here(host: &str, pid: u32) -> bool {
 
 /// Whether a process with this pid runs on this host.
 pub fn process_alive(pid: u32) -> bool {
-    rustix::process::Pid::from_raw(pid as i32).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+    // A pid from a lock record is untrusted input: one beyond i32 names no process.
+    i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
 }
 
 fn acquire_file(

@@ -450,9 +450,17 @@ impl Upload {
         PartSink { sender: self.sender.take(), buffer: Vec::with_capacity(PART_BYTES + (256 << 10)) }
     }
 
-    /// Waits for the parts in flight, then makes the object visible.
-    pub async fn complete(self) -> Result<(), SnapshotError> {
-        let parts = match self.parts.await {
+    /// Waits for the parts in flight, then makes the object visible; `cancel` completing first
+    /// aborts the upload instead.
+    pub async fn complete(mut self, cancel: &mut super::create::Cancel) -> Result<(), SnapshotError> {
+        let sent = tokio::select! {
+            sent = &mut self.parts => sent,
+            _ = &mut *cancel => {
+                self.cancel().await;
+                return Err(SnapshotError::Interrupted);
+            }
+        };
+        let parts = match sent {
             Ok(Ok(parts)) => parts,
             Ok(Err(e)) => {
                 let err = failed(self.remote.error(&format!("uploading `{}`", self.file), e));
@@ -470,6 +478,14 @@ impl Upload {
         }
         let _ = self.remote.store.delete(&self.remote.marker_key(&self.file)).await;
         Ok(())
+    }
+
+    /// Stops at once (Ctrl-C): the parts in flight are dropped — the writer's next part then
+    /// fails — and the upload is aborted.
+    pub async fn cancel(self) {
+        self.parts.abort();
+        let _ = self.parts.await;
+        self.remote.abort_quietly(&self.key, &self.id, &self.file).await;
     }
 
     /// Gives up: aborts the upload (nothing becomes visible). Returns the store's own error when
@@ -531,5 +547,56 @@ impl std::io::Write for PartSink {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(spec: &str) -> Result<Repository, SnapshotError> {
+        Repository::open(spec, &SnapshotConfig::default())
+    }
+
+    #[test]
+    fn specs_name_a_directory_or_a_bucket_prefix() {
+        assert!(
+            matches!(open("/var/lib/ifctl/snapshots"), Ok(Repository::Local(p)) if p == Path::new("/var/lib/ifctl/snapshots"))
+        );
+        assert!(matches!(open("relative/dir"), Ok(Repository::Local(p)) if p == Path::new("relative/dir")));
+        assert!(matches!(open("file:///srv/snaps"), Ok(Repository::Local(p)) if p == Path::new("/srv/snaps")));
+        let Ok(Repository::Remote(remote)) = open("s3://backups/ifctl/nightly/") else { panic!("an S3 repository") };
+        assert_eq!(remote.url, "s3://backups/ifctl/nightly");
+        assert_eq!(remote.key("a.tar.gz").as_ref(), "ifctl/nightly/a.tar.gz");
+        assert_eq!(remote.lock_key().as_ref(), "ifctl/nightly/.ifctl/lock.json");
+        assert_eq!(remote.marker_key("a.tar.gz").as_ref(), "ifctl/nightly/.ifctl/uploads/a.tar.gz.json");
+        assert_eq!(remote.location("a.tar.gz"), "s3://backups/ifctl/nightly/a.tar.gz");
+        let Ok(Repository::Remote(root)) = open("s3://backups") else { panic!("a bucket root") };
+        assert_eq!(root.key("a.tar.gz").as_ref(), "a.tar.gz");
+    }
+
+    #[test]
+    fn bad_specs_are_usage_errors_that_never_echo_secrets() {
+        for (spec, says) in [
+            ("ftp://host/x", "not supported"),
+            ("s3:///prefix", "names no bucket"),
+            ("file://relative", "absolute path"),
+            ("s3://AKIA:hunter2@bucket/x", "environment"),
+        ] {
+            let err = open(spec).unwrap_err();
+            assert_eq!(err.exit_code(), crate::exit::USAGE, "{spec}: {err}");
+            assert!(err.to_string().contains(says), "{spec}: {err}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let config = SnapshotConfig { endpoint: Some("http://minio:9000".into()), ..SnapshotConfig::default() };
+        let err = Repository::open("s3://b/p", &config).unwrap_err();
+        assert!(err.to_string().contains("allow_http"), "{err}");
+    }
+
+    #[test]
+    fn store_errors_are_summarised_in_the_stores_own_words() {
+        let xml = "Server returned non-2xx status code: 403 Forbidden: <?xml version=\"1.0\"?>\n<Error><Code>InvalidAccessKeyId</Code><Message>The key does not exist.</Message></Error>";
+        assert_eq!(summary(xml), "InvalidAccessKeyId: The key does not exist.");
+        assert_eq!(summary("connection refused\nmore"), "connection refused");
     }
 }

@@ -261,3 +261,36 @@ pub async fn force_unlock(remote: &Remote) -> Result<Option<LockRecord>, Snapsho
         Err(e) => Err(remote.error("deleting the repository lock", e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(host: &str, pid: u32, refreshed_secs_ago: i64) -> LockRecord {
+        let at = crate::journal::now() - chrono::Duration::seconds(refreshed_secs_ago);
+        LockRecord {
+            id: "x".into(),
+            host: host.into(),
+            pid,
+            user: "ops".into(),
+            action: "ifctl snapshot create".into(),
+            since: at,
+            refreshed: at,
+        }
+    }
+
+    #[test]
+    fn a_lock_is_stale_when_its_holder_here_is_gone_or_it_was_not_refreshed() {
+        let now = crate::journal::now();
+        let limit = Duration::from_secs(300);
+        let here = crate::journal::this_host();
+        assert_eq!(record(&here, std::process::id(), 0).stale(limit, now), None, "a live holder here");
+        assert!(record("db-2", 4242, 10).stale(limit, now).is_none(), "a fresh holder elsewhere");
+        let gone = record(&here, u32::MAX - 7, 0).stale(limit, now).expect("a dead holder here");
+        assert!(gone.contains("has exited"), "{gone}");
+        let old = record("db-2", 4242, 3600).stale(limit, now).expect("an hour without a refresh");
+        assert!(old.contains("not refreshed for 59m") && old.contains("stale after 5m"), "{old}");
+        // A holder whose clock runs ahead (refreshed "in the future") is not stale.
+        assert!(record("db-2", 4242, -60).stale(limit, now).is_none());
+    }
+}

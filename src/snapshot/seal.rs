@@ -95,7 +95,8 @@ impl Keys {
     fn identities(&self, archive: &str) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, SnapshotError> {
         let mut identities: Vec<Box<dyn age::Identity + Send + Sync>> = Vec::new();
         if let Some(file) = &self.identity_file {
-            let parsed = age::IdentityFile::from_file(file.display().to_string()).map_err(|e| {
+            let text = crate::config::Secret::read_private(file).map_err(SnapshotError::Usage)?;
+            let parsed = age::IdentityFile::from_buffer(text.as_bytes()).map_err(|e| {
                 SnapshotError::Usage(format!("cannot read the age identity file `{}`: {e}", file.display()))
             })?;
             identities.extend(parsed.into_identities().map_err(|e| {
@@ -154,12 +155,12 @@ impl Keys {
     }
 }
 
+/// The passphrase: the file's first line, masked in every output from now on; like every secret
+/// file, refused when every user may read it.
 fn read_passphrase(file: &Path) -> Result<SecretString, SnapshotError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| SnapshotError::Usage(format!("cannot read the passphrase file `{}`: {e}", file.display())))?;
-    let line = text.lines().next().unwrap_or("").to_string();
-    if line.is_empty() {
+    let secret = crate::config::Secret::from_file(file).map_err(SnapshotError::Usage)?;
+    if secret.expose().is_empty() {
         return Err(SnapshotError::Usage(format!("the passphrase file `{}` is empty", file.display())));
     }
-    Ok(SecretString::from(line))
+    Ok(SecretString::from(secret.expose().to_string()))
 }

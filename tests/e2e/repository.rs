@@ -53,6 +53,25 @@ fn events(env: &Env, kind: &str) -> Vec<Value> {
     env.run(&["--output", "json", "history", "--kind", kind]).json().as_array().unwrap().clone()
 }
 
+/// `snapshot create --name NAME` in the background, paused (test hook) just before it sends its
+/// first part — lock taken, upload started — until the test removes `pause`.
+fn paused_at_first_part(env: &Env, name: &str, pause: &Path) -> std::process::Child {
+    let child = env
+        .command(&["snapshot", "create", "--name", name])
+        .env("IFCTL_TEST_PAUSE_AT", "snapshot.upload_part.0")
+        .env("IFCTL_TEST_PAUSE_FILE", pause)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !pause.exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "create `{name}` never reached its upload");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
 fn no_leftovers(env: &Env) {
     let tmp = env.state_dir().join("tmp");
     let names: Vec<String> = std::fs::read_dir(&tmp)
@@ -198,6 +217,12 @@ fn encrypted_snapshots_open_with_the_age_cli_and_refuse_wrong_keys_and_tampering
     // Recipients in the config encrypt every create; a passphrase file works both ways.
     let pass = dir.path().join("passphrase");
     std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    // Like every secret file, refused while every user may read it.
+    env.write_config(&format!("[snapshots.encryption]\npassphrase_file = \"{}\"\n", pass.display()));
+    let run = env.run(&["snapshot", "create", "--name", "readable"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     env.write_config(&format!("[snapshots.encryption]\nrecipients = [\"{recipient}\"]\n"));
     env.run(&["snapshot", "create", "--name", "configured"]).expect_code(0);
     assert!(env.state_dir().join("snapshots/configured.tar.gz.age").exists());
@@ -224,19 +249,7 @@ fn one_writer_per_repository_and_dead_or_stale_holders_are_taken_over() {
     let pause = env.home.path().join("pause");
 
     // Two creates at once from two processes: the second is refused, naming the first.
-    let mut first = env
-        .command(&["snapshot", "create", "--name", "first"])
-        .env("IFCTL_TEST_PAUSE_AT", "snapshot.upload_part.0")
-        .env("IFCTL_TEST_PAUSE_FILE", &pause)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !pause.exists() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the first create never reached its upload");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let first = paused_at_first_part(&env, "first", &pause);
     let run = env.run(&["snapshot", "create", "--name", "second"]);
     run.expect_code(6);
     assert!(run.stderr.contains(&format!("pid {}", first.id())), "{}", run.stderr);
@@ -250,7 +263,7 @@ fn one_writer_per_repository_and_dead_or_stale_holders_are_taken_over() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     std::fs::remove_file(&pause).unwrap();
-    assert!(first.wait().unwrap().success());
+    assert!(first.wait_with_output().unwrap().status.success());
     let waiting = waiting.wait_with_output().unwrap();
     assert!(waiting.status.success(), "{}", String::from_utf8_lossy(&waiting.stderr));
     let listing = objects(moto.port);
@@ -380,21 +393,22 @@ fn repository_faults_are_named_with_their_exit_codes() {
         assert_eq!(count(chroma.port, "faulty"), 600);
     }
 
+    // Ctrl-C mid-upload: exit 130, the upload aborted, its marker and the lock removed.
+    let pause = env.home.path().join("pause-int");
+    let child = paused_at_first_part(&env, "interrupted", &pause);
+    assert_eq!(open_uploads(moto.port), 1);
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    std::fs::remove_file(&pause).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(open_uploads(moto.port), 0, "the interrupted upload is aborted");
+    let listing = objects(moto.port);
+    assert!(!listing.contains(".ifctl/") && !listing.contains("interrupted"), "{listing}");
+
     // Object storage killed mid-upload: exit 1 in bounded time, nothing visible afterwards.
     let pause = env.home.path().join("pause");
-    let child = env
-        .command(&["snapshot", "create", "--name", "interrupted"])
-        .env("IFCTL_TEST_PAUSE_AT", "snapshot.upload_part.0")
-        .env("IFCTL_TEST_PAUSE_FILE", &pause)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !pause.exists() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the create never reached its upload");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = paused_at_first_part(&env, "interrupted", &pause);
     let moto_port = moto.port;
     moto.kill();
     let killed_at = Instant::now();

@@ -4,7 +4,7 @@ use crate::cli::progress::Bars;
 use crate::cli::{CliError, Context, Failure};
 use crate::exit;
 use crate::journal::NewEvent;
-use crate::snapshot::create::{CreateOptions, create, create_remote};
+use crate::snapshot::create::{Cancel, CreateOptions, create, create_remote};
 use crate::snapshot::repo::Repository;
 use crate::snapshot::seal::Sealing;
 use crate::snapshot::{ChromaSource, default_name};
@@ -104,23 +104,25 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
             tenant: config.chromadb.tenant.clone(),
             database: config.chromadb.database.clone(),
         };
-        let work = async {
-            match &repo {
-                Repository::Local(_) => create(&chroma, source, &opts, &bars, |msg| ctx.printer.status(msg)).await,
-                Repository::Remote(remote) => {
-                    let stale_after = config.snapshots.lock_stale_after;
-                    let mut on_wait = |msg: &str| ctx.printer.status(msg);
-                    let done = create_remote(remote, &chroma, source, &opts, stale_after, &bars, &mut on_wait).await?;
-                    if let Some((old, why)) = &done.took_over {
-                        super::journal_takeover(ctx, &journal, &remote.url, old, why);
-                    }
-                    Ok(done.created)
+        match &repo {
+            Repository::Local(_) => tokio::select! {
+                created = create(&chroma, source, &opts, &bars, |msg| ctx.printer.status(msg)) => created,
+                _ = tokio::signal::ctrl_c() => Err(crate::snapshot::SnapshotError::Interrupted),
+            },
+            // Interrupted, it aborts its upload and releases the repository lock before it exits.
+            Repository::Remote(remote) => {
+                let stale_after = config.snapshots.lock_stale_after;
+                let mut on_wait = |msg: &str| ctx.printer.status(msg);
+                let mut cancel: Cancel = Box::pin(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                });
+                let done = create_remote(remote, &chroma, source, &opts, stale_after, &bars, &mut on_wait, &mut cancel)
+                    .await?;
+                if let Some((old, why)) = &done.took_over {
+                    super::journal_takeover(ctx, &journal, &remote.url, old, why);
                 }
+                Ok(done.created)
             }
-        };
-        tokio::select! {
-            created = work => created,
-            _ = tokio::signal::ctrl_c() => Err(crate::snapshot::SnapshotError::Interrupted),
         }
     })?;
     let manifest = &created.manifest;

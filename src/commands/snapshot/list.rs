@@ -12,7 +12,6 @@ pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
     "  ifctl snapshot list\n",
     "  ifctl --output json snapshot list | jq -r '.[-1].name'     # the newest\n",
-    "\n",
     "  ifctl snapshot list --repo s3://backups/ifctl\n",
     "\n",
     "Lists the repository's *.tar.gz and *.tar.gz.age, oldest first, from each archive's\n",

@@ -127,6 +127,10 @@ impl Context {
 
 /// Parses the arguments, runs the command and returns the process exit code.
 pub fn run(args: Vec<OsString>) -> u8 {
+    // One TLS crypto provider for the process: rustls cannot pick one by itself when two are
+    // compiled in (ring for the HTTP clients, aws-lc-rs for object storage), and the Redis
+    // client's TLS relies on the process default.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) => return parse_failure(&args, &err),

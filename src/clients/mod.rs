@@ -4,3 +4,5 @@
 pub mod chroma;
 pub mod http;
 pub mod openwebui;
+pub mod redis;
+pub mod tls;

@@ -244,6 +244,9 @@ fn anchor_paths(config: &mut Config, base: &Path) {
     anchor(&mut config.journal.syslog_socket);
     for p in [
         &mut config.redis.password_file,
+        &mut config.redis.ca_file,
+        &mut config.redis.client_cert_file,
+        &mut config.redis.client_key_file,
         &mut config.openwebui.password_file,
         &mut config.openwebui.token_file,
         &mut config.snapshots.dir,

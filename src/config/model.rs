@@ -170,6 +170,12 @@ pub struct RedisConfig {
     pub password_env: String,
     /// A file holding the password, read when the variable is unset.
     pub password_file: Option<PathBuf>,
+    /// For `rediss://`: the CA certificate (PEM) that signed the server's; default the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// For servers that require client certificates (`tls-auth-clients yes`): PEM certificate
+    /// (X.509 v3) and its key.
+    pub client_cert_file: Option<PathBuf>,
+    pub client_key_file: Option<PathBuf>,
     pub critical: bool,
 }
 
@@ -179,6 +185,9 @@ impl Default for RedisConfig {
             url: "redis://127.0.0.1:6379".into(),
             password_env: "IFCTL_REDIS_PASSWORD".into(),
             password_file: None,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
             critical: true,
         }
     }

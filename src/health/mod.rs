@@ -95,6 +95,9 @@ pub enum Problem {
     Misconfigured,
     /// Credentials missing, wrong or expired.
     Auth,
+    /// The TLS handshake failed: the server's certificate is expired, not for this name, or not
+    /// signed by a trusted CA, or the port does not speak TLS.
+    Tls,
     /// A measure crossed a threshold.
     Threshold,
     /// Expected data is missing (a collection, records).

@@ -3,27 +3,14 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use redis::IntoConnectionInfo;
-
 use super::{ComponentReport, Measure, Probes, Problem, Status, Unit};
 
 pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
     let config = &probes.config.redis;
     let limits = &probes.config.thresholds.redis;
     let url = &config.url;
-    let mut info = match url.as_str().into_connection_info() {
-        Ok(info) => info,
-        Err(e) => {
-            report.finding(Status::Unknown, Problem::Misconfigured, format!("`{url}` is not a Redis URL: {e}"), None);
-            return;
-        }
-    };
-    match &probes.secrets.redis_password {
-        Ok(Some(password)) => {
-            let settings = info.redis_settings().clone().set_password(password.expose());
-            info = info.set_redis_settings(settings);
-        }
-        Ok(None) => {}
+    let password = match &probes.secrets.redis_password {
+        Ok(password) => password.as_ref(),
         Err(e) => {
             report.finding(
                 Status::Unknown,
@@ -33,10 +20,13 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
             );
             return;
         }
-    }
-    let client = match redis::Client::open(info) {
+    };
+    let client = match crate::clients::redis::client(config, password) {
         Ok(client) => client,
-        Err(e) => return classify(report, url, &e, &config.password_env),
+        Err(e) => {
+            report.finding(Status::Unknown, Problem::Misconfigured, e, Some("fix the [redis] section".into()));
+            return;
+        }
     };
     let mut conn = match client.get_multiplexed_async_connection().await {
         Ok(conn) => conn,
@@ -129,7 +119,9 @@ pub(super) fn parse_info(text: &str) -> HashMap<String, String> {
 fn classify(report: &mut ComponentReport, url: &str, err: &redis::RedisError, password_env: &str) {
     // Parse errors span several lines; a report reason is one.
     let text = err.to_string().lines().next().unwrap_or_default().trim().to_string();
-    if err.is_connection_refusal() {
+    if let Some((what, hint)) = crate::clients::tls::certificate_problem(&format!("{err} {err:?}"), "redis.ca_file") {
+        report.finding(Status::Unhealthy, Problem::Tls, format!("Redis at `{url}`: {what}"), Some(hint));
+    } else if err.is_connection_refusal() {
         report.finding(
             Status::Unhealthy,
             Problem::Unreachable,

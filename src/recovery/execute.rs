@@ -416,13 +416,8 @@ fn rollback_source(config: &Config, broken: &[String]) -> Result<(String, PathBu
 }
 
 async fn redis_connection(config: &Config, secrets: &Secrets) -> Result<redis::aio::MultiplexedConnection, String> {
-    use redis::IntoConnectionInfo;
-    let mut info = config.redis.url.as_str().into_connection_info().map_err(|e| e.to_string())?;
-    if let Ok(Some(password)) = &secrets.redis_password {
-        let settings = info.redis_settings().clone().set_password(password.expose());
-        info = info.set_redis_settings(settings);
-    }
-    let client = redis::Client::open(info).map_err(|e| e.to_string())?;
+    let password = secrets.redis_password.as_ref().ok().and_then(Option::as_ref);
+    let client = crate::clients::redis::client(&config.redis, password)?;
     tokio::time::timeout(config.health.timeout, client.get_multiplexed_async_connection())
         .await
         .map_err(|_| format!("no answer from `{}` within {:?}", config.redis.url, config.health.timeout))?

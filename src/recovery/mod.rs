@@ -165,7 +165,8 @@ impl Failure {
     pub fn from_report(report: &ComponentReport) -> Failure {
         match report.problem {
             Some(Problem::Unreachable | Problem::Timeout | Problem::CircuitOpen) => Failure::Down,
-            Some(Problem::Auth) => Failure::Auth,
+            // A certificate is a matter of trust, like credentials: restarting the server fixes neither.
+            Some(Problem::Auth | Problem::Tls) => Failure::Auth,
             Some(Problem::Data) => Failure::Data,
             Some(Problem::Threshold) => {
                 let breached = report.measures.iter().find(|m| {

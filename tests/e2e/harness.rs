@@ -544,3 +544,125 @@ pub fn s3_get_file(port: u16, path: &str, to: &Path) -> u16 {
         .expect("curl runs");
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
 }
+
+/// A test CA and certificates signed by it (EC P-256, X.509 v3), made with `openssl`:
+/// `server` (for 127.0.0.1 and localhost), `expired` (same names, not valid after yesterday),
+/// `other` (only for other.example) and `client` (client auth). Files are `<name>.crt`/`.key`.
+pub struct TestPki {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    pub fn new() -> TestPki {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl").args(args).current_dir(d).output().expect("openssl runs");
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &["-keyout", "ca.key", "-out", "ca.crt", "-days", "3650", "-subj", "/CN=ifctl test CA"],
+            ]
+            .concat(),
+        );
+        let server =
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+        let other = "subjectAltName=DNS:other.example\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+        let client = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n";
+        for (name, ext, days) in
+            [("server", server, "365"), ("expired", server, "-1"), ("other", other, "365"), ("client", client, "365")]
+        {
+            std::fs::write(d.join(format!("{name}.ext")), ext).unwrap();
+            openssl(
+                &[
+                    &["req"][..],
+                    &ec,
+                    &[
+                        "-keyout",
+                        &format!("{name}.key"),
+                        "-out",
+                        &format!("{name}.csr"),
+                        "-subj",
+                        &format!("/CN={name}"),
+                    ],
+                ]
+                .concat(),
+            );
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.crt"),
+                "-days",
+                days,
+                "-extfile",
+                &format!("{name}.ext"),
+            ]);
+        }
+        TestPki { dir }
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.path().join(file)
+    }
+}
+
+/// Redis speaking only TLS, with certificate `<cert>.crt` of `pki`; `require_client_cert` asks
+/// clients for a certificate signed by the test CA.
+pub fn redis_tls(pki: &TestPki, cert: &str, require_client_cert: bool) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(which("redis-server", "/usr/bin/redis-server"));
+    cmd.args([
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--tls-port",
+        &port.to_string(),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ])
+    .arg("--tls-cert-file")
+    .arg(pki.path(&format!("{cert}.crt")))
+    .arg("--tls-key-file")
+    .arg(pki.path(&format!("{cert}.key")))
+    .arg("--tls-ca-cert-file")
+    .arg(pki.path("ca.crt"))
+    .args(["--tls-auth-clients", if require_client_cert { "yes" } else { "no" }])
+    .arg("--dir")
+    .arg(dir.path());
+    let mut server = Server::spawn("redis-tls", cmd, port, dir);
+    server.wait_until("listening", Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    server
+}
+
+/// `redis-cli` over TLS to a [`redis_tls`] server (with the client certificate), e.g. to set up
+/// ACL users.
+pub fn redis_cli_tls(pki: &TestPki, port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["--tls", "-h", "127.0.0.1", "-p", &port.to_string()])
+        .arg("--cacert")
+        .arg(pki.path("ca.crt"))
+        .arg("--cert")
+        .arg(pki.path("client.crt"))
+        .arg("--key")
+        .arg(pki.path("client.key"))
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -3,6 +3,7 @@
 //! runs it).
 
 mod config;
+mod connectivity;
 mod docs;
 mod harness;
 mod health;

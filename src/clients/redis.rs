@@ -1,0 +1,45 @@
+//! Redis connections as configured: `redis://` or `rediss://` (TLS), `redis://user@host` for an
+//! ACL user, the password from its variable or file (never the URL text of the config), and for
+//! TLS the CA that signed the server's certificate (`redis.ca_file`; else the system's roots)
+//! and, for servers that ask for one, a client certificate and key.
+
+use crate::config::{RedisConfig, Secret};
+
+/// A client for `config`, or why the configuration cannot make one (a misconfiguration).
+pub fn client(config: &RedisConfig, password: Option<&Secret>) -> Result<redis::Client, String> {
+    use redis::IntoConnectionInfo;
+    let url = &config.url;
+    let mut info = url
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| format!("`{}` is not a Redis URL: {e}", crate::config::redact_userinfo(url)))?;
+    if let Some(password) = password {
+        let settings = info.redis_settings().clone().set_password(password.expose());
+        info = info.set_redis_settings(settings);
+    }
+    let tls = url.starts_with("rediss://");
+    let client_cert = match (&config.client_cert_file, &config.client_key_file) {
+        (Some(cert), Some(key)) => Some((read(cert, "redis.client_cert_file")?, read(key, "redis.client_key_file")?)),
+        (None, None) => None,
+        _ => return Err("set both redis.client_cert_file and redis.client_key_file, or neither".into()),
+    };
+    if !tls {
+        if config.ca_file.is_some() || client_cert.is_some() {
+            return Err(format!(
+                "redis.ca_file / client certificate are set but `{}` is plain redis://; use rediss:// for TLS",
+                crate::config::redact_userinfo(url)
+            ));
+        }
+        return redis::Client::open(info).map_err(|e| e.to_string());
+    }
+    let root_cert = config.ca_file.as_ref().map(|f| read(f, "redis.ca_file")).transpose()?;
+    let certificates = redis::TlsCertificates {
+        client_tls: client_cert.map(|(client_cert, client_key)| redis::ClientTlsConfig { client_cert, client_key }),
+        root_cert,
+    };
+    redis::Client::build_with_tls(info, certificates).map_err(|e| e.to_string())
+}
+
+fn read(path: &std::path::Path, key: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {key} `{}`: {e}", path.display()))
+}

@@ -1,0 +1,84 @@
+//! Production connectivity against real servers: Redis over TLS (a test CA made with openssl;
+//! certificates expired, for another name, unknown; client certificates; ACL users).
+
+use crate::harness::{self, Env, TestPki};
+
+fn redis_report(env: &Env) -> (i32, serde_json::Value) {
+    let run = env.run(&["--output", "json", "health", "check", "--component", "redis"]);
+    let json = run.json();
+    let redis = json["components"].as_array().unwrap().iter().find(|c| c["component"] == "redis").unwrap().clone();
+    (run.code, redis)
+}
+
+#[test]
+fn redis_over_tls_is_healthy_with_its_ca_and_names_each_certificate_problem() {
+    let pki = TestPki::new();
+    let good = harness::redis_tls(&pki, "server", false);
+    let expired = harness::redis_tls(&pki, "expired", false);
+    let other = harness::redis_tls(&pki, "other", false);
+    let mutual = harness::redis_tls(&pki, "server", true);
+    let mut env = Env::new();
+    env.unset("IFCTL_REDIS_URL"); // the config file's URL, not the harness's closed port
+    let ca = pki.path("ca.crt");
+    let config = |url: &str, extra: &str| format!("[redis]\nurl = \"{url}\"\nca_file = \"{}\"\n{extra}", ca.display());
+
+    // The right CA: healthy, with the server's own figures.
+    env.write_config(&config(&format!("rediss://127.0.0.1:{}", good.port), ""));
+    let (code, redis) = redis_report(&env);
+    assert_eq!((code, redis["status"].as_str()), (0, Some("healthy")), "{redis}");
+    assert!(redis["details"]["version"].as_str().is_some_and(|v| v.starts_with('7')), "{redis}");
+
+    // Each certificate problem is named, with a hint; never "unreachable".
+    let cases = [
+        (format!("rediss://127.0.0.1:{}", expired.port), "", "has expired"),
+        (format!("rediss://127.0.0.1:{}", other.port), "", "name mismatch"),
+        (format!("rediss://127.0.0.1:{}", mutual.port), "", "requires a client certificate"),
+    ];
+    for (url, extra, says) in &cases {
+        env.write_config(&config(url, extra));
+        let (code, redis) = redis_report(&env);
+        assert_eq!(code, 2, "{redis}");
+        assert_eq!((redis["status"].as_str(), redis["problem"].as_str()), (Some("unhealthy"), Some("tls")), "{redis}");
+        assert!(redis["reason"].as_str().unwrap().contains(says), "{says}: {redis}");
+        assert!(redis["hint"].as_str().is_some_and(|h| !h.is_empty()), "{redis}");
+    }
+    // Without the CA (system roots only): unknown issuer, and the hint names the setting.
+    env.write_config(&format!("[redis]\nurl = \"rediss://127.0.0.1:{}\"\n", good.port));
+    let (_, redis) = redis_report(&env);
+    assert_eq!(redis["problem"], "tls", "{redis}");
+    assert!(redis["reason"].as_str().unwrap().contains("unknown issuer"), "{redis}");
+    assert!(redis["hint"].as_str().unwrap().contains("redis.ca_file"), "{redis}");
+
+    // Mutual TLS with the client certificate; an ACL user with its password from the environment.
+    let client = format!(
+        "client_cert_file = \"{}\"\nclient_key_file = \"{}\"\n",
+        pki.path("client.crt").display(),
+        pki.path("client.key").display()
+    );
+    env.write_config(&config(&format!("rediss://127.0.0.1:{}", mutual.port), &client));
+    let (code, redis) = redis_report(&env);
+    assert_eq!((code, redis["status"].as_str()), (0, Some("healthy")), "{redis}");
+    let ok =
+        harness::redis_cli_tls(&pki, mutual.port, &["ACL", "SETUSER", "probe", "on", ">pr0be-pass", "+ping", "+info"]);
+    assert_eq!(ok.trim(), "OK");
+    env.write_config(&config(&format!("rediss://probe@127.0.0.1:{}", mutual.port), &client));
+    env.set("IFCTL_REDIS_PASSWORD", "pr0be-pass");
+    let (code, redis) = redis_report(&env);
+    assert_eq!((code, redis["status"].as_str()), (0, Some("healthy")), "{redis}");
+    env.set("IFCTL_REDIS_PASSWORD", "wrong");
+    let (_, redis) = redis_report(&env);
+    assert_eq!(redis["problem"], "auth", "{redis}");
+
+    // A client certificate without its key, or TLS settings on a plain URL: misconfigured, said so.
+    env.write_config(&format!(
+        "[redis]\nurl = \"rediss://127.0.0.1:{}\"\nclient_cert_file = \"{}\"\n",
+        mutual.port,
+        pki.path("client.crt").display()
+    ));
+    let (_, redis) = redis_report(&env);
+    assert_eq!((redis["status"].as_str(), redis["problem"].as_str()), (Some("unknown"), Some("misconfigured")));
+    assert!(redis["reason"].as_str().unwrap().contains("client_key_file"), "{redis}");
+    env.write_config(&config(&format!("redis://127.0.0.1:{}", good.port), ""));
+    let (_, redis) = redis_report(&env);
+    assert!(redis["reason"].as_str().unwrap().contains("use rediss://"), "{redis}");
+}

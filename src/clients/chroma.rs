@@ -14,6 +14,8 @@ const EXPECTED: &str = "a Chroma v2 API";
 #[derive(Debug, Clone)]
 pub struct ChromaClient {
     http: reqwest::Client,
+    /// The token header and CA of a Chroma behind an authenticating proxy.
+    access: std::sync::Arc<http::Access>,
     base: String,
     tenant: String,
     database: String,
@@ -43,6 +45,7 @@ impl ChromaClient {
     pub fn new(http: reqwest::Client, url: &str, tenant: &str, database: &str, timeout: Duration) -> ChromaClient {
         ChromaClient {
             http,
+            access: Default::default(),
             base: url.trim_end_matches('/').to_string(),
             tenant: tenant.to_string(),
             database: database.to_string(),
@@ -53,14 +56,36 @@ impl ChromaClient {
     /// A client for bulk work (snapshots, migrations, rebuilds): 5 s to connect, up to 5 minutes
     /// per request.
     pub fn bulk(config: &crate::config::Config) -> ChromaClient {
-        let timeout = Duration::from_secs(300);
-        ChromaClient::new(
-            http::client_with(Duration::from_secs(5), timeout),
-            &config.chromadb.url,
-            &config.chromadb.tenant,
-            &config.chromadb.database,
-            timeout,
-        )
+        let token = crate::config::Secret::lookup(
+            &crate::config::ProcessEnv,
+            &config.chromadb.token_env,
+            config.chromadb.token_file.as_deref(),
+        );
+        ChromaClient::configured(&config.chromadb, &token, Duration::from_secs(5), Duration::from_secs(300))
+    }
+
+    /// A client as `config` says: its URL and scope, its CA, and the token (sent as
+    /// `chromadb.token_header`) when there is one. A token or CA that cannot be used makes every
+    /// request fail with why ([`HttpError::Setup`]).
+    pub fn configured(
+        config: &crate::config::ChromaConfig,
+        token: &Result<Option<crate::config::Secret>, String>,
+        connect: Duration,
+        timeout: Duration,
+    ) -> ChromaClient {
+        let credential = match token {
+            Ok(Some(token)) => Some(config.token_header.header(token.expose())),
+            _ => None,
+        };
+        let mut access = http::Access::new(config.ca_file.as_deref(), "chromadb.ca_file", credential);
+        if let Err(e) = token {
+            access = http::Access::failed(e.clone());
+        }
+        let client = access.client(connect, timeout);
+        ChromaClient {
+            access: std::sync::Arc::new(access),
+            ..ChromaClient::new(client, &config.url, &config.tenant, &config.database, timeout)
+        }
     }
 
     pub fn database(&self) -> &str {
@@ -70,7 +95,7 @@ impl ChromaClient {
     /// The same server, with its own connections and a deadline of `timeout`: for a thread with
     /// a runtime of its own (pooled connections belong to the runtime that opened them).
     pub fn detached(&self, timeout: Duration) -> ChromaClient {
-        ChromaClient { http: http::client_with(timeout, timeout), timeout, ..self.clone() }
+        ChromaClient { http: self.access.client(timeout, timeout), timeout, ..self.clone() }
     }
 
     /// The same server and tenant, another database.
@@ -95,15 +120,29 @@ impl ChromaClient {
     }
 
     async fn get(&self, url: &str) -> Result<Answer, HttpError> {
-        http::send(self.http.get(url), url, self.timeout).await
+        self.send(self.http.get(url), url).await
     }
 
     async fn post(&self, url: &str, body: &serde_json::Value) -> Result<Answer, HttpError> {
-        http::send(self.http.post(url).json(body), url, self.timeout).await
+        self.send(self.http.post(url).json(body), url).await
+    }
+
+    /// Every request goes out here, with the configured credential.
+    async fn send(&self, request: reqwest::RequestBuilder, url: &str) -> Result<Answer, HttpError> {
+        http::send(self.access.apply(request)?, url, self.timeout).await
     }
 
     /// Decodes a 2xx JSON answer, or turns anything else into the right error.
     fn decode<T: serde::de::DeserializeOwned>(&self, url: &str, answer: Answer) -> Result<T, HttpError> {
+        // A proxy's refusal is often an HTML page: it is still a refusal, not another service.
+        if matches!(answer.status, 401 | 403) {
+            return Err(HttpError::Status {
+                url: url.to_string(),
+                status: answer.status,
+                kind: None,
+                message: if answer.status == 401 { "unauthorized" } else { "forbidden" }.to_string(),
+            });
+        }
         if answer.is_html() {
             return Err(HttpError::WrongService {
                 url: url.to_string(),
@@ -241,7 +280,7 @@ impl ChromaClient {
     /// Deletes a collection by name.
     pub async fn delete_collection(&self, name: &str) -> Result<(), HttpError> {
         let url = self.scoped(&format!("/collections/{name}"));
-        let answer = http::send(self.http.delete(&url), &url, self.timeout).await?;
+        let answer = self.send(self.http.delete(&url), &url).await?;
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }
 
@@ -249,7 +288,7 @@ impl ChromaClient {
     pub async fn rename_collection(&self, collection_id: &str, new_name: &str) -> Result<(), HttpError> {
         let url = self.scoped(&format!("/collections/{collection_id}"));
         let body = json!({"new_name": new_name});
-        let answer = http::send(self.http.put(&url).json(&body), &url, self.timeout).await?;
+        let answer = self.send(self.http.put(&url).json(&body), &url).await?;
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }
 
@@ -261,7 +300,7 @@ impl ChromaClient {
     ) -> Result<(), HttpError> {
         let url = self.scoped(&format!("/collections/{collection_id}"));
         let body = json!({"new_metadata": metadata});
-        let answer = http::send(self.http.put(&url).json(&body), &url, self.timeout).await?;
+        let answer = self.send(self.http.put(&url).json(&body), &url).await?;
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }
 
@@ -310,7 +349,7 @@ impl ChromaClient {
     pub async fn add_raw(&self, collection_id: &str, body: Vec<u8>) -> Result<(), HttpError> {
         let url = self.scoped(&format!("/collections/{collection_id}/add"));
         let request = self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-        let answer = http::send(request, &url, self.timeout).await?;
+        let answer = self.send(request, &url).await?;
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }
 
@@ -318,7 +357,7 @@ impl ChromaClient {
     pub async fn upsert_raw(&self, collection_id: &str, body: Vec<u8>) -> Result<(), HttpError> {
         let url = self.scoped(&format!("/collections/{collection_id}/upsert"));
         let request = self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-        let answer = http::send(request, &url, self.timeout).await?;
+        let answer = self.send(request, &url).await?;
         self.decode::<serde_json::Value>(&url, answer).map(|_| ())
     }
 

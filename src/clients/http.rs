@@ -23,6 +23,13 @@ pub enum HttpError {
     /// The data changed under a paged read faster than the read could follow.
     #[error("{detail}")]
     Changing { detail: String },
+    /// The TLS handshake failed: the server's certificate was refused (named), or the port does
+    /// not speak TLS.
+    #[error("{url}: {what}")]
+    Tls { url: String, what: String },
+    /// The configured access cannot be used (a CA or token file unreadable, a bad header).
+    #[error("{detail}")]
+    Setup { detail: String },
 }
 
 impl HttpError {
@@ -42,13 +49,15 @@ pub fn client(timeout: Duration) -> reqwest::Client {
 
 /// A client for bulk work (snapshots): a short connect deadline, a long one per request.
 pub fn client_with(connect: Duration, request: Duration) -> reqwest::Client {
+    builder(connect, request).build().expect("the HTTP client configuration is static and valid")
+}
+
+fn builder(connect: Duration, request: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(concat!("ifctl/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(connect)
         .timeout(request)
         .pool_idle_timeout(Duration::from_secs(30))
-        .build()
-        .expect("the HTTP client configuration is static and valid")
 }
 
 /// Maps a transport error to the kind that matters to an operator.
@@ -57,15 +66,97 @@ pub fn transport_error(url: &str, err: &reqwest::Error, timeout: Duration) -> Ht
         return HttpError::Timeout { url: url.to_string(), after: timeout };
     }
     let mut detail = err.to_string();
+    let mut whole = detail.clone();
     let mut source = std::error::Error::source(err);
     while let Some(inner) = source {
         detail = inner.to_string();
+        whole.push_str(": ");
+        whole.push_str(&detail);
         source = inner.source();
+    }
+    if let Some((what, _)) = super::tls::certificate_problem(&whole, "ca_file") {
+        return HttpError::Tls { url: url.to_string(), what };
     }
     if err.is_connect() {
         HttpError::Unreachable { url: url.to_string(), detail }
     } else {
         HttpError::Decode { url: url.to_string(), detail }
+    }
+}
+
+/// How to reach a server beyond its URL: a CA to trust (for `https` with a private CA) and a
+/// header carrying a credential (a token, an API key), whose value never prints.
+#[derive(Clone, Default)]
+pub struct Access {
+    header: Option<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    ca: Option<reqwest::Certificate>,
+    /// Why the configured access cannot be used; every request then fails with it.
+    error: Option<String>,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("header", &self.header.as_ref().map(|(name, _)| name))
+            .field("ca", &self.ca.is_some())
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl Access {
+    /// `ca_file` (PEM) to trust besides the system's roots (`ca_key` names its setting), and a
+    /// credential sent as `header: value` on every request.
+    pub fn new(ca_file: Option<&std::path::Path>, ca_key: &str, credential: Option<(&str, String)>) -> Access {
+        let mut access = Access::default();
+        if let Some(path) = ca_file {
+            match std::fs::read(path) {
+                Ok(pem) => match reqwest::Certificate::from_pem(&pem) {
+                    Ok(ca) => access.ca = Some(ca),
+                    Err(e) => {
+                        access.error = Some(format!("{ca_key} `{}` is not a PEM certificate: {e}", path.display()))
+                    }
+                },
+                Err(e) => access.error = Some(format!("cannot read {ca_key} `{}`: {e}", path.display())),
+            }
+        }
+        if let Some((name, value)) = credential {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes());
+            let value = reqwest::header::HeaderValue::from_str(&value);
+            match (name, value) {
+                (Ok(name), Ok(mut value)) => {
+                    value.set_sensitive(true);
+                    access.header = Some((name, value));
+                }
+                _ => access.error = Some("the configured credential cannot be sent as an HTTP header".into()),
+            }
+        }
+        access
+    }
+
+    /// Access that cannot be used, for this reason.
+    pub fn failed(detail: String) -> Access {
+        Access { error: Some(detail), ..Access::default() }
+    }
+
+    /// A client that trusts the CA (see [`client_with`]).
+    pub fn client(&self, connect: Duration, request: Duration) -> reqwest::Client {
+        let mut builder = builder(connect, request);
+        if let Some(ca) = &self.ca {
+            builder = builder.add_root_certificate(ca.clone());
+        }
+        builder.build().expect("the HTTP client configuration is valid")
+    }
+
+    /// The request with the credential, or why the access cannot be used.
+    pub fn apply(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, HttpError> {
+        if let Some(detail) = &self.error {
+            return Err(HttpError::Setup { detail: detail.clone() });
+        }
+        Ok(match &self.header {
+            Some((name, value)) => request.header(name.clone(), value.clone()),
+            None => request,
+        })
     }
 }
 

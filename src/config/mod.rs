@@ -247,6 +247,8 @@ fn anchor_paths(config: &mut Config, base: &Path) {
         &mut config.redis.ca_file,
         &mut config.redis.client_cert_file,
         &mut config.redis.client_key_file,
+        &mut config.chromadb.token_file,
+        &mut config.chromadb.ca_file,
         &mut config.openwebui.password_file,
         &mut config.openwebui.token_file,
         &mut config.snapshots.dir,

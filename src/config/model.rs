@@ -205,6 +205,34 @@ pub struct ChromaConfig {
     /// (its holder refreshes it every sixth of this).
     #[serde(with = "human_duration")]
     pub lock_stale_after: Duration,
+    /// For a Chroma behind an authenticating proxy or Chroma Cloud: the variable holding the
+    /// token (never the token itself), else `token_file`.
+    pub token_env: String,
+    pub token_file: Option<PathBuf>,
+    /// How the token is sent: `authorization` (`Authorization: Bearer <token>`, the Python
+    /// client's way) or `x-chroma-token` (Chroma Cloud's API keys, the JS client).
+    pub token_header: TokenHeader,
+    /// For `https://` with a private CA: its certificate (PEM), trusted besides the system's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The header that carries Chroma's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenHeader {
+    #[default]
+    Authorization,
+    XChromaToken,
+}
+
+impl TokenHeader {
+    /// `(header name, value)` for `token`.
+    pub fn header(self, token: &str) -> (&'static str, String) {
+        match self {
+            TokenHeader::Authorization => ("authorization", format!("Bearer {token}")),
+            TokenHeader::XChromaToken => ("x-chroma-token", token.to_string()),
+        }
+    }
 }
 
 impl Default for ChromaConfig {
@@ -218,6 +246,10 @@ impl Default for ChromaConfig {
                 .to_vec(),
             critical: true,
             lock_stale_after: crate::snapshot::shared_lock::DEFAULT_STALE_AFTER,
+            token_env: "IFCTL_CHROMADB_TOKEN".into(),
+            token_file: None,
+            token_header: TokenHeader::Authorization,
+            ca_file: None,
         }
     }
 }

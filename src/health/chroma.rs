@@ -142,6 +142,10 @@ fn record_error(report: &mut ComponentReport, url: &str, err: &HttpError) {
         unreachable: format!("is the Chroma server running and listening at `{url}`?"),
         timeout: "the server accepts connections but does not answer: is it stopped or overloaded?".into(),
         misconfigured,
+        auth: "the server (or its proxy) wants a token: set it in IFCTL_CHROMADB_TOKEN (or chromadb.token_file); \
+               it is sent as chromadb.token_header (`authorization`: Bearer, or `x-chroma-token`)"
+            .into(),
+        ca_key: "chromadb.ca_file",
     };
     http_finding(report, err, hints);
 }

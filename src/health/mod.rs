@@ -347,6 +347,10 @@ pub(crate) struct HttpHints {
     pub unreachable: String,
     pub timeout: String,
     pub misconfigured: String,
+    /// What credential to give when the server refuses (401/403).
+    pub auth: String,
+    /// Which setting holds the CA when a certificate is refused.
+    pub ca_key: &'static str,
 }
 
 /// Records an HTTP failure: down and hung are unhealthy; "not that service" is a misconfiguration
@@ -357,9 +361,12 @@ pub(crate) fn http_finding(report: &mut ComponentReport, err: &crate::clients::h
         HttpError::Unreachable { .. } => (Status::Unhealthy, Problem::Unreachable, Some(hints.unreachable)),
         HttpError::Timeout { .. } => (Status::Unhealthy, Problem::Timeout, Some(hints.timeout)),
         HttpError::WrongService { .. } => (Status::Unknown, Problem::Misconfigured, Some(hints.misconfigured)),
-        HttpError::Status { status: 401 | 403, .. } => {
-            (Status::Unhealthy, Problem::Auth, Some("the server requires credentials ifctl does not have".into()))
+        HttpError::Status { status: 401 | 403, .. } => (Status::Unhealthy, Problem::Auth, Some(hints.auth)),
+        HttpError::Tls { what, .. } => {
+            let hint = crate::clients::tls::certificate_problem(what, hints.ca_key).map(|(_, hint)| hint);
+            (Status::Unhealthy, Problem::Tls, hint)
         }
+        HttpError::Setup { .. } => (Status::Unknown, Problem::Misconfigured, None),
         HttpError::Status { .. } | HttpError::Decode { .. } | HttpError::Changing { .. } => {
             (Status::Unhealthy, Problem::Error, None)
         }

@@ -160,6 +160,10 @@ fn record_error(report: &mut ComponentReport, url: &str, err: &HttpError) {
         misconfigured: format!(
             "set `openwebui.url` (IFCTL_OPENWEBUI_URL) to OpenWebUI's root URL; `{url}` is some other service"
         ),
+        auth: "OpenWebUI refused the credentials: give an API key (IFCTL_OPENWEBUI_API_KEY), a token \
+               (IFCTL_OPENWEBUI_TOKEN), or IFCTL_OPENWEBUI_EMAIL + IFCTL_OPENWEBUI_PASSWORD"
+            .into(),
+        ca_key: "openwebui.ca_file",
     };
     http_finding(report, err, hints);
 }

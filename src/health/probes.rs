@@ -15,6 +15,7 @@ use super::{ComponentReport, HealthReport, Problem, Status, apply_dependencies};
 #[derive(Debug, Clone)]
 pub struct Secrets {
     pub redis_password: Result<Option<Secret>, String>,
+    pub chroma_token: Result<Option<Secret>, String>,
     pub openwebui_token: Result<Option<Secret>, String>,
     pub openwebui_email: Option<Secret>,
     pub openwebui_password: Result<Option<Secret>, String>,
@@ -29,6 +30,7 @@ impl Secrets {
         });
         Secrets {
             redis_password: Secret::lookup(env, &config.redis.password_env, config.redis.password_file.as_deref()),
+            chroma_token: Secret::lookup(env, &config.chromadb.token_env, config.chromadb.token_file.as_deref()),
             openwebui_token: Secret::lookup(env, &config.openwebui.token_env, token_file.as_deref()),
             openwebui_email: env.var(&config.openwebui.email_env).map(Secret::new),
             openwebui_password: Secret::lookup(
@@ -64,15 +66,8 @@ pub struct Probes {
 
 impl Probes {
     pub fn new(config: &Config, secrets: Secrets, timeout: Duration) -> Probes {
-        let http = http::client(timeout);
-        let chroma = ChromaClient::new(
-            http.clone(),
-            &config.chromadb.url,
-            &config.chromadb.tenant,
-            &config.chromadb.database,
-            timeout,
-        );
-        let openwebui = OpenWebUiClient::new(http, &config.openwebui.url, timeout);
+        let chroma = ChromaClient::configured(&config.chromadb, &secrets.chroma_token, timeout, timeout);
+        let openwebui = OpenWebUiClient::new(http::client(timeout), &config.openwebui.url, timeout);
         Probes {
             config: config.clone(),
             secrets,

@@ -130,7 +130,10 @@ impl From<crate::journal::JournalError> for SnapshotError {
 impl From<HttpError> for SnapshotError {
     fn from(err: HttpError) -> SnapshotError {
         match err {
-            HttpError::Unreachable { .. } | HttpError::Timeout { .. } => SnapshotError::Unreachable(err),
+            HttpError::Unreachable { .. } | HttpError::Timeout { .. } | HttpError::Tls { .. } => {
+                SnapshotError::Unreachable(err)
+            }
+            HttpError::Setup { detail } => SnapshotError::Usage(detail),
             other => SnapshotError::Chroma(other),
         }
     }

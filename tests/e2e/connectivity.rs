@@ -82,3 +82,80 @@ fn redis_over_tls_is_healthy_with_its_ca_and_names_each_certificate_problem() {
     let (_, redis) = redis_report(&env);
     assert!(redis["reason"].as_str().unwrap().contains("use rediss://"), "{redis}");
 }
+
+/// Chroma behind nginx over HTTPS (test CA) that wants a token: without it `auth` with a hint,
+/// with it healthy — in either header — and snapshots go through the proxy; without the CA the
+/// certificate is named; the token never appears in any output or the journal.
+#[test]
+fn chroma_behind_an_https_proxy_that_wants_a_token() {
+    const TOKEN: &str = "ck-7f3a9e-never-printed";
+    let pki = TestPki::new();
+    let chroma = harness::chroma();
+    crate::snapshot::make_collection(chroma.port, "proxied", "l2", 900, 16);
+    let proxy = harness::token_proxy(&pki, chroma.port, TOKEN);
+    let mut env = Env::new();
+    env.unset("IFCTL_CHROMADB_URL");
+    let base = format!(
+        "[chromadb]\nurl = \"https://127.0.0.1:{}\"\nexpected_collections = [\"proxied\"]\nca_file = \"{}\"\n",
+        proxy.port,
+        pki.path("ca.crt").display()
+    );
+    env.write_config(&base);
+    let chroma_report = |env: &Env| {
+        let run = env.run(&["--output", "json", "health", "check", "--component", "chromadb"]);
+        let json = run.json();
+        (run, json["components"][0].clone())
+    };
+    let mut outputs = String::new();
+
+    let (run, report) = chroma_report(&env);
+    outputs += &(run.stdout.clone() + &run.stderr);
+    assert_eq!((run.code, report["problem"].as_str()), (2, Some("auth")), "{report}");
+    assert!(report["hint"].as_str().unwrap().contains("IFCTL_CHROMADB_TOKEN"), "{report}");
+    env.set("IFCTL_CHROMADB_TOKEN", "wrong-token");
+    let (_, report) = chroma_report(&env);
+    assert_eq!(report["problem"], "auth", "{report}");
+
+    env.set("IFCTL_CHROMADB_TOKEN", TOKEN);
+    let (run, report) = chroma_report(&env);
+    outputs += &(run.stdout.clone() + &run.stderr);
+    assert_eq!((run.code, report["status"].as_str()), (0, Some("healthy")), "{report}");
+    env.write_config(&format!("{base}token_header = \"x-chroma-token\"\n"));
+    let (run, report) = chroma_report(&env);
+    assert_eq!((run.code, report["status"].as_str()), (0, Some("healthy")), "{report}");
+
+    // Without the CA: the certificate is named, with the setting to fix.
+    env.write_config(&base.replace(&format!("ca_file = \"{}\"\n", pki.path("ca.crt").display()), ""));
+    let (run, report) = chroma_report(&env);
+    outputs += &(run.stdout.clone() + &run.stderr);
+    assert_eq!((report["problem"].as_str(), run.code), (Some("tls"), 2), "{report}");
+    assert!(report["reason"].as_str().unwrap().contains("unknown issuer"), "{report}");
+    assert!(report["hint"].as_str().unwrap().contains("chromadb.ca_file"), "{report}");
+
+    // Snapshots through the proxy: create, damage, restore.
+    env.write_config(&base);
+    let run = env.run(&["--output", "json", "snapshot", "create", "--name", "viaproxy"]);
+    outputs += &(run.stdout.clone() + &run.stderr);
+    run.expect_code(0);
+    harness::http(
+        chroma.port,
+        "DELETE",
+        "/api/v2/tenants/default_tenant/databases/default_database/collections/proxied",
+        None,
+        None,
+    )
+    .unwrap();
+    let run = env.run(&["snapshot", "restore", "viaproxy", "--yes"]);
+    outputs += &(run.stdout.clone() + &run.stderr);
+    run.expect_code(0);
+    assert_eq!(crate::snapshot::count(chroma.port, "proxied"), 900);
+    // Without the token a snapshot is refused by the proxy, and says so.
+    env.unset("IFCTL_CHROMADB_TOKEN");
+    let run = env.run(&["snapshot", "create", "--name", "refused"]);
+    outputs += &(run.stdout.clone() + &run.stderr);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("401"), "{}", run.stderr);
+
+    outputs += &harness::read(&env.journal());
+    assert!(!outputs.contains(TOKEN), "the token leaked into an output or the journal");
+}

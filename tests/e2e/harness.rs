@@ -666,3 +666,54 @@ pub fn redis_cli_tls(pki: &TestPki, port: u16, args: &[&str]) -> String {
         .expect("redis-cli runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// nginx in front of `upstream` on loopback, speaking HTTPS with `pki`'s `server` certificate
+/// and passing only requests that carry `token` — as `Authorization: Bearer <token>` or
+/// `X-Chroma-Token: <token>` — answering 401 (an HTML page) to the rest: an authenticating
+/// reverse proxy as production puts in front of Chroma.
+pub fn token_proxy(pki: &TestPki, upstream: u16, token: &str) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("tmp")).unwrap();
+    // As root the workers would drop to `nobody`, who cannot read a private temp dir.
+    let user = if rustix::process::geteuid().is_root() { "user root;" } else { "" };
+    let conf = format!(
+        r#"{user}
+worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp/body; proxy_temp_path {d}/tmp/proxy; fastcgi_temp_path {d}/tmp/fcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi; scgi_temp_path {d}/tmp/scgi;
+  client_max_body_size 64m;
+  map $http_authorization $by_bearer {{ "Bearer {token}" 1; default 0; }}
+  map $http_x_chroma_token $by_header {{ "{token}" 1; default 0; }}
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      set $allowed "$by_bearer$by_header";
+      if ($allowed = "00") {{ return 401; }}
+      proxy_pass http://127.0.0.1:{upstream};
+      proxy_http_version 1.1;
+      proxy_read_timeout 300s;
+    }}
+  }}
+}}
+"#,
+        d = d.display(),
+        cert = pki.path("server.crt").display(),
+        key = pki.path("server.key").display(),
+    );
+    std::fs::write(d.join("nginx.conf"), conf).unwrap();
+    let mut cmd = Command::new(which("nginx", "/usr/sbin/nginx"));
+    cmd.arg("-c").arg(d.join("nginx.conf")).arg("-p").arg(d).arg("-e").arg(d.join("error.log"));
+    let mut server = Server::spawn("nginx", cmd, port, dir);
+    server.wait_until("listening", Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    server
+}

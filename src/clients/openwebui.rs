@@ -16,6 +16,8 @@ const EXPECTED: &str = "OpenWebUI's API";
 #[derive(Debug, Clone)]
 pub struct OpenWebUiClient {
     http: reqwest::Client,
+    /// A private CA (or why it cannot be used).
+    access: std::sync::Arc<http::Access>,
     base: String,
     timeout: Duration,
 }
@@ -35,7 +37,22 @@ pub enum Readiness {
 
 impl OpenWebUiClient {
     pub fn new(http: reqwest::Client, url: &str, timeout: Duration) -> OpenWebUiClient {
-        OpenWebUiClient { http, base: url.trim_end_matches('/').to_string(), timeout }
+        OpenWebUiClient { http, access: Default::default(), base: url.trim_end_matches('/').to_string(), timeout }
+    }
+
+    /// A client for `openwebui.url` that trusts `openwebui.ca_file` besides the system's roots; a
+    /// CA that cannot be used makes every request fail with why.
+    pub fn configured(config: &crate::config::OpenWebUiConfig, timeout: Duration) -> OpenWebUiClient {
+        let access = http::Access::new(config.ca_file.as_deref(), "openwebui.ca_file", None);
+        OpenWebUiClient {
+            access: std::sync::Arc::new(access.clone()),
+            ..OpenWebUiClient::new(access.client(timeout, timeout), &config.url, timeout)
+        }
+    }
+
+    /// Every request goes out here.
+    async fn send(&self, request: reqwest::RequestBuilder, url: &str) -> Result<http::Answer, HttpError> {
+        http::send(self.access.apply(request)?, url, self.timeout).await
     }
 
     fn wrong(&self, url: &str, detail: impl Into<String>) -> HttpError {
@@ -47,7 +64,7 @@ impl OpenWebUiClient {
         let mut last_detail = String::new();
         for endpoint in ["/ready", "/health/db"] {
             let url = format!("{}{endpoint}", self.base);
-            let answer = http::send(self.http.get(&url), &url, self.timeout).await?;
+            let answer = self.send(self.http.get(&url), &url).await?;
             if answer.is_html() {
                 last_detail = format!("`{endpoint}` answers with an HTML page");
                 continue;
@@ -80,7 +97,7 @@ impl OpenWebUiClient {
     pub async fn sign_in(&self, email: &Secret, password: &Secret) -> Result<Secret, HttpError> {
         let url = format!("{}/api/v1/auths/signin", self.base);
         let body = json!({"email": email.expose(), "password": password.expose()});
-        let answer = http::send(self.http.post(&url).json(&body), &url, self.timeout).await?;
+        let answer = self.send(self.http.post(&url).json(&body), &url).await?;
         if answer.is_html() {
             return Err(self.wrong(&url, "sign-in answers with an HTML page"));
         }
@@ -100,7 +117,7 @@ impl OpenWebUiClient {
     pub async fn models(&self, token: &Secret) -> Result<Vec<String>, HttpError> {
         let url = format!("{}/api/models", self.base);
         let request = self.http.get(&url).bearer_auth(token.expose());
-        let answer = http::send(request, &url, self.timeout).await?;
+        let answer = self.send(request, &url).await?;
         if answer.is_html() {
             return Err(self.wrong(&url, "`/api/models` answers with an HTML page"));
         }
@@ -125,8 +142,7 @@ impl OpenWebUiClient {
         let url = format!("{}/api/chat/completions", self.base);
         let body = json!({"model": model, "stream": false, "max_tokens": 8,
             "messages": [{"role": "user", "content": "Reply with one word: ping"}]});
-        let answer =
-            http::send(self.http.post(&url).bearer_auth(token.expose()).json(&body), &url, self.timeout).await?;
+        let answer = self.send(self.http.post(&url).bearer_auth(token.expose()).json(&body), &url).await?;
         if answer.status != 200 || answer.is_html() {
             return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
         }
@@ -142,7 +158,7 @@ impl OpenWebUiClient {
     /// The admin models configuration (`/api/v1/configs/models`): default models, order, pins.
     pub async fn models_config(&self, token: &Secret) -> Result<serde_json::Value, HttpError> {
         let url = format!("{}/api/v1/configs/models", self.base);
-        let answer = http::send(self.http.get(&url).bearer_auth(token.expose()), &url, self.timeout).await?;
+        let answer = self.send(self.http.get(&url).bearer_auth(token.expose()), &url).await?;
         if answer.status != 200 || answer.is_html() {
             return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
         }
@@ -152,8 +168,7 @@ impl OpenWebUiClient {
     /// Writes the admin models configuration back (needs an admin token).
     pub async fn set_models_config(&self, token: &Secret, config: &serde_json::Value) -> Result<(), HttpError> {
         let url = format!("{}/api/v1/configs/models", self.base);
-        let answer =
-            http::send(self.http.post(&url).bearer_auth(token.expose()).json(config), &url, self.timeout).await?;
+        let answer = self.send(self.http.post(&url).bearer_auth(token.expose()).json(config), &url).await?;
         if answer.status != 200 || answer.is_html() {
             return Err(HttpError::Status { url, status: answer.status, kind: None, message: detail_of(&answer.body) });
         }

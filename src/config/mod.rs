@@ -249,6 +249,8 @@ fn anchor_paths(config: &mut Config, base: &Path) {
         &mut config.redis.client_key_file,
         &mut config.chromadb.token_file,
         &mut config.chromadb.ca_file,
+        &mut config.openwebui.api_key_file,
+        &mut config.openwebui.ca_file,
         &mut config.openwebui.password_file,
         &mut config.openwebui.token_file,
         &mut config.snapshots.dir,

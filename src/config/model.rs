@@ -258,6 +258,10 @@ impl Default for ChromaConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct OpenWebUiConfig {
     pub url: String,
+    /// The variable holding an API key (`sk-…`; Settings › Account), else `api_key_file`; tried
+    /// before the token and a sign-in. Needs API keys enabled on the server (ENABLE_API_KEYS).
+    pub api_key_env: String,
+    pub api_key_file: Option<PathBuf>,
     pub token_env: String,
     pub token_file: Option<PathBuf>,
     pub email_env: String,
@@ -266,12 +270,16 @@ pub struct OpenWebUiConfig {
     pub critical: bool,
     /// Components OpenWebUI needs; when one is unhealthy the report names it as the cause.
     pub depends_on: Vec<Component>,
+    /// For `https://` with a private CA: its certificate (PEM), trusted besides the system's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for OpenWebUiConfig {
     fn default() -> Self {
         OpenWebUiConfig {
             url: "http://127.0.0.1:8080".into(),
+            api_key_env: "IFCTL_OPENWEBUI_API_KEY".into(),
+            api_key_file: None,
             token_env: "IFCTL_OPENWEBUI_TOKEN".into(),
             token_file: None,
             email_env: "IFCTL_OPENWEBUI_EMAIL".into(),
@@ -279,6 +287,7 @@ impl Default for OpenWebUiConfig {
             password_file: None,
             critical: false,
             depends_on: vec![Component::Redis],
+            ca_file: None,
         }
     }
 }

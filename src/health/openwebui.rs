@@ -38,8 +38,8 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
         "readiness latency",
     );
 
-    // Tokens in order: the configured one, the one `token_refresh` stored (read now, so a refresh
-    // helps this very process), this process's session, a fresh sign-in. A refused one is passed
+    // Tokens in order: the API key, the configured token, the one `token_refresh` stored (read
+    // now, so a refresh helps this very process), this process's session, a fresh sign-in. A refused one is passed
     // over, and the report says so.
     let mut refused: Vec<String> = Vec::new();
     let mut source = 0;
@@ -50,8 +50,8 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
                 report.detail(
                     "models",
                     format!(
-                        "not checked: no token or credentials (set {} or {} and {})",
-                        config.token_env, config.email_env, config.password_env
+                        "not checked: no API key, token or credentials (set {}, {}, or {} and {})",
+                        config.api_key_env, config.token_env, config.email_env, config.password_env
                     ),
                 );
                 return;
@@ -61,10 +61,17 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
                     Status::Degraded,
                     Problem::Auth,
                     format!("`/api/models` refused every token ifctl has ({})", refused.join("; ")),
-                    Some(format!(
-                        "the token is invalid or expired: set a fresh one in {}, or set {} and {} so ifctl signs in (`ifctl recover -c openwebui --strategy token_refresh`)",
-                        config.token_env, config.email_env, config.password_env
-                    )),
+                    Some(if refused.iter().any(|r| r.starts_with("the API key")) {
+                        format!(
+                            "an API key is refused when it is unknown (401), or when API keys are disabled or restricted on the server (403: ENABLE_API_KEYS, API_KEYS_ALLOWED_ENDPOINTS must allow /api/models): create one in Settings › Account and set {}",
+                            config.api_key_env
+                        )
+                    } else {
+                        format!(
+                            "the token is invalid or expired: set a fresh one in {}, or set {} and {} so ifctl signs in (`ifctl recover -c openwebui --strategy token_refresh`)",
+                            config.token_env, config.email_env, config.password_env
+                        )
+                    }),
                 );
                 return;
             }
@@ -118,15 +125,20 @@ async fn next_token(probes: &Probes, source: &mut u8) -> Result<Option<(&'static
         Ok(token) => token.clone(),
         Err(e) => return Err(e.clone()),
     };
-    while *source < 4 {
+    while *source < 5 {
         *source += 1;
         match *source {
             1 => {
+                if let Some(key) = probes.secrets.openwebui_api_key.clone()? {
+                    return Ok(Some(("the API key", key)));
+                }
+            }
+            2 => {
                 if let Some(token) = configured.clone() {
                     return Ok(Some(("the configured token", token)));
                 }
             }
-            2 => {
+            3 => {
                 let stored = std::fs::read_to_string(&stored_path).ok().map(|t| t.trim().to_string());
                 if let Some(token) = stored.filter(|t| !t.is_empty()).map(Secret::new) {
                     if configured.as_ref() != Some(&token) {
@@ -134,7 +146,7 @@ async fn next_token(probes: &Probes, source: &mut u8) -> Result<Option<(&'static
                     }
                 }
             }
-            3 => {
+            4 => {
                 if let Some(token) = probes.session_token.lock().await.clone() {
                     return Ok(Some(("a session of this process", token)));
                 }

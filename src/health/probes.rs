@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::clients::chroma::ChromaClient;
-use crate::clients::http;
 use crate::clients::openwebui::OpenWebUiClient;
 use crate::config::{Component, Config, Environment, Secret};
 
@@ -16,6 +15,7 @@ use super::{ComponentReport, HealthReport, Problem, Status, apply_dependencies};
 pub struct Secrets {
     pub redis_password: Result<Option<Secret>, String>,
     pub chroma_token: Result<Option<Secret>, String>,
+    pub openwebui_api_key: Result<Option<Secret>, String>,
     pub openwebui_token: Result<Option<Secret>, String>,
     pub openwebui_email: Option<Secret>,
     pub openwebui_password: Result<Option<Secret>, String>,
@@ -31,6 +31,11 @@ impl Secrets {
         Secrets {
             redis_password: Secret::lookup(env, &config.redis.password_env, config.redis.password_file.as_deref()),
             chroma_token: Secret::lookup(env, &config.chromadb.token_env, config.chromadb.token_file.as_deref()),
+            openwebui_api_key: Secret::lookup(
+                env,
+                &config.openwebui.api_key_env,
+                config.openwebui.api_key_file.as_deref(),
+            ),
             openwebui_token: Secret::lookup(env, &config.openwebui.token_env, token_file.as_deref()),
             openwebui_email: env.var(&config.openwebui.email_env).map(Secret::new),
             openwebui_password: Secret::lookup(
@@ -67,7 +72,7 @@ pub struct Probes {
 impl Probes {
     pub fn new(config: &Config, secrets: Secrets, timeout: Duration) -> Probes {
         let chroma = ChromaClient::configured(&config.chromadb, &secrets.chroma_token, timeout, timeout);
-        let openwebui = OpenWebUiClient::new(http::client(timeout), &config.openwebui.url, timeout);
+        let openwebui = OpenWebUiClient::configured(&config.openwebui, timeout);
         Probes {
             config: config.clone(),
             secrets,

@@ -560,11 +560,7 @@ async fn token_refresh(config: &Config, secrets: &Secrets) -> Result<Done, Strin
 
 /// An OpenWebUI client for an admin action, with its own deadline.
 fn openwebui_client(config: &Config, timeout: Duration) -> crate::clients::openwebui::OpenWebUiClient {
-    crate::clients::openwebui::OpenWebUiClient::new(
-        crate::clients::http::client(timeout),
-        &config.openwebui.url,
-        timeout,
-    )
+    crate::clients::openwebui::OpenWebUiClient::configured(&config.openwebui, timeout)
 }
 
 /// A session token: the configured one, else a sign-in with the configured credentials.

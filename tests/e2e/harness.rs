@@ -185,6 +185,7 @@ fn try_openwebui(redis_port: Option<u16>, llm_port: Option<u16>) -> Result<Serve
         .env("ENABLE_OLLAMA_API", "false")
         .env("ENABLE_OPENAI_API", "false")
         .env("WEBUI_SECRET_KEY", "ifctl-test-secret")
+        .env("ENABLE_API_KEYS", "true")
         .current_dir(dir.path());
     if let Some(redis_port) = redis_port {
         cmd.env("REDIS_URL", format!("redis://127.0.0.1:{redis_port}/1"));

@@ -409,6 +409,29 @@ fn openwebui_auth_readiness_and_redis_dependency() {
     assert!(again.stderr.contains("already reverted"), "{}", again.stderr);
     assert!(harness::read(&signin.journal()).contains("recovery.reverted"));
 
+    // An API key (`sk-…`, made by the signed-in admin; the harness starts OpenWebUI with
+    // ENABLE_API_KEYS) instead of a session token: used first, never printed or journaled; an
+    // unknown one is `auth` with the API-key hint.
+    let (status, body) = harness::http(owui.port, "POST", "/api/v1/auths/api_key", Some("{}"), Some(&token)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let key = serde_json::from_str::<serde_json::Value>(&body).unwrap()["api_key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("sk-"), "{key}");
+    let mut keyed = Env::new();
+    keyed
+        .set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
+        .set("IFCTL_OPENWEBUI_URL", format!("http://127.0.0.1:{}", owui.port))
+        .set("IFCTL_OPENWEBUI_API_KEY", key.clone());
+    let run = keyed.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    run.expect_code(0);
+    let o = component(&run.json(), "openwebui").clone();
+    assert!(o["details"]["models"].is_array() && o["details"]["auth_note"].is_null(), "the key was used: {o:#}");
+    keyed.set("IFCTL_OPENWEBUI_API_KEY", "sk-00000000000000000000000000000000");
+    let run = keyed.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    let o = component(&run.json(), "openwebui").clone();
+    assert_eq!((o["status"].as_str(), o["problem"].as_str()), (Some("degraded"), Some("auth")), "{o:#}");
+    assert!(o["hint"].as_str().unwrap().contains("IFCTL_OPENWEBUI_API_KEY"), "{o:#}");
+    assert!(!run.stdout.contains(&key) && !harness::read(&keyed.journal()).contains(&key));
+
     // Redis killed: Redis unhealthy, OpenWebUI's readiness fails and the report names Redis.
     env.set("IFCTL_OPENWEBUI_TOKEN", token);
     redis.kill();

@@ -245,7 +245,7 @@ _ifctl() {
 
     case "${cmd}" in
         ifctl)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version health recover approve disable enable serve history snapshot migrate validate journal config completions man help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version health recover approve disable enable serve history snapshot migrate validate journal config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,7 +275,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__approve)
-            opts="-q -v -h -V --list --deny --reason --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --list --deny --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,7 +313,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__completions)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,7 +343,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__config)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version show help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -415,7 +415,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__config__subcmd__show)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,7 +445,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__disable)
-            opts="-c -q -v -h -V --component --for --reason --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --component --for --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,7 +491,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__enable)
-            opts="-c -q -v -h -V --component --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --component --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,7 +529,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__health)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version check watch help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version check watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,7 +559,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__health__subcmd__check)
-            opts="-c -q -v -h -V --component --format --timeout --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --component --format --timeout --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,7 +661,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__health__subcmd__watch)
-            opts="-c -q -v -h -V --component --interval --count --timeout --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --component --interval --count --timeout --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1103,7 +1103,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__history)
-            opts="-c -k -n -f -q -v -h -V --component --kind --since --limit --follow --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -k -n -f -q -v -h -V --component --kind --since --limit --follow --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1161,7 +1161,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version verify note rotate help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version verify note rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1261,7 +1261,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__note)
-            opts="-c -q -v -h -V --component --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --component --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1299,7 +1299,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__rotate)
-            opts="-q -v -h -V --reason --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1333,7 +1333,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__verify)
-            opts="-q -v -h -V --anchor --anchor-log --no-snapshot-anchors --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --anchor --anchor-log --no-snapshot-anchors --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1371,7 +1371,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__man)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1401,7 +1401,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__migrate)
-            opts="-y -q -v -h -V --spec --dry-run --from-snapshot --resume --batch-size --checkpoint-every --max-quarantine --sample --yes --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --spec --dry-run --from-snapshot --resume --batch-size --checkpoint-every --max-quarantine --sample --yes --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1455,7 +1455,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__recover)
-            opts="-c -q -v -h -V --component --strategy --dry-run --reason --failure --revert --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --component --strategy --dry-run --reason --failure --revert --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1509,7 +1509,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__serve)
-            opts="-q -v -h -V --listen --interval --log-format --insecure-status --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --listen --interval --log-format --insecure-status --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1551,7 +1551,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --help --version create list restore verify prune unlock help"
+            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version create list restore verify prune unlock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1581,7 +1581,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__create)
-            opts="-q -v -h -V --name --collection --dest --repo --wait --page-size --encrypt --recipient --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --name --collection --dest --repo --wait --page-size --encrypt --recipient --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1747,7 +1747,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__list)
-            opts="-q -v -h -V --dest --repo --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --dest --repo --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1785,7 +1785,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__prune)
-            opts="-q -v -h -V --keep-last --keep-daily --keep-weekly --dry-run --dest --repo --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --keep-last --keep-daily --keep-weekly --dry-run --dest --repo --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1835,7 +1835,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__restore)
-            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --repo --identity --batch-size --wait --allow-index-change --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --repo --identity --batch-size --wait --allow-index-change --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1885,7 +1885,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__unlock)
-            opts="-q -v -h -V --dest --repo --reason --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --dest --repo --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1927,7 +1927,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__verify)
-            opts="-q -v -h -V --dest --repo --identity --deep --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --dest --repo --identity --deep --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1969,7 +1969,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__validate)
-            opts="-q -v -h -V --spec --report --sample --baseline --config --state-dir --output --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --spec --report --sample --baseline --config --state-dir --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ifctl_global_optspecs
-    string join \n config= state-dir= output= color= q/quiet v/verbose h/help V/version
+    string join \n config= state-dir= output= color= q/quiet v/verbose utc h/help V/version
 end
 
 function __fish_ifctl_needs_command
@@ -33,6 +33,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_needs_command" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_needs_command" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_needs_command" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_needs_command" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
@@ -59,6 +60,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
@@ -82,6 +84,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s c -l component -d 'Watch only this component (repeatable) [default: all]' -r -f -a "redis\t''
@@ -100,6 +103,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from help" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
@@ -141,6 +145,7 @@ never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l dry-run -d 'Print the plan and the policy\'s verdict; change nothing'
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l deny -d 'Deny (close) this pending action' -r
@@ -155,6 +160,7 @@ never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l list -d 'List pending actions'
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s c -l component -d 'Only this component [default: all]' -r -f -a "redis\t''
@@ -172,6 +178,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s c -l component -d 'Only this component [default: all]' -r -f -a "redis\t''
@@ -187,6 +194,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l listen -d 'Address to listen on [default: serve.listen, 127.0.0.1:9109]' -r
@@ -203,6 +211,7 @@ never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l insecure-status -d 'Serve /status beyond loopback without a bearer token (it shows pending actions and reasons)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s c -l component -d 'Only events about this component' -r -f -a "redis\t''
@@ -222,6 +231,7 @@ never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s f -l follow -d 'Keep printing new events as they are journaled'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
@@ -233,6 +243,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
@@ -258,6 +269,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l encrypt -d 'Encrypt with age (`<name>.tar.gz.age`) to snapshots.encryption.recipients or its passphrase_file (encryption is on anyway when recipients are configured)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
@@ -270,6 +282,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l collection -d 'Restore only this collection (repeatable) [default: all in the snapshot]' -r
@@ -290,6 +303,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l allow-index-change -d 'Restore even if it changes a live collection\'s dimension or distance space, or applies HNSW parameters beyond ef_construction 2000, ef_search 10000, max_neighbors 128'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
@@ -304,6 +318,7 @@ never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l deep -d 'Also restore into scratch collections on the server, compare, and remove them'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l keep-last -d 'Keep the N newest snapshots' -r
@@ -320,6 +335,7 @@ never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l dry-run -d 'Print what would be deleted; delete nothing'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
@@ -333,6 +349,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'
@@ -360,6 +377,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l resume -d 'Conti
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l spec -d 'The migration spec (TOML)' -r -F
@@ -375,6 +393,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
@@ -386,6 +405,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
@@ -404,6 +424,7 @@ never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l no-snapshot-anchors -d 'Do not read the anchors recorded in snapshots'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s c -l component -d 'The component the note is about' -r -f -a "redis\t''
@@ -419,6 +440,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l reason -d 'Why, recorded in the `journal.rotated` event' -r
@@ -431,6 +453,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Walk the hash chain and report the first line that breaks it'
@@ -446,6 +469,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'
@@ -459,6 +483,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'
@@ -472,6 +497,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
@@ -483,6 +509,7 @@ always\t''
 never\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'

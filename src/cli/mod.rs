@@ -6,6 +6,7 @@ pub mod log;
 pub mod printer;
 pub mod progress;
 pub mod table;
+pub mod time;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -78,6 +79,10 @@ pub struct GlobalArgs {
     /// Print more detail on stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and
+    /// the journal are always UTC)
+    #[arg(long, global = true)]
+    pub utc: bool,
 }
 
 /// What every command receives: the printer and the way to the config and the journal.
@@ -135,6 +140,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
         Ok(cli) => cli,
         Err(err) => return parse_failure(&args, &err),
     };
+    time::set_utc(cli.global.utc);
     let printer = Printer::new(cli.global.output, cli.global.color, cli.global.quiet, cli.global.verbose);
     let ctx = Context { printer, global: cli.global.clone() };
     match crate::commands::run(&ctx, cli.command) {

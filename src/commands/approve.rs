@@ -66,8 +66,8 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
                 table.add_row(vec![
                     p.action_id.clone(),
                     p.plan.strategy.qualified(),
-                    format_ts(&p.ts),
-                    format_ts(&p.expires_at),
+                    crate::cli::time::human(&p.ts),
+                    crate::cli::time::human(&p.expires_at),
                     p.plan.actions.join("; "),
                 ]);
             }

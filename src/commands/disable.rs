@@ -76,7 +76,7 @@ pub fn disable(ctx: &Context, args: DisableArgs) -> Result<u8, Failure> {
     let scope = args.component.map_or("every component".to_string(), |c| format!("`{c}`"));
     ctx.printer.line(&format!(
         "Automatic recovery of {scope} is disabled until {} ({}).",
-        format_ts(&until),
+        crate::cli::time::human(&until),
         args.reason
     ))?;
     Ok(exit::SUCCESS)

@@ -8,7 +8,7 @@ use crate::cli::table::new_table;
 use crate::cli::{CliError, Context, Failure};
 use crate::config::Component;
 use crate::exit;
-use crate::journal::{self, Event, Filter, format_ts};
+use crate::journal::{self, Event, Filter};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
@@ -98,7 +98,7 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<u8, Failure> {
 
 fn row(event: &Event) -> Vec<String> {
     vec![
-        format_ts(&event.ts),
+        crate::cli::time::human(&event.ts),
         event.kind.clone(),
         event.component.clone().unwrap_or_else(|| "-".into()),
         event.outcome.clone(),

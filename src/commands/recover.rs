@@ -140,7 +140,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
     if let Some(d) = st.disabled(component) {
         ctx.printer.warn(&format!(
             "auto-recovery of {component} is disabled until {} ({}); running because you asked",
-            crate::journal::format_ts(&d.until),
+            crate::cli::time::human(&d.until),
             d.reason
         ));
     }

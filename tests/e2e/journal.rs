@@ -290,3 +290,25 @@ fn history_follow_prints_new_events() {
     follower.kill().unwrap();
     follower.wait().unwrap();
 }
+
+/// Human output shows times in the operator's zone (`TZ`), or UTC with `--utc`; JSON stays UTC.
+#[test]
+fn human_times_follow_tz_and_utc_while_json_stays_utc() {
+    let mut env = Env::new();
+    env.run(&["journal", "note", "zone check"]).expect_code(0);
+    let json = env.run(&["--output", "json", "history"]).json();
+    let ts = json[0]["ts"].as_str().unwrap().to_string();
+    assert!(ts.ends_with('Z'), "{ts}");
+    let at = chrono::DateTime::parse_from_rfc3339(&ts).unwrap().with_timezone(&chrono::Utc);
+
+    env.set("TZ", "Asia/Kolkata");
+    let local = env.run(&["history"]);
+    local.expect_code(0);
+    let kolkata = (at + chrono::Duration::minutes(330)).format("%Y-%m-%d %H:%M:%S +05:30").to_string();
+    assert!(local.stdout.contains(&kolkata), "want {kolkata} in:\n{}", local.stdout);
+    let utc = env.run(&["--utc", "history"]);
+    let plain = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    assert!(utc.stdout.contains(&plain), "want {plain} in:\n{}", utc.stdout);
+    // JSON, whatever the zone.
+    assert_eq!(env.run(&["--output", "json", "history"]).json()[0]["ts"], ts);
+}

@@ -294,7 +294,7 @@ fn disable_window_shows_in_health_and_expires() {
     env.run(&["disable", "--component", "redis", "--for", "30m"]).expect_code(2);
     let run = env.run(&["disable", "--component", "redis", "--for", "30m", "--reason", "INC-4711 maintenance"]);
     run.expect_code(0);
-    assert!(run.stdout.contains("disabled until 2031-05-01T12:30:00"), "{}", run.stdout);
+    assert!(run.stdout.contains("disabled until 2031-05-01 12:30:00 UTC"), "{}", run.stdout);
     let health = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
     assert_eq!(health["components"][0]["recovery"]["disabled"]["reason"], "INC-4711 maintenance");
     let table = env.run(&["health", "check", "-c", "redis"]);

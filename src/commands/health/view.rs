@@ -92,18 +92,17 @@ pub fn rollup(report: &HealthReport) -> String {
 
 /// `recovery-suspended until …`, `auto-recovery disabled …`, `degraded mode …`.
 fn recovery_notes(r: &crate::recovery::RecoveryView) -> Vec<String> {
-    use crate::journal::format_ts;
     let mut notes = Vec::new();
     if let Some(until) = r.suspended_until {
-        notes.push(format!("recovery-suspended until {}", format_ts(&until)));
+        notes.push(format!("recovery-suspended until {}", crate::cli::time::human(&until)));
     } else if let Some(until) = r.cooldown_until {
-        notes.push(format!("round {} of recovery failed; next round at {}", r.round, format_ts(&until)));
+        notes.push(format!("round {} of recovery failed; next round at {}", r.round, crate::cli::time::human(&until)));
     }
     if r.automatic_off {
         notes.push("automatic recovery off (`recovery.max_attempts_per_hour = 0`)".into());
     }
     if let Some(d) = &r.disabled {
-        notes.push(format!("auto-recovery disabled until {}: {}", format_ts(&d.until), d.reason));
+        notes.push(format!("auto-recovery disabled until {}: {}", crate::cli::time::human(&d.until), d.reason));
     }
     if !r.pending.is_empty() {
         notes.push(format!("{} recovery awaiting approval (`ifctl approve --list`)", r.pending.len()));

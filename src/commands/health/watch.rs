@@ -11,7 +11,6 @@ use crate::health::{
     self, Breaker, BreakerState, BreakerView, ComponentReport, HealthReport, Probes, Problem, Secrets, Status,
     Transition, apply_dependencies,
 };
-use crate::journal::format_ts;
 
 use super::{check::selected, view};
 
@@ -103,7 +102,8 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
                     Some(n) if round >= n => String::new(),
                     _ => format!(" Next round in {}; Ctrl-C to stop.", humantime::format_duration(interval)),
                 };
-                ctx.printer.line(&format!("Round {round} at {}.{next}", format_ts(&report.checked_at)))?;
+                ctx.printer
+                    .line(&format!("Round {round} at {}.{next}", crate::cli::time::human(&report.checked_at)))?;
             } else {
                 // Printed relative to what this run has printed: the first round shows every
                 // component's state (a log piped to a file starts with it), later ones changes.
@@ -215,7 +215,7 @@ fn print_change(ctx: &Context, report: &HealthReport, change: &Transition) -> Re
     };
     ctx.printer.line(&format!(
         "{} {} {what} [overall {}]",
-        format_ts(&report.checked_at),
+        crate::cli::time::human(&report.checked_at),
         change.component,
         report.status
     ))?;
@@ -245,7 +245,7 @@ fn print_breaker(
     };
     ctx.printer.line(&format!(
         "{} {component} circuit breaker {}{detail}",
-        format_ts(&report.checked_at),
+        crate::cli::time::human(&report.checked_at),
         view.state.as_str()
     ))?;
     Ok(())

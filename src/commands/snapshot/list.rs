@@ -3,7 +3,6 @@
 use crate::cli::table::new_table;
 use crate::cli::{CliError, Context, Failure};
 use crate::exit;
-use crate::journal::format_ts;
 use crate::snapshot::repo::Repository;
 
 use super::size;
@@ -54,7 +53,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8, Failure> {
     for s in &snapshots {
         table.add_row(vec![
             s.name.clone(),
-            s.created_at.map_or("?".into(), |t| format_ts(&t)),
+            s.created_at.map_or("?".into(), |t| crate::cli::time::human(&t)),
             if s.encrypted {
                 "(encrypted)".into()
             } else if s.problem.is_some() && s.created_at.is_none() {

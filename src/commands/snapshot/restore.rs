@@ -223,7 +223,7 @@ fn show_plan(ctx: &Context, plan: &Plan, dry_run: bool) -> Result<(), Failure> {
     ctx.printer.line(&format!(
         "Snapshot `{}` (taken {} from {}, tenant `{}`, database `{}`) is intact; {verb}:",
         plan.snapshot,
-        crate::journal::format_ts(&plan.created_at),
+        crate::cli::time::human(&plan.created_at),
         s.url,
         s.tenant,
         s.database

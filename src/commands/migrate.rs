@@ -128,6 +128,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                 wait: true,
                 journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
                 sealing: None,
+                pick_free_name: false,
             };
             let source = ChromaSource {
                 url: config.chromadb.url.clone(),
@@ -247,6 +248,7 @@ fn dry_run(ctx: &Context, args: &MigrateArgs, spec: &Spec, max_quarantine: f64) 
                 wait: false,
                 journal_head: None,
                 sealing: None,
+                pick_free_name: false,
             };
             let source = ChromaSource {
                 url: config.chromadb.url.clone(),

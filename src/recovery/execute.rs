@@ -310,6 +310,7 @@ async fn export(
         wait: true,
         journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
         sealing: None,
+        pick_free_name: true,
     };
     let source = crate::snapshot::ChromaSource {
         url: config.chromadb.url.clone(),

@@ -44,6 +44,9 @@ pub struct CreateOptions {
     pub journal_head: Option<crate::journal::anchor::RecordedHead>,
     /// Encrypt the archive (`<name>.tar.gz.age`).
     pub sealing: Option<Arc<Sealing>>,
+    /// `name` is a base: under the lock, take `name`, else `name-2`, `name-3`, … (two automatic
+    /// snapshots in one second, from two processes or hosts).
+    pub pick_free_name: bool,
 }
 
 impl CreateOptions {
@@ -78,6 +81,13 @@ pub async fn create(
     let _lock =
         super::lock::acquire(&opts.dest, &format!("ifctl snapshot create {}", opts.name), opts.wait, &mut on_wait)?;
     remove_stale_temporaries(&opts.dest);
+    let picked;
+    let opts = if opts.pick_free_name {
+        picked = CreateOptions { name: super::unique_name(&opts.dest, &opts.name), ..opts.clone() };
+        &picked
+    } else {
+        opts
+    };
     let file_name = opts.file_name();
     let final_path = opts.dest.join(&file_name);
     if let Some(taken) = [opts.name.clone() + EXTENSION, opts.name.clone() + EXTENSION + AGE_EXTENSION]
@@ -117,12 +127,6 @@ pub async fn create(
     Ok(Created { manifest, path: final_path, bytes, sha256, seconds: started.elapsed().as_secs_f64() })
 }
 
-/// A snapshot created in object storage, and the stale lock it took over, if it did.
-pub struct CreatedRemote {
-    pub created: Created,
-    pub took_over: Option<(super::repo_lock::LockRecord, String)>,
-}
-
 /// `create` into a remote repository: the same export into a work dir under `opts.dest` (this
 /// host's scratch space), then the archive is streamed as a multipart upload — no local copy of
 /// it — which becomes visible only when complete; any failure aborts the upload. Held under the
@@ -138,29 +142,64 @@ pub async fn create_remote(
     opts: &CreateOptions,
     stale_after: std::time::Duration,
     progress: &dyn Progress,
-    on_wait: &mut (dyn FnMut(&str) + Send),
+    hooks: LockHooks<'_>,
     cancel: &mut Cancel,
-) -> Result<CreatedRemote, SnapshotError> {
+) -> Result<Created, SnapshotError> {
     let started = Instant::now();
     check_name(&opts.name)?;
     let action = format!("ifctl snapshot create {}", opts.name);
+    let busy = "wait for it, or pass --wait";
     let lock = tokio::select! {
-        lock = super::repo_lock::acquire(remote, &action, opts.wait, stale_after, on_wait) => lock?,
+        lock = super::repo_lock::acquire(remote, &action, opts.wait, busy, stale_after, hooks.on_wait, hooks.on_takeover) => lock?,
         _ = &mut *cancel => return Err(SnapshotError::Interrupted),
     };
-    let outcome = upload_snapshot(remote, &lock, chroma, source, opts, progress, cancel).await;
-    let took_over = lock.took_over.clone();
+    let outcome = async {
+        let opts = &CreateOptions { name: free_remote_name(remote, opts).await?, ..opts.clone() };
+        let (manifest, sha256, bytes) = upload_snapshot(remote, &lock, chroma, source, opts, progress, cancel).await?;
+        Ok::<_, SnapshotError>((opts.file_name(), manifest, sha256, bytes))
+    }
+    .await;
     lock.release().await;
-    let (manifest, sha256, bytes) = outcome?;
+    let (file_name, manifest, sha256, bytes) = outcome?;
     progress.on_done();
-    let created = Created {
+    Ok(Created {
         manifest,
-        path: PathBuf::from(remote.location(&opts.file_name())),
+        path: PathBuf::from(remote.location(&file_name)),
         bytes,
         sha256,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// What a remote create tells its caller while it takes the repository lock.
+pub struct LockHooks<'a> {
+    /// Another process holds it and `--wait` was given: said once.
+    pub on_wait: &'a mut (dyn FnMut(&str) + Send),
+    /// A stale holder was replaced (to be journaled whatever happens next).
+    pub on_takeover: &'a mut (dyn FnMut(&super::repo_lock::LockRecord, &str) + Send),
+}
+
+/// `opts.name`, or with `pick_free_name` the first of `name`, `name-2`, … not in the repository
+/// (plain or encrypted); called under the lock.
+async fn free_remote_name(remote: &Remote, opts: &CreateOptions) -> Result<String, SnapshotError> {
+    let taken = |name: String| async move {
+        for file in [name.clone() + EXTENSION, name + EXTENSION + AGE_EXTENSION] {
+            if remote.head(&file).await?.is_some() {
+                return Ok::<_, SnapshotError>(true);
+            }
+        }
+        Ok(false)
     };
-    Ok(CreatedRemote { created, took_over })
+    if !opts.pick_free_name || !taken(opts.name.clone()).await? {
+        return Ok(opts.name.clone());
+    }
+    for n in 2.. {
+        let name = format!("{}-{n}", opts.name);
+        if !taken(name.clone()).await? {
+            return Ok(name);
+        }
+    }
+    unreachable!("some suffix is free")
 }
 
 /// A future that completes when the operation should stop (Ctrl-C).
@@ -185,6 +224,11 @@ async fn upload_snapshot(
         }
     }
     crate::config::private_dir(&opts.dest).map_err(SnapshotError::io(format!("creating `{}`", opts.dest.display())))?;
+    // This host's scratch dir is shared by every remote create here: one at a time, so the
+    // work dirs a killed one left behind can be removed.
+    let _scratch =
+        super::lock::acquire(&opts.dest, &format!("ifctl snapshot create {} (remote)", opts.name), true, |_| {})?;
+    remove_stale_temporaries(&opts.dest);
     let work = tempfile::Builder::new()
         .prefix(&format!(".ifctl-tmp-{}-", opts.name))
         .tempdir_in(&opts.dest)
@@ -215,11 +259,7 @@ async fn upload_snapshot(
     };
     match packed {
         Ok(Ok((sha256, bytes))) => {
-            if let Err(e) = lock.ensure_held() {
-                upload.abort().await;
-                return Err(e);
-            }
-            upload.complete(cancel).await?;
+            upload.complete(cancel, || lock.confirm()).await?;
             Ok((manifest, sha256, bytes))
         }
         Ok(Err(e)) => {

@@ -20,6 +20,19 @@ pub struct Fetched {
     _work: Option<tempfile::TempDir>,
 }
 
+impl Fetched {
+    /// An error about the temporary copy, told about the snapshot instead (its URL or path).
+    pub fn explain(&self, err: SnapshotError) -> SnapshotError {
+        let temp = self.archive.display().to_string();
+        match err {
+            SnapshotError::Integrity(msg) if self._work.is_some() => {
+                SnapshotError::Integrity(msg.replace(&temp, &self.source))
+            }
+            other => other,
+        }
+    }
+}
+
 /// Finds `name_or_path` in `repo` and makes it readable here; `scratch` holds the temporary copy.
 pub async fn fetch(
     repo: &Repository,
@@ -27,6 +40,14 @@ pub async fn fetch(
     keys: &Keys,
     scratch: &Path,
 ) -> Result<Fetched, SnapshotError> {
+    // A path (anything with a `/`) is a local file whatever the repository.
+    let local;
+    let repo = if name_or_path.contains('/') && matches!(repo, Repository::Remote(_)) {
+        local = Repository::Local(PathBuf::from("."));
+        &local
+    } else {
+        repo
+    };
     match repo {
         Repository::Local(dir) => {
             let path = resolve_archive(dir, name_or_path);
@@ -64,6 +85,10 @@ pub async fn fetch(
             };
             let file = if encrypted { &sealed_name } else { &plain_name };
             let source = remote.location(file);
+            if encrypted {
+                // The key is checked before the download, not after it.
+                keys.check(&source)?;
+            }
             let work = work_dir(scratch)?;
             let downloaded = work.path().join(file);
             remote.download(file, &downloaded).await?;
@@ -82,10 +107,21 @@ pub async fn fetch(
     }
 }
 
+/// A private work dir `.ifctl-fetch-<pid>-…` under `scratch`; those of processes that are gone
+/// (killed, Ctrl-C) are removed first — they may hold a decrypted archive.
 fn work_dir(scratch: &Path) -> Result<tempfile::TempDir, SnapshotError> {
     crate::config::private_dir(scratch).map_err(SnapshotError::io(format!("creating `{}`", scratch.display())))?;
+    if let Ok(entries) = std::fs::read_dir(scratch) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix(".ifctl-fetch-").and_then(|rest| rest.split('-').next()?.parse::<u32>().ok());
+            if pid.is_some_and(|pid| !super::lock::process_alive(pid)) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
     tempfile::Builder::new()
-        .prefix(".ifctl-fetch-")
+        .prefix(&format!(".ifctl-fetch-{}-", std::process::id()))
         .tempdir_in(scratch)
         .map_err(SnapshotError::io(format!("creating a work dir in `{}`", scratch.display())))
 }

@@ -29,6 +29,9 @@ pub struct Listed {
     /// The audit journal's head when it was taken (an anchor for `journal verify`).
     #[serde(skip)]
     pub journal_head: Option<crate::journal::anchor::RecordedHead>,
+    /// The object's key in a remote repository, exactly as listed.
+    #[serde(skip)]
+    pub location: Option<object_store::path::Path>,
 }
 
 /// Snapshots in `dest`, oldest first. Temporary files of a running or crashed create are skipped.
@@ -47,9 +50,7 @@ pub fn list(dest: &Path) -> std::io::Result<Vec<Listed>> {
             continue;
         }
         if encrypted {
-            let meta = entry.metadata()?;
-            let modified = meta.modified().ok().map(DateTime::<Utc>::from);
-            out.push(sealed(name, entry.path(), modified, meta.len()));
+            out.push(sealed(name, entry.path(), entry.metadata()?.len()));
         } else {
             out.push(inspect(&entry.path(), name));
         }
@@ -66,12 +67,15 @@ pub fn snapshot_file(file_name: &str) -> Option<(&str, bool)> {
     file_name.strip_suffix(EXTENSION).map(|name| (name, false))
 }
 
-/// An encrypted snapshot, listed from what its file or object says.
-pub fn sealed(name: &str, path: PathBuf, modified: Option<DateTime<Utc>>, bytes: u64) -> Listed {
+/// An encrypted snapshot, listed without its key. Its time is the one in its name
+/// (`snap-20261124T024500Z`, `pre-restore-…`): a file's or object's time changes with every copy
+/// or sync, so one dated only by that is listed undated — and prune never deletes what it cannot
+/// date.
+pub fn sealed(name: &str, path: PathBuf, bytes: u64) -> Listed {
     Listed {
         name: name.to_string(),
         path,
-        created_at: modified,
+        created_at: time_in_name(name),
         collections: Vec::new(),
         rows: 0,
         bytes,
@@ -79,7 +83,16 @@ pub fn sealed(name: &str, path: PathBuf, modified: Option<DateTime<Utc>>, bytes:
         encrypted: true,
         problem: None,
         journal_head: None,
+        location: None,
     }
+}
+
+/// The `YYYYMMDDTHHMMSSZ` time in a snapshot's name, if it has one.
+pub fn time_in_name(name: &str) -> Option<DateTime<Utc>> {
+    (0..name.len().saturating_sub(15)).rev().find_map(|i| {
+        let candidate = name.get(i..i + 16)?;
+        chrono::NaiveDateTime::parse_from_str(candidate, "%Y%m%dT%H%M%SZ").ok().map(|t| t.and_utc())
+    })
 }
 
 fn inspect(path: &Path, name: &str) -> Listed {
@@ -101,6 +114,7 @@ pub fn described(name: &str, path: PathBuf, bytes: u64, head: Result<(SnapshotMa
         encrypted: false,
         problem: None,
         journal_head: None,
+        location: None,
     };
     match head {
         Ok((manifest, checksums)) => {
@@ -138,8 +152,9 @@ pub fn read_head(archive: impl Read) -> Result<(SnapshotManifest, bool), String>
 }
 
 /// Snapshots in a remote repository, oldest first. A plain archive's manifest is read from the
-/// object's first megabyte (more only when the manifest is larger); an encrypted one is listed
-/// with the object's time and size.
+/// object's first megabyte (more only when the manifest is larger); an encrypted one is listed by
+/// its name and size. An object that cannot be read (empty, not an archive, deleted meanwhile) is
+/// listed with its problem — never the end of the listing.
 pub async fn list_remote(remote: &super::repo::Remote) -> Result<Vec<Listed>, super::SnapshotError> {
     const HEAD: u64 = 1 << 20;
     let mut out = Vec::new();
@@ -150,16 +165,27 @@ pub async fn list_remote(remote: &super::repo::Remote) -> Result<Vec<Listed>, su
             continue;
         }
         let path = PathBuf::from(remote.location(&file_name));
-        if encrypted {
-            out.push(sealed(name, path, Some(meta.last_modified), meta.size));
-            continue;
-        }
-        let mut head = read_head(std::io::Cursor::new(remote.read_head(&file_name, meta.size, HEAD).await?));
-        if head.is_err() && meta.size > HEAD {
-            let more = remote.read_head(&file_name, meta.size, HEAD + (17 << 20)).await?;
-            head = read_head(std::io::Cursor::new(more));
-        }
-        out.push(described(name, path, meta.size, head));
+        let mut listed = if encrypted {
+            sealed(name, path, meta.size)
+        } else {
+            let head = match remote.read_head_at(&meta.location, meta.size, HEAD).await {
+                Ok(bytes) if bytes.is_empty() => Err("an empty object".to_string()),
+                Ok(bytes) => {
+                    let mut head = read_head(std::io::Cursor::new(bytes));
+                    if head.is_err() && meta.size > HEAD {
+                        head = match remote.read_head_at(&meta.location, meta.size, HEAD + (17 << 20)).await {
+                            Ok(more) => read_head(std::io::Cursor::new(more)),
+                            Err(e) => Err(e.to_string()),
+                        };
+                    }
+                    head
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            described(name, path, meta.size, head)
+        };
+        listed.location = Some(meta.location.clone());
+        out.push(listed);
     }
     out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.name.cmp(&b.name)));
     Ok(out)

@@ -130,13 +130,24 @@ pub fn gone_here(host: &str, pid: u32) -> bool {
     host == crate::journal::this_host() && !process_alive(pid)
 }
 
-/// Whether a process with this pid runs on this host.
+/// Whether a process with this pid runs on this host. A process of another user answers the
+/// probe with EPERM: it exists.
 pub fn process_alive(pid: u32) -> bool {
     // A pid from a lock record is untrusted input: one beyond i32 names no process.
-    i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-        .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else { return false };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e == rustix::io::Errno::PERM,
+    }
+}
+
+/// This machine's boot and pid namespace (`<boot_id>/<pid namespace>`): a pid means the same
+/// process only where both match — not on another host or container sharing a host name, nor
+/// after a reboot.
+pub fn pid_scope() -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let ns = std::fs::read_link("/proc/self/ns/pid").map(|p| p.display().to_string()).unwrap_or_default();
+    format!("{}/{ns}", boot.trim())
 }
 
 fn acquire_file(

@@ -112,7 +112,8 @@ pub fn plan(snapshots: &[Listed], retention: Retention, protected: &Protected) -
     for (i, s) in snapshots.iter().enumerate() {
         if s.created_at.is_none() {
             decisions[i].keep = true;
-            decisions[i].reasons.push("unreadable".into());
+            let why = if s.encrypted { "undated (encrypted, no time in its name)" } else { "unreadable" };
+            decisions[i].reasons.push(why.into());
         }
     }
     if let Some(&newest) = order.first() {
@@ -179,6 +180,7 @@ mod tests {
             encrypted: false,
             problem: None,
             journal_head: None,
+            location: None,
         }
     }
 

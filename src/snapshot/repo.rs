@@ -241,8 +241,15 @@ impl Remote {
                 .iter()
                 .any(|marker| text.contains(marker));
         if auth {
+            let check = if self.url.starts_with("gs://") {
+                "GOOGLE_SERVICE_ACCOUNT (or GOOGLE_APPLICATION_CREDENTIALS)"
+            } else if self.url.starts_with("s3") {
+                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+            } else {
+                "AZURE_STORAGE_ACCOUNT_NAME / AZURE_STORAGE_ACCOUNT_KEY"
+            };
             return SnapshotError::Store(format!(
-                "snapshot repository `{}` refused the credentials ({doing}): {detail}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the provider's credential chain)",
+                "snapshot repository `{}` refused the credentials ({doing}): {detail}; check {check} (or the provider's credential chain)",
                 self.url
             ));
         }
@@ -283,10 +290,24 @@ impl Remote {
         }
     }
 
-    /// The first `len` bytes of an object (all of it when shorter).
-    pub async fn read_head(&self, file: &str, size: u64, len: u64) -> Result<Bytes, SnapshotError> {
+    /// The first `len` bytes of the object at `location` (as listed; all of it when shorter).
+    pub async fn read_head_at(&self, location: &Key, size: u64, len: u64) -> Result<Bytes, SnapshotError> {
         let end = size.min(len);
-        self.store.get_range(&self.key(file), 0..end).await.map_err(|e| self.error(&format!("reading `{file}`"), e))
+        if end == 0 {
+            return Ok(Bytes::new());
+        }
+        self.store.get_range(location, 0..end).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => SnapshotError::Usage(format!("`{location}` is gone")),
+            e => self.error(&format!("reading `{location}`"), e),
+        })
+    }
+
+    /// Deletes the object at `location` (as listed).
+    pub async fn delete_at(&self, location: &Key) -> Result<(), SnapshotError> {
+        match self.store.delete(location).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.error(&format!("deleting `{location}`"), e)),
+        }
     }
 
     /// Streams an object into a new private file; returns its size.
@@ -345,7 +366,7 @@ impl Remote {
             pid: std::process::id(),
             started: crate::journal::now(),
         };
-        let marker_key = self.marker_key(file);
+        let marker_key = self.marker_key(file, &id);
         let body = serde_json::to_vec(&marker).expect("markers serialize");
         if let Err(e) = self.store.put(&marker_key, body.into()).await {
             let _ = self.multipart.abort_multipart(&key, &id).await;
@@ -356,8 +377,11 @@ impl Remote {
         Ok(Upload { remote: self.clone(), file: file.to_string(), key, id, parts, sender: Some(tx) })
     }
 
-    fn marker_key(&self, file: &str) -> Key {
-        self.meta_key(&format!("uploads/{file}.json"))
+    /// One marker per upload (a crashed create's and the re-run's under the same name differ).
+    fn marker_key(&self, file: &str, upload_id: &str) -> Key {
+        use sha2::Digest;
+        let tag = hex::encode(&sha2::Sha256::digest(upload_id.as_bytes())[..8]);
+        self.meta_key(&format!("uploads/{file}.{tag}.json"))
     }
 
     /// Aborts the uploads that were started and never finished (their process died); only safe
@@ -379,12 +403,13 @@ impl Remote {
                 .map_err(|e| self.error("reading an upload marker", e))?;
             if let Ok(marker) = serde_json::from_slice::<UploadMarker>(&body) {
                 match self.multipart.abort_multipart(&self.key(&marker.file), &marker.upload_id).await {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Ok(()) => aborted.push(marker.file),
+                    // Completed (its marker outlived it) or already aborted: nothing to abort.
+                    Err(object_store::Error::NotFound { .. }) => {}
                     Err(e) => {
                         return Err(self.error(&format!("aborting the unfinished upload of `{}`", marker.file), e));
                     }
                 }
-                aborted.push(marker.file);
             }
             match self.store.delete(&meta.location).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
@@ -452,7 +477,13 @@ impl Upload {
 
     /// Waits for the parts in flight, then makes the object visible; `cancel` completing first
     /// aborts the upload instead.
-    pub async fn complete(mut self, cancel: &mut super::create::Cancel) -> Result<(), SnapshotError> {
+    /// `confirm` is awaited once the parts are sent and before the object is made visible: an
+    /// error from it (the lock was lost) aborts the upload instead.
+    pub async fn complete<F, Fut>(mut self, cancel: &mut super::create::Cancel, confirm: F) -> Result<(), SnapshotError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(), SnapshotError>>,
+    {
         let sent = tokio::select! {
             sent = &mut self.parts => sent,
             _ = &mut *cancel => {
@@ -470,13 +501,17 @@ impl Upload {
             Err(e) => return Err(SnapshotError::Failed(format!("the upload task failed: {e}"))),
         };
         crate::hooks::crash_point("snapshot.before_complete");
+        if let Err(e) = confirm().await {
+            self.remote.abort_quietly(&self.key, &self.id, &self.file).await;
+            return Err(e);
+        }
         let done = self.remote.multipart.complete_multipart(&self.key, &self.id, parts).await;
         if let Err(e) = done {
             let err = failed(self.remote.error(&format!("completing `{}`", self.file), e));
             self.remote.abort_quietly(&self.key, &self.id, &self.file).await;
             return Err(err);
         }
-        let _ = self.remote.store.delete(&self.remote.marker_key(&self.file)).await;
+        let _ = self.remote.store.delete(&self.remote.marker_key(&self.file, &self.id)).await;
         Ok(())
     }
 
@@ -508,7 +543,7 @@ impl Remote {
         let id = id.to_string();
         let aborted = tokio::time::timeout(Duration::from_secs(30), self.multipart.abort_multipart(key, &id));
         if matches!(aborted.await, Ok(Ok(()))) {
-            let _ = tokio::time::timeout(Duration::from_secs(10), self.store.delete(&self.marker_key(file))).await;
+            let _ = tokio::time::timeout(Duration::from_secs(10), self.store.delete(&self.marker_key(file, &id))).await;
         }
     }
 }
@@ -569,7 +604,8 @@ mod tests {
         assert_eq!(remote.url, "s3://backups/ifctl/nightly");
         assert_eq!(remote.key("a.tar.gz").as_ref(), "ifctl/nightly/a.tar.gz");
         assert_eq!(remote.lock_key().as_ref(), "ifctl/nightly/.ifctl/lock.json");
-        assert_eq!(remote.marker_key("a.tar.gz").as_ref(), "ifctl/nightly/.ifctl/uploads/a.tar.gz.json");
+        assert!(remote.marker_key("a.tar.gz", "id-1").as_ref().starts_with("ifctl/nightly/.ifctl/uploads/a.tar.gz."));
+        assert_ne!(remote.marker_key("a.tar.gz", "id-1"), remote.marker_key("a.tar.gz", "id-2"));
         assert_eq!(remote.location("a.tar.gz"), "s3://backups/ifctl/nightly/a.tar.gz");
         let Ok(Repository::Remote(root)) = open("s3://backups") else { panic!("a bucket root") };
         assert_eq!(root.key("a.tar.gz").as_ref(), "a.tar.gz");

@@ -43,6 +43,11 @@ impl Sealing {
         if !listed.is_empty() {
             let mut recipients: Vec<Box<dyn age::Recipient + Send + Sync>> = Vec::new();
             for text in listed {
+                if text.trim().to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+                    return Err(SnapshotError::Usage(
+                        "a recipient is an age SECRET key (AGE-SECRET-KEY-…): give its public key (`age-keygen -y key.txt`, age1…) and keep the secret one off this host".into(),
+                    ));
+                }
                 let recipient = text.trim().parse::<age::x25519::Recipient>().map_err(|e| {
                     SnapshotError::Usage(format!(
                         "`{text}` is not an age recipient ({e}); expected `age1…` as `age-keygen -y key.txt` prints it"
@@ -90,6 +95,11 @@ impl Keys {
             identity_file: identity.or_else(|| config.identity_file.clone()),
             passphrase_file: config.passphrase_file.clone(),
         }
+    }
+
+    /// Fails (exit 2) when no usable key is configured, before anything is downloaded.
+    pub fn check(&self, archive: &str) -> Result<(), SnapshotError> {
+        self.identities(archive).map(|_| ())
     }
 
     fn identities(&self, archive: &str) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, SnapshotError> {
@@ -155,12 +165,15 @@ impl Keys {
     }
 }
 
-/// The passphrase: the file's first line, masked in every output from now on; like every secret
-/// file, refused when every user may read it.
+/// The passphrase: the file's first line; like every secret file, refused when every user may
+/// read it.
 fn read_passphrase(file: &Path) -> Result<SecretString, SnapshotError> {
-    let secret = crate::config::Secret::from_file(file).map_err(SnapshotError::Usage)?;
-    if secret.expose().is_empty() {
+    // Not remembered for masking: it is never printed, and masking every occurrence of a short
+    // passphrase would rewrite unrelated text (a repository named like it) in outputs and the journal.
+    let text = crate::config::Secret::read_private(file).map_err(SnapshotError::Usage)?;
+    let line = text.lines().next().unwrap_or("").trim().to_string();
+    if line.is_empty() {
         return Err(SnapshotError::Usage(format!("the passphrase file `{}` is empty", file.display())));
     }
-    Ok(SecretString::from(secret.expose().to_string()))
+    Ok(SecretString::from(line))
 }

@@ -77,7 +77,10 @@ fn no_leftovers(env: &Env) {
     let names: Vec<String> = std::fs::read_dir(&tmp)
         .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
-    assert!(names.iter().all(|n| !n.starts_with(".ifctl-")), "leftovers in {}: {names:?}", tmp.display());
+    // The scratch dir's lock file stays (a lock, not a leftover); work dirs must not.
+    let leftovers: Vec<&String> =
+        names.iter().filter(|n| n.starts_with(".ifctl-") && *n != ".ifctl-snapshot.lock").collect();
+    assert!(leftovers.is_empty(), "leftovers in {}: {leftovers:?}", tmp.display());
 }
 
 #[test]
@@ -129,26 +132,67 @@ fn s3_repository_create_list_verify_restore_prune() {
     let backup = restored["backup"]["path"].as_str().unwrap();
     assert!(backup.starts_with(&env.state_dir().join("snapshots").display().to_string()), "{backup}");
 
-    // An encrypted one beside it: listed without the key, verified with it.
+    // Encrypted ones beside it: listed without the key (dated by the time in their name, never by
+    // the object's, which every copy or sync changes), verified with it.
     let dir = tempfile::tempdir().unwrap();
     let (recipient, key) = keys(dir.path());
-    env.run(&["snapshot", "create", "--name", "two", "--recipient", &recipient]).expect_code(0);
-    assert!(objects(moto.port).contains("<Key>nightly/two.tar.gz.age</Key>"));
+    env.run(&["snapshot", "create", "--name", "undated", "--recipient", &recipient]).expect_code(0);
+    let run = env.run(&["--output", "json", "snapshot", "create", "--recipient", &recipient]);
+    run.expect_code(0);
+    let sealed_name = run.json()["name"].as_str().unwrap().to_string();
+    assert!(sealed_name.starts_with("snap-"), "{sealed_name}");
+    assert!(objects(moto.port).contains(&format!("<Key>nightly/{sealed_name}.tar.gz.age</Key>")));
     let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
-    let two = listed.as_array().unwrap().iter().find(|s| s["name"] == "two").unwrap().clone();
-    assert_eq!((two["encrypted"].as_bool(), two["bytes"].as_u64().unwrap() > 1000), (Some(true), true), "{two}");
-    env.run(&["snapshot", "verify", "two", "--identity", key.to_str().unwrap()]).expect_code(0);
+    let sealed = listed.as_array().unwrap().iter().find(|s| s["name"] == sealed_name.as_str()).unwrap().clone();
+    assert_eq!(
+        (sealed["encrypted"].as_bool(), sealed["bytes"].as_u64().unwrap() > 1000),
+        (Some(true), true),
+        "{sealed}"
+    );
+    let stamp = &sealed_name["snap-".len()..];
+    let dated = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ").unwrap().and_utc();
+    assert_eq!(sealed["created_at"], json!(dated), "{sealed}");
+    let undated = listed.as_array().unwrap().iter().find(|s| s["name"] == "undated").unwrap().clone();
+    assert_eq!(undated["created_at"], Value::Null, "{undated}");
+    env.run(&["snapshot", "verify", &sealed_name, "--identity", key.to_str().unwrap()]).expect_code(0);
 
-    // Retention per repository: keep the newest; the older plain one goes.
+    // Stray objects in the prefix — empty, not an archive, a non-ASCII name holding a real
+    // archive — are listed with their problem (or read correctly); they never stop list or prune.
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, "not an archive").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let real = dir.path().join("real.tar.gz");
+    assert_eq!(harness::s3_get_file(moto.port, "/bkt/nightly/one.tar.gz", &real), 200);
+    for (key, body) in [("junk.tar.gz", &junk), ("zero.tar.gz", &empty), ("%C3%BCn%C3%AFcode.tar.gz", &real)] {
+        assert_eq!(s3(moto.port, "PUT", &format!("/bkt/nightly/{key}"), Some(body)).0, 200);
+    }
+    let run = env.run(&["--output", "json", "snapshot", "list"]);
+    run.expect_code(0);
+    let listed = run.json();
+    let find = |name: &str| listed.as_array().unwrap().iter().find(|s| s["name"] == name).cloned().unwrap();
+    assert!(find("junk")["problem"].as_str().is_some(), "{listed}");
+    assert_eq!(find("zero")["problem"], "an empty object", "{listed}");
+    assert_eq!(find("ünïcode")["rows"], 1800, "{listed}");
+
+    // Retention per repository: keep the newest; the older plain ones go; an encrypted one it
+    // cannot date, and what it cannot read, are kept, and say why.
     let pruned = env.run(&["--output", "json", "snapshot", "prune", "--keep-last", "1"]);
     pruned.expect_code(0);
+    let decisions = pruned.json()["decisions"].as_array().unwrap().clone();
+    let kept_undated = decisions.iter().find(|d| d["name"] == "undated").unwrap();
+    assert_eq!(kept_undated["keep"], true, "{kept_undated}");
+    assert!(kept_undated["reasons"][0].as_str().unwrap().contains("undated"), "{kept_undated}");
     let left = env.run(&["--output", "json", "snapshot", "list"]).json();
-    let names: Vec<&str> = left.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["two"]);
+    let mut names: Vec<&str> = left.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["junk", sealed_name.as_str(), "undated", "zero"]);
     assert!(!objects(moto.port).contains("nightly/one.tar.gz"));
     let pruned = events(&env, "snapshot.pruned");
     assert_eq!(pruned[0]["details"]["dest"], "s3://bkt/nightly");
-    assert_eq!(pruned[0]["details"]["deleted"], json!(["one"]));
+    let mut deleted: Vec<String> = serde_json::from_value(pruned[0]["details"]["deleted"].clone()).unwrap();
+    deleted.sort();
+    assert_eq!(deleted, ["one", "ünïcode"]);
     no_leftovers(&env);
     env.run(&["journal", "verify"]).expect_code(0);
 }
@@ -285,7 +329,8 @@ fn one_writer_per_repository_and_dead_or_stale_holders_are_taken_over() {
     assert_eq!(open_uploads(moto.port), 1);
     let listed = env.run(&["--output", "json", "snapshot", "list"]).json();
     assert!(listed.as_array().unwrap().iter().all(|s| s["name"] != "crashed"), "{listed}");
-    let run = env.run(&["snapshot", "create", "--name", "after"]);
+    // Run again under the same name: its own upload and marker do not hide the dead one's.
+    let run = env.run(&["snapshot", "create", "--name", "crashed"]);
     run.expect_code(0);
     assert!(run.stderr.contains("took over the lock"), "{}", run.stderr);
     let taken = events(&env, "snapshot.lock_taken_over");
@@ -295,6 +340,47 @@ fn one_writer_per_repository_and_dead_or_stale_holders_are_taken_over() {
     assert_eq!(run.json()["aborted_uploads"], json!(["crashed.tar.gz"]));
     assert_eq!(open_uploads(moto.port), 0);
     assert!(!objects(moto.port).contains(".ifctl/uploads/"));
+
+    // A holder whose record was replaced meanwhile (it stalled, another took over) finds out
+    // before it makes anything visible: exit 6, the upload aborted, the other's lock left alone.
+    let pause = env.home.path().join("pause-lost");
+    let child = paused_at_first_part(&env, "lost", &pause);
+    let other = json!({"id": "someone-else", "host": "db-3", "pid": 77, "user": "ops", "action": "ifctl snapshot prune",
+        "since": chrono::Utc::now(), "refreshed": chrono::Utc::now()});
+    let other_file = env.home.path().join("other-lock.json");
+    std::fs::write(&other_file, other.to_string()).unwrap();
+    assert_eq!(s3(moto.port, "PUT", "/bkt/nightly/.ifctl/lock.json", Some(&other_file)).0, 200);
+    std::fs::remove_file(&pause).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("lost the lock"), "{stderr}");
+    assert!(!objects(moto.port).contains("nightly/lost.tar.gz"));
+    assert_eq!(open_uploads(moto.port), 0);
+    assert!(s3(moto.port, "GET", "/bkt/nightly/.ifctl/lock.json", None).1.contains("someone-else"));
+    assert_eq!(s3(moto.port, "DELETE", "/bkt/nightly/.ifctl/lock.json", None).0, 204);
+
+    // Two nightly runs in the same second with --wait (cron on two hosts): both succeed, under
+    // two names picked under the lock.
+    let spawn = || {
+        env.command(&["--output", "json", "snapshot", "create", "--wait"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let name = |o: &std::process::Output| {
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["name"].as_str().unwrap().to_string()
+    };
+    assert_ne!(name(&a), name(&b));
 
     // Another host's lock: stale (an hour without a refresh) is taken over; fresh is refused,
     // named, and removed only by a person with a reason.

@@ -4,8 +4,9 @@ use crate::cli::progress::Bars;
 use crate::cli::{CliError, Context, Failure};
 use crate::exit;
 use crate::journal::NewEvent;
-use crate::snapshot::create::{Cancel, CreateOptions, create, create_remote};
+use crate::snapshot::create::{Cancel, CreateOptions, LockHooks, create, create_remote};
 use crate::snapshot::repo::Repository;
+use crate::snapshot::repo_lock::LockRecord;
 use crate::snapshot::seal::Sealing;
 use crate::snapshot::{ChromaSource, default_name};
 
@@ -79,11 +80,8 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
         Repository::Local(dir) => dir.clone(),
         Repository::Remote(_) => config.state_dir.join("tmp"),
     };
-    let name = match (&args.name, &repo) {
-        (Some(name), _) => name.clone(),
-        (None, Repository::Local(dir)) => crate::snapshot::unique_name(dir, &default_name(crate::journal::now())),
-        (None, Repository::Remote(_)) => default_name(crate::journal::now()),
-    };
+    // A default name is a base: the create picks `snap-<time>`, `-2`, … under the lock.
+    let name = args.name.clone().unwrap_or_else(|| default_name(crate::journal::now()));
     let opts = CreateOptions {
         name,
         dest,
@@ -92,6 +90,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
         wait: args.wait,
         journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
         sealing,
+        pick_free_name: args.name.is_none(),
     };
     let chroma = bulk_client(config);
     let bars = Bars::new(ctx.printer.progress_allowed());
@@ -113,15 +112,14 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
             Repository::Remote(remote) => {
                 let stale_after = config.snapshots.lock_stale_after;
                 let mut on_wait = |msg: &str| ctx.printer.status(msg);
+                let mut on_takeover = |old: &LockRecord, why: &str| {
+                    super::journal_takeover(ctx, &journal, &remote.url, old, why);
+                };
+                let hooks = LockHooks { on_wait: &mut on_wait, on_takeover: &mut on_takeover };
                 let mut cancel: Cancel = Box::pin(async {
                     let _ = tokio::signal::ctrl_c().await;
                 });
-                let done = create_remote(remote, &chroma, source, &opts, stale_after, &bars, &mut on_wait, &mut cancel)
-                    .await?;
-                if let Some((old, why)) = &done.took_over {
-                    super::journal_takeover(ctx, &journal, &remote.url, old, why);
-                }
-                Ok(done.created)
+                create_remote(remote, &chroma, source, &opts, stale_after, &bars, hooks, &mut cancel).await
             }
         }
     })?;

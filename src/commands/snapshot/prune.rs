@@ -81,19 +81,39 @@ pub fn run(ctx: &Context, args: PruneArgs) -> Result<u8, Failure> {
                 None
             } else {
                 let stale_after = config.snapshots.lock_stale_after;
-                let lock = repo_lock::acquire(remote, "ifctl snapshot prune", false, stale_after, &mut |_| {}).await?;
-                if let Some((old, why)) = &lock.took_over {
-                    super::journal_takeover(ctx, &ctx.journal(&resolved), &remote.url, old, why);
-                }
+                let journal = ctx.journal(&resolved);
+                let mut on_takeover = |old: &repo_lock::LockRecord, why: &str| {
+                    super::journal_takeover(ctx, &journal, &remote.url, old, why);
+                };
+                let busy = "wait for it to finish (prune has no --wait: run it again later)";
+                let lock = repo_lock::acquire(
+                    remote,
+                    "ifctl snapshot prune",
+                    false,
+                    busy,
+                    stale_after,
+                    &mut |_| {},
+                    &mut on_takeover,
+                )
+                .await?;
                 Some(lock)
             };
             let outcome = async {
                 // Under the lock no live create is uploading: any upload still open is a dead one's.
                 let aborted = if args.dry_run { Vec::new() } else { remote.abort_stale_uploads().await? };
                 let snapshots = crate::snapshot::list::list_remote(remote).await?;
+                // The lock is proven still ours before the first delete.
+                if let Some(lock) = &lock {
+                    lock.confirm().await?;
+                }
                 let delete = |s: &Listed| {
-                    let file = s.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-                    async move { remote.delete(&file).await }
+                    let location = s.location.clone();
+                    async move {
+                        match location {
+                            Some(location) => remote.delete_at(&location).await,
+                            None => Ok(()),
+                        }
+                    }
                 };
                 prune(ctx, &resolved, &args, &repo, &snapshots, aborted, delete).await
             }

@@ -99,7 +99,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
     };
     let chroma = bulk_client(config);
     let journal = ctx.journal(&resolved);
-    let prepared = runtime.block_on(prepare(&chroma, &opts))?;
+    let prepared = runtime.block_on(prepare(&chroma, &opts)).map_err(|e| fetched.explain(e))?;
     let plan = &prepared.plan;
     if args.dry_run {
         show_plan(ctx, plan, true)?;
@@ -144,6 +144,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                         wait: true,
                         journal_head: crate::journal::anchor::RecordedHead::of(journal.path()),
                         sealing: None,
+                        pick_free_name: true,
                     };
                     let source = ChromaSource {
                         url: config.chromadb.url.clone(),
@@ -154,7 +155,13 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                     Some(create(&chroma, source, &backup_opts, &bars, |m| ctx.printer.status(m)).await?)
                 };
                 if let Some(b) = &backup {
-                    ctx.printer.status(&format!("Backed up the live collections as `{}`.", b.manifest.name));
+                    ctx.printer.status(&format!(
+                        "Backed up the live collections as `{}` in `{}` (undo: `ifctl snapshot restore {} --repo {}`).",
+                        b.manifest.name,
+                        dest.display(),
+                        b.manifest.name,
+                        dest.display()
+                    ));
                 }
                 let results = execute(&chroma, &prepared, opts.batch_rows, args.wait, false, &journal, &bars).await?;
                 Ok((backup, results))

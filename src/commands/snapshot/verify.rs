@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<u8, Failure> {
     let keys = Keys::from_config(args.identity, &config.snapshots.encryption);
     let scratch = config.state_dir.join("tmp");
     let fetched = crate::cli::runtime().block_on(fetch(&repo, &args.snapshot, &keys, &scratch))?;
-    let verified = verify_archive(&fetched.archive, &scratch)?;
+    let verified = verify_archive(&fetched.archive, &scratch).map_err(|e| fetched.explain(e))?;
     let mut report = verified.report.clone();
     report.path = fetched.source.clone();
     let report = &report;

@@ -22,6 +22,15 @@ pub struct OpenWebUiClient {
     timeout: Duration,
 }
 
+/// The times of a streamed completion.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamTiming {
+    pub first_token: Duration,
+    pub total: Duration,
+    /// Chunks that carried text.
+    pub tokens: usize,
+}
+
 /// What `/ready` (or `/health/db` on versions without it) said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
@@ -135,6 +144,61 @@ impl OpenWebUiClient {
         let models: Models = serde_json::from_slice(&answer.body)
             .map_err(|e| HttpError::Decode { url: url.clone(), detail: e.to_string() })?;
         Ok(models.data.into_iter().map(|m| m.id).collect())
+    }
+
+    /// A streamed completion through OpenWebUI (`/api/chat/completions`, `"stream": true`), timed
+    /// to its first non-empty token and to the end of the stream (`data: [DONE]`, or its close).
+    pub async fn stream_timing(
+        &self,
+        token: &Secret,
+        model: &str,
+        prompt: &str,
+        max_tokens: u32,
+    ) -> Result<StreamTiming, HttpError> {
+        let url = format!("{}/api/chat/completions", self.base);
+        let body = json!({"model": model, "stream": true, "max_tokens": max_tokens,
+            "messages": [{"role": "user", "content": prompt}]});
+        let request = self.access.apply(self.http.post(&url).bearer_auth(token.expose()).json(&body))?;
+        let started = std::time::Instant::now();
+        let mut response = request.send().await.map_err(|e| http::transport_error(&url, &e, self.timeout))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let text = response.text().await.unwrap_or_default();
+            return Err(HttpError::Status {
+                url,
+                status,
+                kind: None,
+                message: text.chars().take(200).collect::<String>().trim().to_string(),
+            });
+        }
+        let mut pending: Vec<u8> = Vec::new();
+        let mut first_token = None;
+        let mut tokens = 0usize;
+        'stream: while let Some(chunk) =
+            response.chunk().await.map_err(|e| http::transport_error(&url, &e, self.timeout))?
+        {
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line);
+                let Some(data) = line.trim().strip_prefix("data:").map(str::trim) else { continue };
+                if data == "[DONE]" {
+                    break 'stream;
+                }
+                let Ok(event) = serde_json::from_str::<serde_json::Value>(data) else { continue };
+                if let Some(error) = event.get("error") {
+                    return Err(HttpError::Status { url, status: 200, kind: None, message: error.to_string() });
+                }
+                let piece = event["choices"][0]["delta"]["content"].as_str().unwrap_or("");
+                if !piece.is_empty() {
+                    tokens += 1;
+                    first_token.get_or_insert_with(|| started.elapsed());
+                }
+            }
+        }
+        let first_token = first_token
+            .ok_or_else(|| HttpError::Decode { url, detail: "the stream ended without a single token".into() })?;
+        Ok(StreamTiming { first_token, total: started.elapsed(), tokens })
     }
 
     /// A minimal completion through OpenWebUI (`/api/chat/completions`, one short message).

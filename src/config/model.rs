@@ -272,6 +272,34 @@ pub struct OpenWebUiConfig {
     pub depends_on: Vec<Component>,
     /// For `https://` with a private CA: its certificate (PEM), trusted besides the system's roots.
     pub ca_file: Option<PathBuf>,
+    /// Opt-in: a streamed chat completion through OpenWebUI, timed to its first token and to its end.
+    pub first_token_probe: FirstTokenProbe,
+}
+
+/// `[openwebui.first_token_probe]`: what users wait for — the first streamed token of a real
+/// completion — measured every round when `model` is set (it costs one small completion).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FirstTokenProbe {
+    pub model: Option<String>,
+    pub prompt: String,
+    pub max_tokens: u32,
+    /// Time to the first streamed token, in milliseconds.
+    pub first_token_ms: Levels,
+    /// Time to the end of the stream, in milliseconds.
+    pub total_ms: Levels,
+}
+
+impl Default for FirstTokenProbe {
+    fn default() -> FirstTokenProbe {
+        FirstTokenProbe {
+            model: None,
+            prompt: "Reply with the single word OK.".into(),
+            max_tokens: 16,
+            first_token_ms: Levels::new(3000.0, 10000.0),
+            total_ms: Levels::new(10000.0, 30000.0),
+        }
+    }
 }
 
 impl Default for OpenWebUiConfig {
@@ -288,6 +316,7 @@ impl Default for OpenWebUiConfig {
             critical: false,
             depends_on: vec![Component::Redis],
             ca_file: None,
+            first_token_probe: FirstTokenProbe::default(),
         }
     }
 }

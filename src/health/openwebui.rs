@@ -102,6 +102,9 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
                     Unit::Count,
                 ));
                 report.detail("models", models);
+                if let Some(model) = &config.first_token_probe.model {
+                    first_token(probes, report, &token, model).await;
+                }
                 if !refused.is_empty() {
                     report.detail("auth_note", format!("{}; used {what}", refused.join("; ")));
                 }
@@ -163,6 +166,46 @@ async fn next_token(probes: &Probes, source: &mut u8) -> Result<Option<(&'static
         }
     }
     Ok(None)
+}
+
+/// The opt-in streaming probe: time to the first token and to the end, judged by their levels.
+async fn first_token(probes: &Probes, report: &mut ComponentReport, token: &Secret, model: &str) {
+    let probe = &probes.config.openwebui.first_token_probe;
+    match probes.openwebui.stream_timing(token, model, &probe.prompt, probe.max_tokens).await {
+        Ok(timing) => {
+            report.detail("first_token_model", model);
+            report.detail("stream_tokens", timing.tokens);
+            report.judge(
+                Measure::new(
+                    "openwebui_first_token_latency",
+                    "Time to the first streamed token of a chat completion through OpenWebUI.",
+                    timing.first_token.as_secs_f64() * 1000.0,
+                    Unit::Milliseconds,
+                )
+                .levels(probe.first_token_ms),
+                &format!("time to the first token of `{model}`"),
+            );
+            report.judge(
+                Measure::new(
+                    "openwebui_stream_total_latency",
+                    "Time to the end of a streamed chat completion through OpenWebUI.",
+                    timing.total.as_secs_f64() * 1000.0,
+                    Unit::Milliseconds,
+                )
+                .levels(probe.total_ms),
+                &format!("streamed completion of `{model}`"),
+            );
+        }
+        Err(e) => report.finding(
+            Status::Degraded,
+            Problem::Error,
+            format!("a streamed completion with `{model}` failed: {e}"),
+            Some(
+                "check the model's provider (OpenWebUI › Admin › Connections) and openwebui.first_token_probe.model"
+                    .into(),
+            ),
+        ),
+    }
 }
 
 fn record_error(report: &mut ComponentReport, url: &str, err: &HttpError) {

@@ -432,6 +432,35 @@ fn openwebui_auth_readiness_and_redis_dependency() {
     assert!(o["hint"].as_str().unwrap().contains("IFCTL_OPENWEBUI_API_KEY"), "{o:#}");
     assert!(!run.stdout.contains(&key) && !harness::read(&keyed.journal()).contains(&key));
 
+    // The opt-in streaming probe through OpenWebUI to the stand-in provider: time to the first
+    // token and to the end, judged by their levels; a failing model is named.
+    keyed.set("IFCTL_OPENWEBUI_API_KEY", key.clone());
+    let measure = |o: &serde_json::Value, name: &str| {
+        o["measures"].as_array().unwrap().iter().find(|m| m["name"] == name).map(|m| m["value"].as_f64().unwrap())
+    };
+    keyed.write_config("[openwebui.first_token_probe]\nmodel = \"fallback\"\n");
+    let run = keyed.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    run.expect_code(0);
+    let o = component(&run.json(), "openwebui").clone();
+    let (first, total) = (measure(&o, "openwebui_first_token_latency"), measure(&o, "openwebui_stream_total_latency"));
+    assert!(first.is_some_and(|f| f > 0.0) && total.unwrap() >= first.unwrap(), "{o:#}");
+    assert_eq!((o["status"].as_str(), o["details"]["stream_tokens"].as_u64()), (Some("healthy"), Some(3)), "{o:#}");
+    let prom = keyed.run(&["health", "check", "-c", "openwebui", "--format", "prometheus"]);
+    assert!(prom.stdout.contains("openwebui_first_token_latency"), "{}", prom.stdout);
+    keyed.write_config(
+        "[openwebui.first_token_probe]\nmodel = \"slow\"\nfirst_token_ms = { degraded = 500, unhealthy = 60000 }\n",
+    );
+    let run = keyed.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    let o = component(&run.json(), "openwebui").clone();
+    assert!(measure(&o, "openwebui_first_token_latency").unwrap() >= 1500.0, "{o:#}");
+    assert_eq!((o["status"].as_str(), o["problem"].as_str()), (Some("degraded"), Some("threshold")), "{o:#}");
+    assert!(o["reason"].as_str().unwrap().contains("first token of `slow`"), "{o:#}");
+    keyed.write_config("[openwebui.first_token_probe]\nmodel = \"primary\"\n");
+    let run = keyed.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    let o = component(&run.json(), "openwebui").clone();
+    assert_eq!((o["status"].as_str(), o["problem"].as_str()), (Some("degraded"), Some("error")), "{o:#}");
+    assert!(o["reason"].as_str().unwrap().contains("streamed completion with `primary` failed"), "{o:#}");
+
     // Redis killed: Redis unhealthy, OpenWebUI's readiness fails and the report names Redis.
     env.set("IFCTL_OPENWEBUI_TOKEN", token);
     redis.kill();

@@ -385,39 +385,71 @@ impl Remote {
     }
 
     /// Aborts the uploads that were started and never finished (their process died); only safe
-    /// under the repository lock, when no upload of a live process can be in progress. Returns
-    /// the files whose uploads were aborted.
-    pub async fn abort_stale_uploads(&self) -> Result<Vec<String>, SnapshotError> {
+    /// under the repository lock, when no upload of a live process can be in progress. One that
+    /// cannot be aborted (say, a key without `s3:AbortMultipartUpload`) keeps its marker and is
+    /// reported; the rest go on.
+    pub async fn abort_stale_uploads(&self) -> Result<StaleUploads, SnapshotError> {
         let dir = self.meta_key("uploads");
         let markers: Vec<ObjectMeta> =
             self.store.list(Some(&dir)).try_collect().await.map_err(|e| self.error("listing unfinished uploads", e))?;
-        let mut aborted = Vec::new();
+        let mut done = StaleUploads::default();
         for meta in markers {
-            let body = self
-                .store
-                .get(&meta.location)
-                .await
-                .map_err(|e| self.error("reading an upload marker", e))?
-                .bytes()
-                .await
-                .map_err(|e| self.error("reading an upload marker", e))?;
-            if let Ok(marker) = serde_json::from_slice::<UploadMarker>(&body) {
-                match self.multipart.abort_multipart(&self.key(&marker.file), &marker.upload_id).await {
-                    Ok(()) => aborted.push(marker.file),
-                    // Completed (its marker outlived it) or already aborted: nothing to abort.
-                    Err(object_store::Error::NotFound { .. }) => {}
+            let marker = if meta.size > 64 << 10 {
+                None
+            } else {
+                match self.store.get(&meta.location).await {
+                    Ok(got) => got.bytes().await.ok().and_then(|b| serde_json::from_slice::<UploadMarker>(&b).ok()),
+                    Err(object_store::Error::NotFound { .. }) => continue,
                     Err(e) => {
-                        return Err(self.error(&format!("aborting the unfinished upload of `{}`", marker.file), e));
+                        done.problems.push(format!(
+                            "cannot read upload marker `{}`: {}",
+                            meta.location,
+                            summary(&chain(&e))
+                        ));
+                        continue;
                     }
                 }
+            };
+            match &marker {
+                Some(marker) => {
+                    match self.multipart.abort_multipart(&self.key(&marker.file), &marker.upload_id).await {
+                        Ok(()) => done.aborted.push(marker.file.clone()),
+                        // Completed (its marker outlived it) or already aborted: nothing to abort.
+                        Err(object_store::Error::NotFound { .. }) => {}
+                        Err(e) => {
+                            done.problems.push(format!(
+                                "cannot abort the unfinished upload of `{}` (upload id {}): {}",
+                                marker.file,
+                                marker.upload_id,
+                                summary(&chain(&e))
+                            ));
+                            continue;
+                        }
+                    }
+                }
+                None => done.problems.push(format!("removed an unreadable upload marker `{}`", meta.location)),
             }
-            match self.store.delete(&meta.location).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(self.error("deleting an upload marker", e)),
+            if let Err(e) = self.store.delete(&meta.location).await {
+                if !matches!(e, object_store::Error::NotFound { .. }) {
+                    done.problems.push(format!(
+                        "cannot delete upload marker `{}`: {}",
+                        meta.location,
+                        summary(&chain(&e))
+                    ));
+                }
             }
         }
-        Ok(aborted)
+        Ok(done)
     }
+}
+
+/// What [`Remote::abort_stale_uploads`] did.
+#[derive(Debug, Default)]
+pub struct StaleUploads {
+    /// Files whose dead uploads were aborted.
+    pub aborted: Vec<String>,
+    /// What could not be cleaned, said for people.
+    pub problems: Vec<String>,
 }
 
 /// A store that fails once an upload is under way fails the operation (exit 1: something was

@@ -100,7 +100,15 @@ pub fn run(ctx: &Context, args: PruneArgs) -> Result<u8, Failure> {
             };
             let outcome = async {
                 // Under the lock no live create is uploading: any upload still open is a dead one's.
-                let aborted = if args.dry_run { Vec::new() } else { remote.abort_stale_uploads().await? };
+                let aborted = if args.dry_run {
+                    Vec::new()
+                } else {
+                    let stale = remote.abort_stale_uploads().await?;
+                    for problem in &stale.problems {
+                        ctx.printer.warn(problem);
+                    }
+                    stale.aborted
+                };
                 let snapshots = crate::snapshot::list::list_remote(remote).await?;
                 // The lock is proven still ours before the first delete.
                 if let Some(lock) = &lock {

@@ -154,13 +154,16 @@ impl OpenWebUiClient {
         model: &str,
         prompt: &str,
         max_tokens: u32,
+        timeout: Duration,
     ) -> Result<StreamTiming, HttpError> {
         let url = format!("{}/api/chat/completions", self.base);
         let body = json!({"model": model, "stream": true, "max_tokens": max_tokens,
             "messages": [{"role": "user", "content": prompt}]});
-        let request = self.access.apply(self.http.post(&url).bearer_auth(token.expose()).json(&body))?;
+        // The client's deadline is a health check's; a model gets the probe's own.
+        let request =
+            self.access.apply(self.http.post(&url).bearer_auth(token.expose()).json(&body).timeout(timeout))?;
         let started = std::time::Instant::now();
-        let mut response = request.send().await.map_err(|e| http::transport_error(&url, &e, self.timeout))?;
+        let mut response = request.send().await.map_err(|e| http::transport_error(&url, &e, timeout))?;
         let status = response.status().as_u16();
         if status != 200 {
             let text = response.text().await.unwrap_or_default();
@@ -175,7 +178,7 @@ impl OpenWebUiClient {
         let mut first_token = None;
         let mut tokens = 0usize;
         'stream: while let Some(chunk) =
-            response.chunk().await.map_err(|e| http::transport_error(&url, &e, self.timeout))?
+            response.chunk().await.map_err(|e| http::transport_error(&url, &e, timeout))?
         {
             pending.extend_from_slice(&chunk);
             while let Some(end) = pending.iter().position(|&b| b == b'\n') {

@@ -288,6 +288,10 @@ pub struct FirstTokenProbe {
     pub first_token_ms: Levels,
     /// Time to the end of the stream, in milliseconds.
     pub total_ms: Levels,
+    /// How long the streamed completion may take; OpenWebUI's probe deadline (`health.timeout`)
+    /// is extended by this much while the probe is on.
+    #[serde(with = "human_duration")]
+    pub timeout: Duration,
 }
 
 impl Default for FirstTokenProbe {
@@ -298,6 +302,7 @@ impl Default for FirstTokenProbe {
             max_tokens: 16,
             first_token_ms: Levels::new(3000.0, 10000.0),
             total_ms: Levels::new(10000.0, 30000.0),
+            timeout: Duration::from_secs(30),
         }
     }
 }
@@ -689,6 +694,12 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
         ("health.breaker_open_for", c.health.breaker_open_for, Duration::ZERO, day),
         ("chromadb.lock_stale_after", c.chromadb.lock_stale_after, Duration::from_secs(1), day),
         ("snapshots.lock_stale_after", c.snapshots.lock_stale_after, Duration::from_secs(1), day),
+        (
+            "openwebui.first_token_probe.timeout",
+            c.openwebui.first_token_probe.timeout,
+            Duration::from_millis(100),
+            Duration::from_secs(600),
+        ),
         ("recovery.chromadb.rollback_max_age", c.recovery.chromadb.rollback_max_age, Duration::ZERO, day * 3650),
     ] {
         if value < min || value > max {

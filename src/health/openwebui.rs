@@ -171,7 +171,7 @@ async fn next_token(probes: &Probes, source: &mut u8) -> Result<Option<(&'static
 /// The opt-in streaming probe: time to the first token and to the end, judged by their levels.
 async fn first_token(probes: &Probes, report: &mut ComponentReport, token: &Secret, model: &str) {
     let probe = &probes.config.openwebui.first_token_probe;
-    match probes.openwebui.stream_timing(token, model, &probe.prompt, probe.max_tokens).await {
+    match probes.openwebui.stream_timing(token, model, &probe.prompt, probe.max_tokens, probe.timeout).await {
         Ok(timing) => {
             report.detail("first_token_model", model);
             report.detail("stream_tokens", timing.tokens);
@@ -196,6 +196,13 @@ async fn first_token(probes: &Probes, report: &mut ComponentReport, token: &Secr
                 &format!("streamed completion of `{model}`"),
             );
         }
+        // OpenWebUI answered; the model did not, in time: slow, not down.
+        Err(HttpError::Timeout { after, .. }) => report.finding(
+            Status::Degraded,
+            Problem::Threshold,
+            format!("no streamed completion from `{model}` within {}", humantime::format_duration(after)),
+            Some("check the model's provider; openwebui.first_token_probe.timeout sets the wait".into()),
+        ),
         Err(e) => report.finding(
             Status::Degraded,
             Problem::Error,

@@ -136,14 +136,21 @@ impl Probes {
                 Component::System => unreachable!("probed above"),
             }
         };
-        let timed_out = tokio::time::timeout(self.timeout, work).await.is_err();
+        // The opt-in streaming probe waits for a model, not for OpenWebUI: its own time on top.
+        let streaming = &self.config.openwebui.first_token_probe;
+        let deadline = if component == Component::Openwebui && streaming.model.is_some() {
+            self.timeout + streaming.timeout
+        } else {
+            self.timeout
+        };
+        let timed_out = tokio::time::timeout(deadline, work).await.is_err();
         if timed_out {
             report.finding(
                 Status::Unhealthy,
                 Problem::Timeout,
                 format!(
                     "no answer within {} (the server accepts connections but does not respond: hung, stopped or overloaded)",
-                    humantime::format_duration(self.timeout)
+                    humantime::format_duration(deadline)
                 ),
                 Some(format!("check the {component} process (is it stopped or stuck?) and its logs")),
             );

@@ -455,6 +455,12 @@ fn openwebui_auth_readiness_and_redis_dependency() {
     assert!(measure(&o, "openwebui_first_token_latency").unwrap() >= 1500.0, "{o:#}");
     assert_eq!((o["status"].as_str(), o["problem"].as_str()), (Some("degraded"), Some("threshold")), "{o:#}");
     assert!(o["reason"].as_str().unwrap().contains("first token of `slow`"), "{o:#}");
+    // A model slower than the probe's own wait: degraded and said so — OpenWebUI answered.
+    keyed.write_config("[openwebui.first_token_probe]\nmodel = \"slow\"\ntimeout = \"500ms\"\n");
+    let run = keyed.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
+    let o = component(&run.json(), "openwebui").clone();
+    assert_eq!((o["status"].as_str(), o["problem"].as_str()), (Some("degraded"), Some("threshold")), "{o:#}");
+    assert!(o["reason"].as_str().unwrap().contains("no streamed completion from `slow` within 500ms"), "{o:#}");
     keyed.write_config("[openwebui.first_token_probe]\nmodel = \"primary\"\n");
     let run = keyed.run(&["--output", "json", "health", "check", "-c", "openwebui"]);
     let o = component(&run.json(), "openwebui").clone();

@@ -26,7 +26,7 @@ pub enum HttpError {
     /// The TLS handshake failed: the server's certificate was refused (named), or the port does
     /// not speak TLS.
     #[error("{url}: {what}")]
-    Tls { url: String, what: String },
+    Tls { url: String, what: String, detail: String },
     /// The configured access cannot be used (a CA or token file unreadable, a bad header).
     #[error("{detail}")]
     Setup { detail: String },
@@ -75,7 +75,7 @@ pub fn transport_error(url: &str, err: &reqwest::Error, timeout: Duration) -> Ht
         source = inner.source();
     }
     if let Some((what, _)) = super::tls::certificate_problem(&whole, "ca_file") {
-        return HttpError::Tls { url: url.to_string(), what };
+        return HttpError::Tls { url: url.to_string(), what, detail: whole };
     }
     if err.is_connect() {
         HttpError::Unreachable { url: url.to_string(), detail }
@@ -111,6 +111,9 @@ impl Access {
         let mut access = Access::default();
         if let Some(path) = ca_file {
             match std::fs::read(path) {
+                Ok(pem) if super::tls::check_pem_certificate(&pem, ca_key, path).is_err() => {
+                    access.error = super::tls::check_pem_certificate(&pem, ca_key, path).err();
+                }
                 Ok(pem) => match reqwest::Certificate::from_pem(&pem) {
                     Ok(ca) => access.ca = Some(ca),
                     Err(e) => {
@@ -128,7 +131,13 @@ impl Access {
                     value.set_sensitive(true);
                     access.header = Some((name, value));
                 }
-                _ => access.error = Some("the configured credential cannot be sent as an HTTP header".into()),
+                _ if access.error.is_some() => {}
+                _ => {
+                    access.error = Some(
+                        "the configured token cannot be sent as an HTTP header (a newline or control character in it?)"
+                            .into(),
+                    )
+                }
             }
         }
         access

@@ -177,9 +177,7 @@ impl OpenWebUiClient {
         let mut pending: Vec<u8> = Vec::new();
         let mut first_token = None;
         let mut tokens = 0usize;
-        'stream: while let Some(chunk) =
-            response.chunk().await.map_err(|e| http::transport_error(&url, &e, timeout))?
-        {
+        'stream: while let Some(chunk) = response.chunk().await.map_err(|e| http::transport_error(&url, &e, timeout))? {
             pending.extend_from_slice(&chunk);
             while let Some(end) = pending.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = pending.drain(..=end).collect();

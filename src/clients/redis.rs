@@ -41,5 +41,21 @@ pub fn client(config: &RedisConfig, password: Option<&Secret>) -> Result<redis::
 }
 
 fn read(path: &std::path::Path, key: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {key} `{}`: {e}", path.display()))
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {key} `{}`: {e}", path.display()))?;
+    if key.ends_with("key_file") {
+        return Ok(pem);
+    }
+    super::tls::check_pem_certificate(&pem, key, path)?;
+    Ok(pem)
+}
+
+/// A multiplexed connection within `deadline` for connecting (the TLS handshake included) and
+/// for each answer — the probe's deadline, not the client library's default.
+pub async fn connect(
+    client: &redis::Client,
+    deadline: std::time::Duration,
+) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    let config =
+        redis::AsyncConnectionConfig::new().set_connection_timeout(Some(deadline)).set_response_timeout(Some(deadline));
+    client.get_multiplexed_async_connection_with_config(&config).await
 }

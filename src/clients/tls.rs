@@ -49,6 +49,18 @@ pub fn certificate_problem(error: &str, ca_key: &str) -> Option<(String, String)
     Some((format!("TLS: {what}"), hint))
 }
 
+/// A CA file must hold at least one PEM certificate: anything else is a misconfiguration
+/// (otherwise it would only show later, as an "unknown issuer" that points back at this file).
+pub fn check_pem_certificate(pem: &[u8], key: &str, path: &std::path::Path) -> Result<(), String> {
+    let text = String::from_utf8_lossy(pem);
+    let begin = text.find("-----BEGIN CERTIFICATE-----");
+    let end = text.find("-----END CERTIFICATE-----");
+    match (begin, end) {
+        (Some(b), Some(e)) if e > b + 27 => Ok(()),
+        _ => Err(format!("{key} `{}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::certificate_problem;

@@ -362,8 +362,8 @@ pub(crate) fn http_finding(report: &mut ComponentReport, err: &crate::clients::h
         HttpError::Timeout { .. } => (Status::Unhealthy, Problem::Timeout, Some(hints.timeout)),
         HttpError::WrongService { .. } => (Status::Unknown, Problem::Misconfigured, Some(hints.misconfigured)),
         HttpError::Status { status: 401 | 403, .. } => (Status::Unhealthy, Problem::Auth, Some(hints.auth)),
-        HttpError::Tls { what, .. } => {
-            let hint = crate::clients::tls::certificate_problem(what, hints.ca_key).map(|(_, hint)| hint);
+        HttpError::Tls { detail, .. } => {
+            let hint = crate::clients::tls::certificate_problem(detail, hints.ca_key).map(|(_, hint)| hint);
             (Status::Unhealthy, Problem::Tls, hint)
         }
         HttpError::Setup { .. } => (Status::Unknown, Problem::Misconfigured, None),

@@ -28,7 +28,7 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
             return;
         }
     };
-    let mut conn = match client.get_multiplexed_async_connection().await {
+    let mut conn = match crate::clients::redis::connect(&client, probes.timeout).await {
         Ok(conn) => conn,
         Err(e) => return classify(report, url, &e, &config.password_env),
     };
@@ -127,6 +127,14 @@ fn classify(report: &mut ComponentReport, url: &str, err: &redis::RedisError, pa
             Problem::Unreachable,
             format!("connection refused at `{url}`"),
             Some("is redis-server running and listening on that address? (`systemctl status redis-server`)".into()),
+        );
+    } else if err.is_timeout() && url.starts_with("rediss://") {
+        // Redis on a plain port waits for a line that a TLS handshake never sends.
+        report.finding(
+            Status::Unhealthy,
+            Problem::Tls,
+            format!("Redis at `{url}` did not answer the TLS handshake in time"),
+            Some("is that a TLS port? a plain Redis port takes redis:// (or check the server's tls-port)".into()),
         );
     } else if err.is_timeout() {
         report.finding(Status::Unhealthy, Problem::Timeout, format!("Redis at `{url}` did not answer in time"), None);

@@ -419,7 +419,7 @@ fn rollback_source(config: &Config, broken: &[String]) -> Result<(String, PathBu
 async fn redis_connection(config: &Config, secrets: &Secrets) -> Result<redis::aio::MultiplexedConnection, String> {
     let password = secrets.redis_password.as_ref().ok().and_then(Option::as_ref);
     let client = crate::clients::redis::client(&config.redis, password)?;
-    tokio::time::timeout(config.health.timeout, client.get_multiplexed_async_connection())
+    tokio::time::timeout(config.health.timeout, crate::clients::redis::connect(&client, config.health.timeout))
         .await
         .map_err(|_| format!("no answer from `{}` within {:?}", config.redis.url, config.health.timeout))?
         .map_err(|e| e.to_string())

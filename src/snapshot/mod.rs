@@ -130,9 +130,15 @@ impl From<crate::journal::JournalError> for SnapshotError {
 impl From<HttpError> for SnapshotError {
     fn from(err: HttpError) -> SnapshotError {
         match err {
-            HttpError::Unreachable { .. } | HttpError::Timeout { .. } | HttpError::Tls { .. } => {
-                SnapshotError::Unreachable(err)
+            HttpError::Unreachable { .. } | HttpError::Timeout { .. } => SnapshotError::Unreachable(err),
+            HttpError::Tls { ref detail, .. } => {
+                let hint = crate::clients::tls::certificate_problem(detail, "chromadb.ca_file")
+                    .map_or(String::new(), |(_, hint)| format!("; {hint}"));
+                SnapshotError::Store(format!("Chroma: {err}{hint}"))
             }
+            HttpError::Status { status: 401 | 403, .. } => SnapshotError::Store(format!(
+                "Chroma: {err}; the server (or its proxy) wants a token: set IFCTL_CHROMADB_TOKEN (or chromadb.token_file)"
+            )),
             HttpError::Setup { detail } => SnapshotError::Usage(detail),
             other => SnapshotError::Chroma(other),
         }

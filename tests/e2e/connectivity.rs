@@ -81,6 +81,28 @@ fn redis_over_tls_is_healthy_with_its_ca_and_names_each_certificate_problem() {
     env.write_config(&config(&format!("redis://127.0.0.1:{}", good.port), ""));
     let (_, redis) = redis_report(&env);
     assert!(redis["reason"].as_str().unwrap().contains("use rediss://"), "{redis}");
+
+    // rediss:// to a plain port: the handshake gets no answer — named as TLS, not as a hang; a
+    // CA file without a certificate is a misconfiguration.
+    let plain = harness::redis();
+    env.write_config(&config(&format!("rediss://127.0.0.1:{}", plain.port), ""));
+    let (_, redis) = redis_report(&env);
+    assert_eq!(redis["problem"], "tls", "{redis}");
+    assert!(redis["hint"].as_str().unwrap().contains("TLS port"), "{redis}");
+    let garbage = pki.path("garbage.pem");
+    std::fs::write(&garbage, "garbage").unwrap();
+    env.write_config(&format!(
+        "[redis]\nurl = \"rediss://127.0.0.1:{}\"\nca_file = \"{}\"\n",
+        good.port,
+        garbage.display()
+    ));
+    let (_, redis) = redis_report(&env);
+    assert_eq!(
+        (redis["status"].as_str(), redis["problem"].as_str()),
+        (Some("unknown"), Some("misconfigured")),
+        "{redis}"
+    );
+    assert!(redis["reason"].as_str().unwrap().contains("holds no PEM certificate"), "{redis}");
 }
 
 /// Chroma behind nginx over HTTPS (test CA) that wants a token: without it `auth` with a hint,
@@ -153,8 +175,19 @@ fn chroma_behind_an_https_proxy_that_wants_a_token() {
     env.unset("IFCTL_CHROMADB_TOKEN");
     let run = env.run(&["snapshot", "create", "--name", "refused"]);
     outputs += &(run.stdout.clone() + &run.stderr);
-    assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    run.expect_code(3);
+    assert!(run.stderr.contains("401") && run.stderr.contains("IFCTL_CHROMADB_TOKEN"), "{}", run.stderr);
+    // A CA file that holds no certificate is a misconfiguration naming the key, not "unknown issuer".
+    let garbage = pki.path("garbage.pem");
+    std::fs::write(&garbage, "garbage").unwrap();
+    env.write_config(&base.replace(&pki.path("ca.crt").display().to_string(), &garbage.display().to_string()));
+    let (_, report) = chroma_report(&env);
+    assert_eq!(
+        (report["status"].as_str(), report["problem"].as_str()),
+        (Some("unknown"), Some("misconfigured")),
+        "{report}"
+    );
+    assert!(report["reason"].as_str().unwrap().contains("chromadb.ca_file"), "{report}");
 
     outputs += &harness::read(&env.journal());
     assert!(!outputs.contains(TOKEN), "the token leaked into an output or the journal");

@@ -48,7 +48,7 @@ import urllib.error
 import urllib.request
 
 COMPONENTS = ["redis", "chromadb", "openwebui"]
-FREE_STRATEGIES = {"reconnect", "query_retry", "graceful_degradation"}
+FREE_STRATEGIES = {"reconnect", "query_retry", "collection_reload", "graceful_degradation"}  # as Strategy::is_free
 BUDGET = 3  # recovery.max_attempts_per_hour, default
 HEALTHY_RESET = 600  # recovery.healthy_reset_seconds, default
 LIVEZ_LIMIT_MS = 100.0

@@ -110,17 +110,16 @@ impl Access {
     pub fn new(ca_file: Option<&std::path::Path>, ca_key: &str, credential: Option<(&str, String)>) -> Access {
         let mut access = Access::default();
         if let Some(path) = ca_file {
-            match std::fs::read(path) {
-                Ok(pem) if super::tls::check_pem_certificate(&pem, ca_key, path).is_err() => {
-                    access.error = super::tls::check_pem_certificate(&pem, ca_key, path).err();
-                }
-                Ok(pem) => match reqwest::Certificate::from_pem(&pem) {
-                    Ok(ca) => access.ca = Some(ca),
-                    Err(e) => {
-                        access.error = Some(format!("{ca_key} `{}` is not a PEM certificate: {e}", path.display()))
-                    }
-                },
-                Err(e) => access.error = Some(format!("cannot read {ca_key} `{}`: {e}", path.display())),
+            let ca = std::fs::read(path)
+                .map_err(|e| format!("cannot read {ca_key} `{}`: {e}", path.display()))
+                .and_then(|pem| super::tls::check_pem_certificate(&pem, ca_key, path).map(|()| pem))
+                .and_then(|pem| {
+                    reqwest::Certificate::from_pem(&pem)
+                        .map_err(|e| format!("{ca_key} `{}` is not a PEM certificate: {e}", path.display()))
+                });
+            match ca {
+                Ok(ca) => access.ca = Some(ca),
+                Err(e) => access.error = Some(e),
             }
         }
         if let Some((name, value)) = credential {

@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -111,9 +110,7 @@ pub async fn create(
     let partial = opts.dest.join(format!(".{file_name}.partial"));
     let _ = std::fs::remove_file(&partial);
     let io = |what: &str| SnapshotError::io(format!("{what} `{}`", partial.display()));
-    // Private: a snapshot holds every document of the collections.
-    let file =
-        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&partial).map_err(io("creating"))?;
+    let file = super::create_private(&partial)?;
     let mtime = manifest.created_at.timestamp().max(0) as u64;
     let (file, sha256, bytes) =
         write_archive(file, opts.sealing.as_deref(), &opts.name, mtime, &members).map_err(io("writing"))?;

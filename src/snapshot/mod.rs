@@ -178,6 +178,18 @@ pub fn unique_name(dest: &Path, base: &str) -> String {
     (2..).map(|n| format!("{base}-{n}")).find(|name| !taken(name)).expect("some suffix is free")
 }
 
+/// A new file only this user may read — a snapshot, or a copy of one, holds every document of
+/// its collections; fails when the file exists.
+pub fn create_private(path: &Path) -> Result<std::fs::File, SnapshotError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(SnapshotError::io(format!("creating `{}`", path.display())))
+}
+
 /// `NAME` means `<dest>/NAME.tar.gz` (or `NAME.tar.gz.age` when only that exists); anything with
 /// a `/` or ending in `.tar.gz` or `.tar.gz.age` is a path.
 pub fn resolve_archive(dest: &Path, name_or_path: &str) -> PathBuf {

@@ -313,19 +313,13 @@ impl Remote {
     /// Streams an object into a new private file; returns its size.
     pub async fn download(&self, file: &str, to: &Path) -> Result<u64, SnapshotError> {
         use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let got = self.store.get(&self.key(file)).await.map_err(|e| match e {
             object_store::Error::NotFound { .. } => {
                 SnapshotError::Usage(format!("no snapshot `{}` in the repository", self.location(file)))
             }
             e => self.error(&format!("reading `{file}`"), e),
         })?;
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(to)
-            .map_err(SnapshotError::io(format!("creating `{}`", to.display())))?;
+        let mut out = super::create_private(to)?;
         let mut stream = got.into_stream();
         let mut total = 0u64;
         while let Some(chunk) = stream.next().await {

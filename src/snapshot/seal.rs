@@ -127,7 +127,6 @@ impl Keys {
     /// Decrypts `from` into a new private file `to`. Nothing is read from the plaintext before
     /// the whole file has decrypted and authenticated.
     pub fn decrypt_file(&self, from: &Path, to: &Path, shown: &str) -> Result<u64, SnapshotError> {
-        use std::os::unix::fs::OpenOptionsExt;
         let identities = self.identities(shown)?;
         let input = std::fs::File::open(from).map_err(SnapshotError::io(format!("opening `{}`", from.display())))?;
         let integrity = |what: String| SnapshotError::Integrity(format!("`{shown}`: {what}"));
@@ -143,12 +142,7 @@ impl Keys {
                 }
                 other => integrity(format!("cannot decrypt ({other})")),
             })?;
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(to)
-            .map_err(SnapshotError::io(format!("creating `{}`", to.display())))?;
+        let mut out = super::create_private(to)?;
         let mut buf = vec![0u8; 256 * 1024];
         let mut total = 0u64;
         loop {

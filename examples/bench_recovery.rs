@@ -86,6 +86,7 @@ fn main() {
             pid: 4242,
             kind: kind.into(),
             component: Some(component.into()),
+            target: None,
             outcome: outcome.into(),
             correlation_id: "00000000-0000-7000-8000-000000000000".into(),
             details,
@@ -138,7 +139,7 @@ fn decisions(
     let mut verdicts = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        let st = state::derive(path, now, horizon).expect("derive");
+        let st = state::derive(path, now, horizon, None).expect("derive");
         verdicts.clear();
         for component in Component::ALL {
             for strategy in escalation(component) {

@@ -58,9 +58,10 @@ pub async fn recovery_state(
     config: &crate::config::Config,
 ) -> Result<crate::recovery::state::RecoveryState, crate::journal::JournalError> {
     let (path, horizon) = (journal.path().to_path_buf(), crate::recovery::horizon(config));
+    let target = config.target.clone();
     let io = |source| crate::journal::JournalError::Io { action: "read", path: journal.path().into(), source };
     run("reading the recovery state", JOURNAL_DEADLINE, move || {
-        crate::recovery::state::derive(&path, crate::journal::now(), horizon)
+        crate::recovery::state::derive(&path, crate::journal::now(), horizon, target.as_deref())
     })
     .await
     .map_err(|stalled| stalled.journal_error("read", journal.path()))?

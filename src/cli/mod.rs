@@ -67,6 +67,10 @@ pub struct GlobalArgs {
     /// Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// The stack to act on, one of the config's `[targets.<name>]` [default: $IFCTL_TARGET, else
+    /// `default_target`]; `ifctl targets` lists them
+    #[arg(long, global = true, value_name = "NAME")]
+    pub target: Option<String>,
     /// Output for people or a stable JSON schema on stdout (errors too)
     #[arg(long, global = true, value_enum, default_value = "human", value_name = "MODE")]
     pub output: OutputMode,
@@ -101,6 +105,9 @@ impl Context {
                 command.push_str(&format!(" {flag} {}", shell_quote(&value.to_string_lossy())));
             }
         }
+        if let Some(target) = &self.global.target {
+            command.push_str(&format!(" --target {}", shell_quote(target)));
+        }
         format!("{command} {rest}")
     }
 }
@@ -114,19 +121,82 @@ pub fn shell_quote(text: &str) -> String {
 }
 
 impl Context {
-    /// Resolves the configuration once: defaults < file < environment < flags.
-    pub fn config(&self) -> Result<Resolved, CliError> {
-        let overrides = Overrides { config_file: self.global.config.clone(), state_dir: self.global.state_dir.clone() };
-        let resolved = config::resolve(&ProcessEnv, &overrides)?;
-        if let Some(file) = &resolved.file {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            config_file: self.global.config.clone(),
+            state_dir: self.global.state_dir.clone(),
+            target: self.global.target.clone(),
+        }
+    }
+
+    fn load(&self) -> Result<config::Loaded, CliError> {
+        let loaded = config::load(&ProcessEnv, &self.overrides())?;
+        if let Some(file) = loaded.file() {
             self.printer.debug(&format!("config file `{}`", file.display()));
         }
+        Ok(loaded)
+    }
+
+    /// The configuration of the stack to act on: defaults < file < target < environment < flags.
+    /// A config with targets needs one chosen (`--target`, `IFCTL_TARGET`, `default_target`).
+    pub fn config(&self) -> Result<Resolved, CliError> {
+        let loaded = self.load()?;
+        let chosen = loaded.chosen(&ProcessEnv, &self.overrides())?;
+        if chosen.is_none() && !loaded.names().is_empty() {
+            let file = loaded.file().map(|f| f.display().to_string()).unwrap_or_default();
+            return Err(CliError::usage(format!(
+                "the config file `{file}` defines targets ({}) and none is chosen",
+                loaded.names().join(", ")
+            ))
+            .hint(format!(
+                "pass --target NAME, set IFCTL_TARGET, or set `default_target` in `{file}`; `ifctl targets` lists them{}",
+                if self.fleet_hint() { "; `--all-targets` checks every one" } else { "" }
+            )));
+        }
+        let resolved = loaded.stack(&ProcessEnv, chosen, true)?;
+        if let Some(target) = &resolved.config.target {
+            self.printer.debug(&format!("target `{target}`"));
+        }
         Ok(resolved)
+    }
+
+    /// Whether the running command offers `--all-targets` (for the hint above).
+    fn fleet_hint(&self) -> bool {
+        std::env::args().any(|a| a == "health")
+    }
+
+    /// The configuration of the chosen target, or of the top level when none is chosen — for
+    /// commands that read across targets (history, journal, config show).
+    pub fn config_any(&self) -> Result<Resolved, CliError> {
+        let loaded = self.load()?;
+        let chosen = loaded.chosen(&ProcessEnv, &self.overrides())?;
+        Ok(loaded.stack(&ProcessEnv, chosen, true)?)
+    }
+
+    /// Every target's configuration (one for a config without targets), each validated. The
+    /// per-stack `IFCTL_*` variables would point every target at one server: ignored, with a
+    /// warning.
+    pub fn fleet(&self) -> Result<Vec<Resolved>, CliError> {
+        let loaded = self.load()?;
+        let (all, ignored) = loaded.every(&ProcessEnv)?;
+        if !ignored.is_empty() {
+            self.printer.warn(&format!(
+                "{} ignored: with several targets each takes its values from its `[targets.<name>]` table",
+                ignored.join(", ")
+            ));
+        }
+        Ok(all)
+    }
+
+    /// The targets as loaded, for `ifctl targets`.
+    pub fn loaded(&self) -> Result<config::Loaded, CliError> {
+        self.load()
     }
 
     pub fn journal(&self, resolved: &Resolved) -> Journal {
         Journal::new(resolved.config.journal_path(), Identity::current())
             .with_options(resolved.config.journal.options())
+            .with_target(resolved.config.target.clone())
     }
 }
 
@@ -184,7 +254,7 @@ fn subcommand(args: &[OsString]) -> Option<&str> {
     let mut words = args.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(word) = words.next() {
         match word {
-            "--config" | "--state-dir" | "--output" | "--color" => {
+            "--config" | "--state-dir" | "--output" | "--color" | "--target" => {
                 words.next();
             }
             w if w.starts_with('-') => {}

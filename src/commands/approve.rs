@@ -51,8 +51,13 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
     let resolved = ctx.config()?;
     let config = &resolved.config;
     let journal = ctx.journal(&resolved);
-    let st = state::derive(&config.journal_path(), crate::journal::now(), recovery::horizon(config))
-        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    let st = state::derive(
+        &config.journal_path(),
+        crate::journal::now(),
+        recovery::horizon(config),
+        config.target.as_deref(),
+    )
+    .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     if args.list {
         let pending = st.pending();
         if ctx.printer.json() {
@@ -89,9 +94,14 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
     // approve (or serve, or recover) holding it makes this one exit 6 naming it. The state is
     // read again under the lock, so an approval granted meanwhile is seen.
     let action = format!("ifctl approve {id}");
-    let _lock = crate::snapshot::lock::acquire_recovery(&config.journal_path(), component.name(), &action)?;
-    let st = state::derive(&config.journal_path(), crate::journal::now(), recovery::horizon(config))
-        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    let _lock = crate::snapshot::lock::acquire_recovery(&config.journal_path(), &config.scoped(component), &action)?;
+    let st = state::derive(
+        &config.journal_path(),
+        crate::journal::now(),
+        recovery::horizon(config),
+        config.target.as_deref(),
+    )
+    .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     let request = st.requests.get(&id).ok_or_else(unknown)?;
     let refuse = |why: String| -> Failure { CliError::new(ErrorKind::Refused, why).into() };
     if let Some(closed) = st.closed.get(&id) {

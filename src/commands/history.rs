@@ -15,11 +15,13 @@ pub const AFTER_HELP: &str = concat!(
     "  ifctl history                               the last 50 events\n",
     "  ifctl history --since 1h --kind health      status changes in the last hour\n",
     "  ifctl history --component redis --limit 0   everything about Redis\n",
+    "  ifctl history --target prod --kind recovery what recovery did on target `prod`\n",
     "  ifctl history --follow                      keep printing new events (Ctrl-C to stop)\n",
     "  ifctl --output json history | jq '.[].kind'\n",
     "\n",
     "With --output json the events are printed as a JSON array (each event exactly as journaled);\n",
-    "with --follow, as one JSON object per line.\n",
+    "with --follow, as one JSON object per line. With `[targets.*]` in the config, a TARGET column\n",
+    "shows which stack each event is about; `--target NAME` (or IFCTL_TARGET) shows only that one's.\n",
     "\n",
     "EXIT STATUS:\n",
     "  0    events printed (possibly none)\n",
@@ -59,13 +61,21 @@ fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn run(ctx: &Context, args: HistoryArgs) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let resolved = ctx.config_any()?;
     let path = resolved.config.journal_path();
+    // A target named on this command line (or by IFCTL_TARGET) filters; `default_target` does
+    // not: the record of every target is the point of `history`.
+    let target = match resolved.chosen_by {
+        Some(crate::config::Source::Flag(_) | crate::config::Source::Env(_)) => resolved.config.target.clone(),
+        _ => None,
+    };
     let filter = Filter {
         kinds: args.kinds.clone(),
         component: args.component.map(|c| c.name().to_string()),
+        target,
         since: args.since,
     };
+    let with_target = !resolved.config.targets.is_empty();
     // Taken before reading so nothing appended meanwhile is missed; `follow` skips repeats by seq.
     let follow_from = journal::end_offset(&path);
     let (events, notes) = journal::recent(&path, &filter, args.limit)
@@ -80,34 +90,44 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<u8, Failure> {
         ));
     }
     if args.follow {
-        return follow(ctx, &path, &filter, events, follow_from);
+        let with_target = with_target || events.iter().any(|e| e.target.is_some());
+        return follow(ctx, &path, &filter, events, follow_from, with_target);
     }
     if ctx.printer.json() {
         ctx.printer.json_value(&events)?;
     } else if events.is_empty() {
         ctx.printer.status(&format!("No matching events in `{}`.", path.display()));
     } else {
-        let mut table = new_table(&["TIME", "KIND", "COMPONENT", "OUTCOME", "SUMMARY"], ctx.printer.stdout_is_tty());
+        let with_target = with_target || events.iter().any(|e| e.target.is_some());
+        let mut headers = vec!["TIME", "KIND", "COMPONENT", "OUTCOME", "SUMMARY"];
+        if with_target {
+            headers.insert(1, "TARGET");
+        }
+        let mut table = new_table(&headers, ctx.printer.stdout_is_tty());
         for event in &events {
-            table.add_row(row(event));
+            table.add_row(row(event, with_target));
         }
         ctx.printer.line(&table.to_string())?;
     }
     Ok(exit::SUCCESS)
 }
 
-fn row(event: &Event) -> Vec<String> {
-    vec![
+fn row(event: &Event, with_target: bool) -> Vec<String> {
+    let mut row = vec![
         crate::cli::time::human(&event.ts),
         event.kind.clone(),
         event.component.clone().unwrap_or_else(|| "-".into()),
         event.outcome.clone(),
         summary(event),
-    ]
+    ];
+    if with_target {
+        row.insert(1, event.target.clone().unwrap_or_else(|| "-".into()));
+    }
+    row
 }
 
-fn line(event: &Event) -> String {
-    row(event).join("  ")
+fn line(event: &Event, with_target: bool) -> String {
+    row(event, with_target).join("  ")
 }
 
 /// The gist of an event's details in a few words.
@@ -206,12 +226,13 @@ fn follow(
     filter: &Filter,
     initial: Vec<Event>,
     mut offset: u64,
+    with_target: bool,
 ) -> Result<u8, Failure> {
     let emit = |event: &Event| -> Result<(), Failure> {
         if ctx.printer.json() {
             ctx.printer.json_line(event)?;
         } else {
-            ctx.printer.line(&line(event))?;
+            ctx.printer.line(&line(event, with_target))?;
         }
         Ok(())
     };

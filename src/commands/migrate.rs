@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
     let resolved = ctx.config()?;
     let config = &resolved.config;
     let journal = ctx.journal(&resolved);
-    let dir = config.state_dir.join("migrations");
+    let dir = config.target_dir().join("migrations");
     let _lock = crate::snapshot::lock::acquire(&dir, "ifctl migrate", false, |_| {})?;
     let checkpoint_path = dir.join("checkpoint.json");
     let existing = Checkpoint::load(&checkpoint_path)?;

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod recover;
 pub mod serve;
 pub mod snapshot;
+pub mod targets;
 pub mod validate;
 
 use crate::cli::{Context, Failure};
@@ -127,6 +128,9 @@ pub enum Command {
     /// Inspect the resolved configuration
     #[command(subcommand, after_long_help = GROUP_CONFIG)]
     Config(config::ConfigCommand),
+    /// List the config's named targets (stacks) and where each value came from
+    #[command(after_long_help = targets::AFTER_HELP)]
+    Targets(targets::TargetsArgs),
     /// Print a shell completion script
     #[command(after_long_help = COMPLETIONS_HELP)]
     Completions(completions::CompletionsArgs),
@@ -150,6 +154,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8, Failure> {
         Command::Validate(args) => validate::run(ctx, args),
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Config(cmd) => config::run(ctx, cmd),
+        Command::Targets(args) => targets::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
     }

@@ -103,10 +103,14 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
     let _lock = if args.dry_run {
         None
     } else {
-        Some(crate::snapshot::lock::acquire_recovery(&config.journal_path(), component.name(), "ifctl recover")?)
+        Some(crate::snapshot::lock::acquire_recovery(
+            &config.journal_path(),
+            &config.scoped(component),
+            "ifctl recover",
+        )?)
     };
     let now = crate::journal::now();
-    let st = state::derive(&config.journal_path(), now, recovery::horizon(config))
+    let st = state::derive(&config.journal_path(), now, recovery::horizon(config), config.target.as_deref())
         .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     let failure = args.failure.unwrap_or_else(|| Failure::from_report(&target));
     let Some(strategy) = args.strategy else {
@@ -175,8 +179,11 @@ fn revert(
     seq: u64,
     reason: Option<&str>,
 ) -> Result<u8, CliFailure> {
-    let _lock =
-        crate::snapshot::lock::acquire_recovery(&config.journal_path(), component.name(), "ifctl recover --revert")?;
+    let _lock = crate::snapshot::lock::acquire_recovery(
+        &config.journal_path(),
+        &config.scoped(component),
+        "ifctl recover --revert",
+    )?;
     let mut attempt = None;
     let mut reverted = false;
     let lines = crate::journal::NewestFirst::open(&config.journal_path())

@@ -29,6 +29,21 @@ pub mod env {
     pub const SNAPSHOT_REPO: &str = "IFCTL_SNAPSHOT_REPO";
     /// Comma-separated paths whose disk use the system check reports.
     pub const DISK_PATHS: &str = "IFCTL_DISK_PATHS";
+    /// The named target to use (`--target` wins).
+    pub const TARGET: &str = "IFCTL_TARGET";
+    /// The variables that describe one stack: applied to the target in use, and ignored (with a
+    /// warning) where every target is used at once.
+    pub const PER_TARGET: [&str; 9] = [
+        REDIS_URL,
+        CHROMADB_URL,
+        CHROMADB_TENANT,
+        CHROMADB_DATABASE,
+        CHROMADB_COLLECTIONS,
+        OPENWEBUI_URL,
+        SNAPSHOT_DIR,
+        SNAPSHOT_REPO,
+        DISK_PATHS,
+    ];
 }
 
 /// Where a resolved value came from.
@@ -38,6 +53,8 @@ pub enum Source {
     File(PathBuf),
     Env(String),
     Flag(&'static str),
+    /// Set in the config file's `[targets.<name>]` table.
+    Target(PathBuf, String),
 }
 
 impl fmt::Display for Source {
@@ -47,6 +64,7 @@ impl fmt::Display for Source {
             Source::File(path) => write!(f, "file {}", path.display()),
             Source::Env(var) => write!(f, "env {var}"),
             Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::Target(path, name) => write!(f, "file {} [targets.{name}]", path.display()),
         }
     }
 }
@@ -79,6 +97,8 @@ impl ConfigError {
 pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
+    /// `--target NAME`.
+    pub target: Option<String>,
 }
 
 /// The process environment as seen by config resolution, so tests can pass their own.
@@ -111,6 +131,8 @@ pub struct Resolved {
     pub sources: BTreeMap<String, Source>,
     /// The line of every key and array element set in the config file (`recovery.needs_approval[1]`).
     pub lines: BTreeMap<String, usize>,
+    /// How this config was chosen among the file's targets (`None` without targets).
+    pub chosen_by: Option<Source>,
 }
 
 impl Resolved {
@@ -181,8 +203,25 @@ fn check_file_mode(path: &Path, real: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Resolves the configuration from defaults, file, environment and flags, then validates it.
+/// Resolves the configuration from defaults, file, environment and flags, then validates it —
+/// for the target named by `--target`, `IFCTL_TARGET` or `default_target`, else the top level.
 pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved, ConfigError> {
+    let loaded = load(env, overrides)?;
+    let chosen = loaded.chosen(env, overrides)?;
+    loaded.stack(env, chosen, true)
+}
+
+/// The config file read and checked, before a target is chosen.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The top level with the process-wide layers applied (state dir), not yet validated.
+    base: Resolved,
+    /// The file's tables without `targets` and `default_target`, as written.
+    top: toml::Table,
+}
+
+/// Reads the config file (or the defaults) and applies the process-wide layers.
+pub fn load(env: &dyn Environment, overrides: &Overrides) -> Result<Loaded, ConfigError> {
     let file = match (&overrides.config_file, env.var(env::CONFIG)) {
         (Some(path), _) => Some((path.clone(), true)),
         (None, Some(path)) => Some((PathBuf::from(path), true)),
@@ -190,6 +229,7 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
     };
     let mut sources = BTreeMap::new();
     let mut lines = BTreeMap::new();
+    let mut top = toml::Table::new();
     let (mut config, file) = match file {
         Some((path, explicit)) => match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -199,6 +239,9 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
                 check_file_mode(&path, &real)?;
                 let mut config = parse_file(&path, &text)?;
                 record_file_keys(&path, &text, &mut sources, &mut lines);
+                top = toml::from_str(&text).unwrap_or_default();
+                top.remove("targets");
+                top.remove("default_target");
                 anchor_paths(&mut config, real.parent().unwrap_or(Path::new(".")));
                 config.source_file = Some(real);
                 (config, Some(path))
@@ -211,22 +254,212 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
     if file.is_some() && !sources.contains_key("state_dir") {
         config.state_dir = default_state_dir(env);
     }
-    apply_env(env, &mut config, &mut sources)?;
+    if let Some(dir) = env.var(env::STATE_DIR) {
+        config.state_dir = PathBuf::from(dir);
+        sources.insert("state_dir".into(), Source::Env(env::STATE_DIR.to_string()));
+    }
     if let Some(dir) = &overrides.state_dir {
         config.state_dir = dir.clone();
         sources.insert("state_dir".into(), Source::Flag("--state-dir"));
     }
-    for url in [&config.redis.url, &config.chromadb.url, &config.openwebui.url] {
-        secret::remember_url_secrets(url);
+    let base = Resolved { config, file, sources, lines, chosen_by: None };
+    for name in base.config.targets.keys() {
+        if !model::valid_target_name(name) {
+            return Err(ConfigError::Invalid {
+                origin: base.file_origin(&format!("targets.{name}")),
+                key: format!("targets.{name}"),
+                reason: format!(
+                    "`{name}` is not a valid target name: 1–63 characters from [A-Za-z0-9_.-], starting with a letter or digit"
+                ),
+            });
+        }
     }
-    // Relative paths from the environment or flags mean the working directory, as on any command
-    // line; made absolute now, so every process and `config show` agree on one journal.
-    if let Ok(cwd) = std::env::current_dir() {
-        anchor_paths(&mut config, &cwd);
+    Ok(Loaded { base, top })
+}
+
+impl Loaded {
+    /// The names of the file's targets, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.base.config.targets.keys().cloned().collect()
     }
-    let resolved = Resolved { config, file, sources, lines };
-    model::validate(&resolved)?;
-    Ok(resolved)
+
+    pub fn default_target(&self) -> Option<&str> {
+        self.base.config.default_target.as_deref()
+    }
+
+    pub fn file(&self) -> Option<&Path> {
+        self.base.file.as_deref()
+    }
+
+    /// The target named by `--target`, else `IFCTL_TARGET`, else `default_target`, and which of
+    /// them named it; `None` when none is named. A name the file does not define is an error.
+    pub fn chosen(
+        &self,
+        env: &dyn Environment,
+        overrides: &Overrides,
+    ) -> Result<Option<(String, Source)>, ConfigError> {
+        let named = match (&overrides.target, env.var(env::TARGET), &self.base.config.default_target) {
+            (Some(name), _, _) => Some((name.clone(), Source::Flag("--target"), "flag `--target`".to_string())),
+            (None, Some(name), _) => {
+                Some((name, Source::Env(env::TARGET.into()), format!("environment variable `{}`", env::TARGET)))
+            }
+            (None, None, Some(name)) => {
+                let source = self.base.source_of("default_target");
+                Some((name.clone(), source, self.base.file_origin("default_target")))
+            }
+            (None, None, None) => None,
+        };
+        let Some((name, source, origin)) = named else { return Ok(None) };
+        if self.base.config.targets.contains_key(&name) {
+            return Ok(Some((name, source)));
+        }
+        let reason = if self.base.config.targets.is_empty() {
+            format!("there is no target `{name}`: the config file defines no `[targets.<name>]` tables")
+        } else {
+            format!("there is no target `{name}`; the config file defines: {}", self.names().join(", "))
+        };
+        let key = if matches!(source, Source::Flag(_) | Source::Env(_)) { "target" } else { "default_target" };
+        Err(ConfigError::Invalid { origin, key: key.into(), reason })
+    }
+
+    /// The resolved, validated config of one target (or of the top level, for `None`):
+    /// the top level with the target's sections merged over it key by key, then — when
+    /// `with_env` — the per-stack `IFCTL_*` variables over that.
+    pub fn stack(
+        &self,
+        env: &dyn Environment,
+        chosen: Option<(String, Source)>,
+        with_env: bool,
+    ) -> Result<Resolved, ConfigError> {
+        let mut resolved = match &chosen {
+            None => self.base.clone(),
+            Some((name, _)) => self.merged(name)?,
+        };
+        resolved.chosen_by = chosen.map(|(_, source)| source);
+        if with_env {
+            apply_env(env, &mut resolved.config, &mut resolved.sources)?;
+        }
+        for url in [&resolved.config.redis.url, &resolved.config.chromadb.url, &resolved.config.openwebui.url] {
+            secret::remember_url_secrets(url);
+        }
+        // Relative paths from the environment or flags mean the working directory, as on any command
+        // line; made absolute now, so every process and `config show` agree on one journal.
+        if let Ok(cwd) = std::env::current_dir() {
+            anchor_paths(&mut resolved.config, &cwd);
+        }
+        model::validate(&resolved)?;
+        Ok(resolved)
+    }
+
+    /// Every target, resolved (the top level alone for a file without targets). The per-stack
+    /// variables would point every target at one server, so they apply only without targets;
+    /// the names of those ignored are returned for a warning.
+    pub fn every(&self, env: &dyn Environment) -> Result<(Vec<Resolved>, Vec<&'static str>), ConfigError> {
+        if self.base.config.targets.is_empty() {
+            return Ok((vec![self.stack(env, None, true)?], Vec::new()));
+        }
+        let ignored: Vec<&'static str> = env::PER_TARGET.iter().copied().filter(|v| env.var(v).is_some()).collect();
+        let mut all: Vec<Resolved> = Vec::new();
+        for name in self.names() {
+            let source = self.base.source_of(&format!("targets.{name}"));
+            let resolved = self.stack(env, Some((name.clone(), source)), false)?;
+            let location = resolved.config.snapshot_repository();
+            if let Some(other) = all.iter().find(|o| o.config.snapshot_repository() == location) {
+                return Err(ConfigError::Invalid {
+                    origin: self.base.file_origin(&format!("targets.{name}.snapshots")),
+                    key: format!("targets.{name}.snapshots"),
+                    reason: format!(
+                        "targets `{}` and `{name}` keep snapshots in the same place ({location}); prune and restore would mix their snapshots — give each its own `snapshots.dir` or `snapshots.repository`",
+                        other.config.target_name()
+                    ),
+                });
+            }
+            all.push(resolved);
+        }
+        Ok((all, ignored))
+    }
+
+    /// The top level with `[targets.<name>]` merged over it; sources and lines re-keyed so that
+    /// `redis.url` set by the target reads "file … [targets.prod]" at the target's line.
+    fn merged(&self, name: &str) -> Result<Resolved, ConfigError> {
+        let base = &self.base;
+        let sections = base.config.targets.get(name).cloned().unwrap_or_default();
+        let mut tree = self.top.clone();
+        let own = toml::Value::try_from(&sections).ok().and_then(|v| v.as_table().cloned()).unwrap_or_default();
+        merge_tables(&mut tree, &own);
+        let prefix = format!("targets.{name}.");
+        let path = base.file.clone().unwrap_or_default();
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(tree)).map_err(|err| {
+            let key = format!("{prefix}{}", err.path());
+            ConfigError::Invalid {
+                origin: base.file_origin(&key),
+                key,
+                reason: err.into_inner().message().trim().to_string(),
+            }
+        })?;
+        if let Some(dir) = base.config.source_file.as_deref().and_then(Path::parent) {
+            anchor_paths(&mut config, dir);
+        }
+        config.state_dir = base.config.state_dir.clone();
+        config.source_file = base.config.source_file.clone();
+        config.default_target = base.config.default_target.clone();
+        config.targets = base.config.targets.clone();
+        config.target = Some(name.to_string());
+        let mut sources: BTreeMap<String, Source> = base
+            .sources
+            .iter()
+            .filter(|(k, _)| !k.starts_with("targets."))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut lines: BTreeMap<String, usize> =
+            base.lines.iter().filter(|(k, _)| !k.starts_with("targets.")).map(|(k, v)| (k.clone(), *v)).collect();
+        for (key, _) in base.sources.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+            sources.insert(key[prefix.len()..].to_string(), Source::Target(path.clone(), name.to_string()));
+        }
+        for (key, line) in base.lines.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+            lines.insert(key[prefix.len()..].to_string(), *line);
+        }
+        // Snapshots inherited from the top level get a place of their own per target: two
+        // stacks' snapshots in one place would be pruned and restored as one.
+        let own_place = |key: &str| matches!(sources.get(key), Some(Source::Target(..)));
+        if !own_place("snapshots.dir") && !own_place("snapshots.repository") {
+            if let Some(dir) = config.snapshots.dir.as_mut().filter(|_| sources.contains_key("snapshots.dir")) {
+                *dir = dir.join(name);
+            }
+            if let Some(repo) = config.snapshots.repository.as_mut().filter(|r| !r.is_empty()) {
+                *repo = format!("{}/{name}", repo.trim_end_matches('/'));
+            }
+        }
+        Ok(Resolved { config, file: base.file.clone(), sources, lines, chosen_by: None })
+    }
+}
+
+/// Merges `over` into `into` key by key: tables merge, every other value (arrays too) replaces.
+fn merge_tables(into: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (into.get_mut(key), value) {
+            (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => merge_tables(mine, theirs),
+            _ => {
+                into.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+impl Resolved {
+    /// "config file `…` (line N)" for a key of the file.
+    fn file_origin(&self, key: &str) -> String {
+        let path = self.file.as_deref().unwrap_or(Path::new("(none)"));
+        match self.line_of(key) {
+            Some(line) => format!("config file `{}` (line {line})", path.display()),
+            None => format!("config file `{}`", path.display()),
+        }
+    }
+
+    /// The names of the config file's targets, sorted.
+    pub fn target_names(&self) -> Vec<String> {
+        self.config.targets.keys().cloned().collect()
+    }
 }
 
 /// Makes every relative path of the config absolute against `base` — for the config file, its own
@@ -369,7 +602,14 @@ fn record_file_keys(
                     if let Some(at) = table.key(key).and_then(|k| line(k.span())) {
                         lines.insert(full.clone(), at);
                     }
-                    sources.insert(full, Source::File(path.to_path_buf()));
+                    // An inline table sets its keys, not the whole section (a target's
+                    // `redis = { url = … }` leaves the rest of `redis` inherited).
+                    match value {
+                        Value::InlineTable(inner) => inline_sources(&full, inner, path, sources),
+                        _ => {
+                            sources.insert(full, Source::File(path.to_path_buf()));
+                        }
+                    }
                 }
                 Item::ArrayOfTables(array) => {
                     for (i, inner) in array.iter().enumerate() {
@@ -382,6 +622,22 @@ fn record_file_keys(
                     sources.insert(full, Source::File(path.to_path_buf()));
                 }
                 Item::None => {}
+            }
+        }
+    }
+    fn inline_sources(
+        prefix: &str,
+        table: &toml_edit::InlineTable,
+        path: &Path,
+        sources: &mut BTreeMap<String, Source>,
+    ) {
+        for (key, value) in table.iter() {
+            let full = format!("{prefix}.{key}");
+            match value {
+                Value::InlineTable(inner) => inline_sources(&full, inner, path, sources),
+                _ => {
+                    sources.insert(full, Source::File(path.to_path_buf()));
+                }
             }
         }
     }
@@ -404,7 +660,6 @@ fn apply_env(
     let list = |value: String| -> Vec<String> {
         value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
     };
-    set(env::STATE_DIR, "state_dir", &mut |v| config.state_dir = PathBuf::from(v));
     set(env::REDIS_URL, "redis.url", &mut |v| config.redis.url = v);
     set(env::CHROMADB_URL, "chromadb.url", &mut |v| config.chromadb.url = v);
     set(env::CHROMADB_TENANT, "chromadb.tenant", &mut |v| config.chromadb.tenant = v);

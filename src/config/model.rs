@@ -7,6 +7,18 @@ use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, Environment, Resolved, Source};
 
+/// What outputs call the one stack of a config without `[targets.*]`.
+pub const DEFAULT_TARGET: &str = "default";
+
+/// A target name: 1–63 characters from `[A-Za-z0-9_.-]`, starting with a letter or digit. It
+/// names a directory, a lock and a metric label, so nothing else is allowed.
+pub fn valid_target_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b))
+}
+
 /// Components ifctl knows. Their names are part of the CLI and of every output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -51,9 +63,33 @@ pub struct Config {
     pub recovery: RecoveryConfig,
     pub serve: ServeConfig,
     pub journal: JournalConfig,
+    /// The target used when none is named with `--target` or `IFCTL_TARGET`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_target: Option<String>,
+    /// Named stacks (`[targets.<name>]`), each overriding sections of the top level key by key.
+    #[serde(skip_serializing)]
+    pub targets: std::collections::BTreeMap<String, TargetSections>,
     /// The config file this came from (not a key): `disk_cleanup` never touches it.
     #[serde(skip)]
     pub source_file: Option<PathBuf>,
+    /// The named target this config is for (not a key); `None` for a config without targets.
+    #[serde(skip)]
+    pub target: Option<String>,
+}
+
+/// What a `[targets.<name>]` table may set: the sections that describe one stack. `state_dir`,
+/// `serve` and `journal` belong to the process and are shared by every target.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TargetSections {
+    pub redis: Option<toml::Table>,
+    pub chromadb: Option<toml::Table>,
+    pub openwebui: Option<toml::Table>,
+    pub system: Option<toml::Table>,
+    pub health: Option<toml::Table>,
+    pub thresholds: Option<toml::Table>,
+    pub snapshots: Option<toml::Table>,
+    pub recovery: Option<toml::Table>,
 }
 
 /// The audit journal's rotation and anchors (docs/journal.md).
@@ -128,7 +164,10 @@ impl Default for Config {
             recovery: RecoveryConfig::default(),
             serve: ServeConfig::default(),
             journal: JournalConfig::default(),
+            default_target: None,
+            targets: Default::default(),
             source_file: None,
+            target: None,
         }
     }
 }
@@ -152,8 +191,32 @@ impl Config {
         self.state_dir.join("journal.jsonl")
     }
 
+    /// Where this stack's own state lives — stored OpenWebUI token, migration checkpoints,
+    /// collection locks, scratch space, default snapshots: the state dir itself for a config
+    /// without targets, `<state_dir>/targets/<name>` for a named target. The journal stays one.
+    pub fn target_dir(&self) -> PathBuf {
+        match &self.target {
+            Some(name) => self.state_dir.join("targets").join(name),
+            None => self.state_dir.clone(),
+        }
+    }
+
+    /// `component`, qualified by the target when there is one (`prod.redis`): names recovery
+    /// locks and log scopes.
+    pub fn scoped(&self, component: Component) -> String {
+        match &self.target {
+            Some(name) => format!("{name}.{component}"),
+            None => component.to_string(),
+        }
+    }
+
+    /// The target's name for people: its name, or `default` for a config without targets.
+    pub fn target_name(&self) -> &str {
+        self.target.as_deref().unwrap_or(DEFAULT_TARGET)
+    }
+
     pub fn snapshot_dir(&self) -> PathBuf {
-        self.snapshots.dir.clone().unwrap_or_else(|| self.state_dir.join("snapshots"))
+        self.snapshots.dir.clone().unwrap_or_else(|| self.target_dir().join("snapshots"))
     }
 
     /// Where `ifctl snapshot …` works: `snapshots.repository`, else the snapshot directory.
@@ -645,16 +708,24 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
 pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
     let c = &resolved.config;
     let fail = |key: &str, reason: String| {
+        let mut shown = key.to_string();
         let origin = match resolved.source_of(key) {
             Source::Default => "built-in default".to_string(),
-            Source::File(path) => match resolved.line_of(key) {
+            Source::File(path) | Source::Target(path, _) => match resolved.line_of(key) {
                 Some(line) => format!("config file `{}` (line {line})", path.display()),
                 None => format!("config file `{}`", path.display()),
             },
             Source::Env(var) => format!("environment variable `{var}`"),
             Source::Flag(flag) => format!("flag `{flag}`"),
         };
-        Err(ConfigError::Invalid { origin, key: key.to_string(), reason })
+        if let Source::Target(_, name) = resolved.source_of(key) {
+            shown = format!("targets.{name}.{key}");
+        }
+        let reason = match &resolved.config.target {
+            Some(name) if !shown.starts_with("targets.") => format!("{reason} (in target `{name}`, which inherits it)"),
+            _ => reason,
+        };
+        Err(ConfigError::Invalid { origin, key: shown, reason })
     };
     check_url(&c.redis.url, &["redis", "rediss", "unix"]).or_else(|r| fail("redis.url", r))?;
     check_url(&c.chromadb.url, &["http", "https"]).or_else(|r| fail("chromadb.url", r))?;

@@ -20,6 +20,8 @@ pub fn shown_values(resolved: &Resolved, env: &dyn Environment) -> Vec<ShownValu
     let c = &resolved.config;
     let secrets = [
         ("redis.password", &c.redis.password_env, c.redis.password_file.as_deref()),
+        ("chromadb.token", &c.chromadb.token_env, c.chromadb.token_file.as_deref()),
+        ("openwebui.api_key", &c.openwebui.api_key_env, c.openwebui.api_key_file.as_deref()),
         ("openwebui.token", &c.openwebui.token_env, c.openwebui.token_file.as_deref()),
         ("openwebui.email", &c.openwebui.email_env, None),
         ("openwebui.password", &c.openwebui.password_env, c.openwebui.password_file.as_deref()),

@@ -34,7 +34,7 @@ fn precedence_is_defaults_file_env_flags() {
         "state_dir = \"/from/file\"\n[redis]\nurl = \"redis://10.0.0.1:6379\"\n[chromadb]\nurl = \"http://file:8000\"\n",
     );
     let e = env(&[("IFCTL_CHROMADB_URL", "http://env:8000"), ("IFCTL_STATE_DIR", "/from/env")]);
-    let overrides = Overrides { config_file: Some(path.clone()), state_dir: Some("/from/flag".into()) };
+    let overrides = Overrides { config_file: Some(path.clone()), state_dir: Some("/from/flag".into()), target: None };
     let r = resolve(&e, &overrides).unwrap();
     assert_eq!(r.config.redis.url, "redis://10.0.0.1:6379");
     assert_eq!(r.source_of("redis.url"), Source::File(path));
@@ -211,7 +211,7 @@ fn ranges_and_strategy_names_are_checked_with_file_line_and_key() {
     let e = env(&[]);
     let bad = |text: &str| {
         let path = write(&dir, text);
-        resolve(&e, &Overrides { config_file: Some(path), state_dir: None }).unwrap_err().to_string()
+        resolve(&e, &Overrides { config_file: Some(path), state_dir: None, target: None }).unwrap_err().to_string()
     };
     let err = bad("[recovery]\nneeds_approval = [\n  \"redis.restart\",\n  \"redis.flush-unexpiring\",\n]\n");
     assert!(
@@ -242,7 +242,7 @@ fn ranges_and_strategy_names_are_checked_with_file_line_and_key() {
     // Zero attempts per hour is allowed: it means nothing automatic.
     let path = write(&dir, "[recovery]\nmax_attempts_per_hour = 0\n");
     assert_eq!(
-        resolve(&e, &Overrides { config_file: Some(path), state_dir: None })
+        resolve(&e, &Overrides { config_file: Some(path), state_dir: None, target: None })
             .unwrap()
             .config
             .recovery
@@ -261,7 +261,7 @@ fn relative_paths_are_anchored_to_the_config_file() {
         "state_dir = \"state\"\n[redis]\npassword_file = \"secrets/redis.pw\"\n[snapshots]\ndir = \"/abs/snaps\"\n\
          [[recovery.system.cleanup_paths]]\npath = \"logs\"\nolder_than = \"1d\"\n",
     );
-    let r = resolve(&env(&[]), &Overrides { config_file: Some(path), state_dir: None }).unwrap();
+    let r = resolve(&env(&[]), &Overrides { config_file: Some(path), state_dir: None, target: None }).unwrap();
     let base = std::path::absolute(dir.path()).unwrap();
     assert_eq!(r.config.state_dir, base.join("state"));
     assert_eq!(r.config.redis.password_file, Some(base.join("secrets/redis.pw")));
@@ -346,7 +346,7 @@ mod prop {
             let dir = tempfile::tempdir().unwrap();
             let path = write(&dir, &text);
             let e = env(&[]);
-            match resolve(&e, &Overrides { config_file: Some(path.clone()), state_dir: None }) {
+            match resolve(&e, &Overrides { config_file: Some(path.clone()), state_dir: None, target: None }) {
                 Ok(_) => {}
                 Err(err @ ConfigError::Invalid { .. }) => {
                     let shown = err.to_string();
@@ -360,4 +360,108 @@ mod prop {
             }
         }
     }
+}
+
+fn two_targets(dir: &tempfile::TempDir, extra: &str) -> PathBuf {
+    write(
+        dir,
+        &format!(
+            "[redis]\nurl = \"redis://10.0.0.1:6379\"\n[chromadb]\nurl = \"http://top:8000\"\n[snapshots]\nrepository = \"s3://bucket/ifctl/\"\n\n\
+             [targets.prod]\nredis = {{ url = \"rediss://prod:6380\" }}\n\n[targets.staging.chromadb]\nurl = \"http://staging:8000\"\n{extra}"
+        ),
+    )
+}
+
+fn with(path: &Path, target: Option<&str>) -> Overrides {
+    Overrides { config_file: Some(path.to_path_buf()), state_dir: Some("/st".into()), target: target.map(String::from) }
+}
+
+#[test]
+fn a_target_inherits_every_key_it_does_not_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = two_targets(&dir, "");
+    let r = resolve(&env(&[]), &with(&path, Some("prod"))).unwrap();
+    assert_eq!(r.config.target.as_deref(), Some("prod"));
+    assert_eq!(r.config.redis.url, "rediss://prod:6380");
+    assert_eq!(r.source_of("redis.url"), Source::Target(path.clone(), "prod".into()));
+    assert_eq!(r.line_of("redis.url"), Some(9), "the target's line, not the top level's");
+    assert_eq!(r.config.chromadb.url, "http://top:8000");
+    assert_eq!(r.source_of("chromadb.url"), Source::File(path.clone()));
+    // The rest of `redis` stays inherited (the inline table sets `url` only).
+    assert_eq!(r.source_of("redis.password_env"), Source::Default);
+    assert_eq!(r.config.snapshot_repository(), "s3://bucket/ifctl/prod", "an inherited place gets the target's prefix");
+    assert_eq!(r.config.target_dir(), PathBuf::from("/st/targets/prod"));
+    assert_eq!(r.config.journal_path(), PathBuf::from("/st/journal.jsonl"), "one journal for every target");
+    let s = resolve(&env(&[]), &with(&path, Some("staging"))).unwrap();
+    assert_eq!(s.config.redis.url, "redis://10.0.0.1:6379");
+    assert_eq!(s.config.chromadb.url, "http://staging:8000");
+    assert_eq!(s.config.scoped(Component::Redis), "staging.redis");
+}
+
+#[test]
+fn the_target_is_chosen_by_flag_then_env_then_default_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = two_targets(&dir, "");
+    let top = format!("default_target = \"staging\"\n{}", std::fs::read_to_string(&path).unwrap());
+    std::fs::write(&path, top).unwrap();
+    let e = env(&[("IFCTL_TARGET", "prod")]);
+    assert_eq!(resolve(&e, &with(&path, Some("staging"))).unwrap().chosen_by, Some(Source::Flag("--target")));
+    let r = resolve(&e, &with(&path, None)).unwrap();
+    assert_eq!((r.config.target.as_deref(), r.chosen_by), (Some("prod"), Some(Source::Env("IFCTL_TARGET".into()))));
+    let r = resolve(&env(&[]), &with(&path, None)).unwrap();
+    assert_eq!(r.config.target.as_deref(), Some("staging"));
+    let err = resolve(&env(&[]), &with(&path, Some("prdo"))).unwrap_err().to_string();
+    assert!(err.contains("no target `prdo`") && err.contains("prod, staging"), "{err}");
+}
+
+#[test]
+fn a_config_without_targets_has_no_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "[redis]\nurl = \"redis://10.0.0.1:6379\"\n");
+    let r = resolve(&env(&[]), &with(&path, None)).unwrap();
+    assert_eq!(r.config.target, None);
+    assert_eq!(r.config.target_dir(), PathBuf::from("/st"));
+    assert_eq!(r.config.snapshot_dir(), PathBuf::from("/st/snapshots"), "where snapshots always were");
+    assert_eq!(r.config.scoped(Component::Redis), "redis");
+    let err = resolve(&env(&[]), &with(&path, Some("prod"))).unwrap_err().to_string();
+    assert!(err.contains("defines no `[targets.<name>]`"), "{err}");
+}
+
+#[test]
+fn mistakes_inside_a_target_name_the_target_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = two_targets(&dir, "[targets.qa]\nserve = { listen = \"0.0.0.0:1\" }\n");
+    let err = load(&env(&[]), &with(&path, None)).unwrap_err().to_string();
+    assert!(err.contains("targets.qa.serve") && err.contains("unknown field"), "{err}");
+
+    let path = two_targets(&dir, "[targets.qa.redis]\nurl = \"http://wrong:1\"\n");
+    let err = resolve(&env(&[]), &with(&path, Some("qa"))).unwrap_err().to_string();
+    assert!(err.contains("targets.qa.redis.url") && err.contains("(line 14)"), "{err}");
+
+    let path = two_targets(&dir, "[targets.qa.health]\ntimeout = 12\n");
+    let err = resolve(&env(&[]), &with(&path, Some("qa"))).unwrap_err().to_string();
+    assert!(err.contains("targets.qa.health.timeout"), "{err}");
+
+    let path = two_targets(&dir, "[targets.\"bad name\".redis]\nurl = \"redis://x:1\"\n");
+    let err = load(&env(&[]), &with(&path, None)).unwrap_err().to_string();
+    assert!(err.contains("not a valid target name"), "{err}");
+}
+
+#[test]
+fn every_target_at_once_ignores_per_stack_variables_and_refuses_shared_snapshot_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = two_targets(&dir, "");
+    let e = env(&[("IFCTL_REDIS_URL", "redis://one-for-all:1")]);
+    let (all, ignored) = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.config.redis.url.as_str()).collect::<Vec<_>>(),
+        ["rediss://prod:6380", "redis://10.0.0.1:6379"]
+    );
+    assert_eq!(ignored, ["IFCTL_REDIS_URL"]);
+    // One target alone: the variable applies (flags and environment beat the file).
+    assert_eq!(resolve(&e, &with(&path, Some("prod"))).unwrap().config.redis.url, "redis://one-for-all:1");
+
+    let path = two_targets(&dir, "[targets.qa.snapshots]\nrepository = \"s3://bucket/ifctl/prod\"\n");
+    let err = load(&env(&[]), &with(&path, None)).unwrap().every(&env(&[])).unwrap_err().to_string();
+    assert!(err.contains("same place") && err.contains("`prod` and `qa`"), "{err}");
 }

@@ -288,8 +288,12 @@ impl HealthReport {
     /// Attaches each component's recovery state (from the journal) to the report.
     pub fn attach_recovery(&mut self, config: &crate::config::Config) {
         let now = crate::journal::now();
-        let Ok(state) = crate::recovery::state::derive(&config.journal_path(), now, crate::recovery::horizon(config))
-        else {
+        let Ok(state) = crate::recovery::state::derive(
+            &config.journal_path(),
+            now,
+            crate::recovery::horizon(config),
+            config.target.as_deref(),
+        ) else {
             return;
         };
         for c in &mut self.components {

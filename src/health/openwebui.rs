@@ -123,7 +123,7 @@ pub(super) async fn probe(probes: &Probes, report: &mut ComponentReport) {
 
 /// The next token to try after `source` (advanced past it): see the order above.
 async fn next_token(probes: &Probes, source: &mut u8) -> Result<Option<(&'static str, Secret)>, String> {
-    let stored_path = probes.config.state_dir.join("openwebui.token");
+    let stored_path = probes.config.target_dir().join("openwebui.token");
     let configured = match &probes.secrets.openwebui_token {
         Ok(token) => token.clone(),
         Err(e) => return Err(e.clone()),

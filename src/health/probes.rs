@@ -25,7 +25,7 @@ impl Secrets {
     pub fn from_env(config: &Config, env: &dyn Environment) -> Secrets {
         let token_file = config.openwebui.token_file.clone().or_else(|| {
             // A token stored by `recover --strategy token_refresh` is used when none is configured.
-            let stored = config.state_dir.join("openwebui.token");
+            let stored = config.target_dir().join("openwebui.token");
             stored.exists().then_some(stored)
         });
         Secrets {

@@ -161,14 +161,23 @@ fn escape_label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// One Nagios plugin line: `IFCTL <STATE> - <summary> | <perfdata>`.
-pub fn nagios(report: &HealthReport) -> String {
-    let state = match report.status {
+fn nagios_state(status: Status) -> &'static str {
+    match status {
         Status::Healthy => "OK",
         Status::Degraded => "WARNING",
         Status::Unhealthy => "CRITICAL",
         Status::Unknown => "UNKNOWN",
-    };
+    }
+}
+
+/// One Nagios plugin line: `IFCTL <STATE> - <summary> | <perfdata>`.
+pub fn nagios(report: &HealthReport) -> String {
+    let (summary, perf) = nagios_parts(report, "");
+    format!("IFCTL {} - {summary} | {}", nagios_state(report.status), perf.join(" "))
+}
+
+/// The summary of a report's troubles and its perfdata items, labels prefixed with `prefix`.
+fn nagios_parts(report: &HealthReport, prefix: &str) -> (String, Vec<String>) {
     let troubled: Vec<&ComponentReport> = report.components.iter().filter(|c| c.status != Status::Healthy).collect();
     let summary = if troubled.is_empty() {
         format!("{} components healthy", report.components.len())
@@ -185,9 +194,9 @@ pub fn nagios(report: &HealthReport) -> String {
     };
     let mut perf = Vec::new();
     for c in &report.components {
-        perf.push(format!("{}_check={:.3}ms", c.component, c.latency_ms));
+        perf.push(format!("{prefix}{}_check={:.3}ms", c.component, c.latency_ms));
         for m in &c.measures {
-            let mut label = m.name.to_string();
+            let mut label = format!("{prefix}{}", m.name);
             for (_, v) in &m.labels {
                 label.push('_');
                 label.push_str(v);
@@ -204,10 +213,76 @@ pub fn nagios(report: &HealthReport) -> String {
         }
     }
     let summary = summary.replace(['\n', '\r'], " ").replace('|', "/");
-    format!("IFCTL {state} - {summary} | {}", perf.join(" "))
+    (summary, perf)
 }
 
 fn trim(value: f64) -> String {
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Several targets' Prometheus texts as one exposition: every sample labelled `target="<name>"`,
+/// and each metric family once (its HELP and TYPE, then the samples of every target), as the
+/// format requires.
+pub fn prometheus_fleet(parts: &[(&str, String)]) -> String {
+    // Family name → (HELP and TYPE lines, samples), in order of first appearance.
+    let mut order: Vec<String> = Vec::new();
+    let mut families: std::collections::HashMap<String, (Vec<String>, Vec<String>)> = Default::default();
+    for (target, text) in parts {
+        let label = format!("target=\"{}\"", escape_label(target));
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            let (name, is_header) = match line.strip_prefix("# ") {
+                Some(rest) => (rest.split_whitespace().nth(1).unwrap_or_default().to_string(), true),
+                None => (line.split(['{', ' ']).next().unwrap_or_default().to_string(), false),
+            };
+            let entry = families.entry(name.clone()).or_insert_with(|| {
+                order.push(name.clone());
+                Default::default()
+            });
+            if is_header {
+                if !entry.0.iter().any(|h| h == line) {
+                    entry.0.push(line.to_string());
+                }
+                continue;
+            }
+            let rest = &line[name.len()..];
+            let sample = match rest.strip_prefix('{') {
+                Some(inner) => format!("{name}{{{label},{inner}"),
+                None => format!("{name}{{{label}}}{rest}"),
+            };
+            entry.1.push(sample);
+        }
+    }
+    let mut out = String::new();
+    for name in order {
+        let (headers, samples) = &families[&name];
+        for line in headers.iter().chain(samples) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// One Nagios line for several targets: the worst state, each troubled target's findings, and
+/// the perfdata of all, each label prefixed with its target.
+pub fn nagios_fleet(reports: &[(&str, &HealthReport)], status: Status) -> String {
+    let mut troubles = Vec::new();
+    let mut perf = Vec::new();
+    for (target, report) in reports {
+        let (summary, items) = nagios_parts(report, &format!("{target}_"));
+        if report.components.iter().any(|c| c.status != Status::Healthy) {
+            troubles.push(format!("{target}: {summary}"));
+        }
+        perf.extend(items);
+    }
+    let healthy = reports.len() - troubles.len();
+    let summary = if troubles.is_empty() {
+        format!("{} targets healthy", reports.len())
+    } else if healthy > 0 {
+        format!("{}; {healthy} other targets healthy", troubles.join("; "))
+    } else {
+        troubles.join("; ")
+    };
+    format!("IFCTL {} - {summary} | {}", nagios_state(status), perf.join(" "))
 }

@@ -147,7 +147,7 @@ fn last_journaled_reads_back_transitions() {
         journal.append(t.event()).unwrap();
     }
     journal.append(crate::journal::NewEvent::new("operator.note", "noted")).unwrap();
-    let known = last_journaled(journal.path(), &[Component::Redis, Component::Chromadb, Component::Openwebui]);
+    let known = last_journaled(journal.path(), None, &[Component::Redis, Component::Chromadb, Component::Openwebui]);
     assert_eq!(known, BTreeMap::from([(Component::Redis, Status::Healthy), (Component::Chromadb, Status::Unhealthy)]));
 }
 

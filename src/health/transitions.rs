@@ -49,14 +49,17 @@ pub fn transitions(previous: &BTreeMap<Component, Status>, report: &HealthReport
         .collect()
 }
 
-/// The last journaled status of each wanted component, reading from the end of the journal.
-pub fn last_journaled(journal: &Path, wanted: &[Component]) -> BTreeMap<Component, Status> {
+/// The last journaled status of each wanted component of `target`, reading from the end of the
+/// journal.
+pub fn last_journaled(journal: &Path, target: Option<&str>, wanted: &[Component]) -> BTreeMap<Component, Status> {
     let mut found = BTreeMap::new();
     let Ok(lines) = NewestFirst::open(journal) else { return found };
     #[derive(serde::Deserialize)]
     struct Head {
         kind: String,
         component: Option<Component>,
+        #[serde(default)]
+        target: Option<String>,
         details: Option<Details>,
     }
     #[derive(serde::Deserialize)]
@@ -66,7 +69,7 @@ pub fn last_journaled(journal: &Path, wanted: &[Component]) -> BTreeMap<Componen
     for line in lines.take(LOOKBACK_LINES) {
         let Ok(line) = line else { break };
         let Ok(head) = serde_json::from_slice::<Head>(&line) else { continue };
-        if head.kind != KIND {
+        if head.kind != KIND || head.target.as_deref() != target {
             continue;
         }
         if let (Some(component), Some(Details { to: Some(to) })) = (head.component, head.details) {

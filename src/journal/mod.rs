@@ -49,6 +49,10 @@ pub struct Event {
     pub pid: u32,
     pub kind: String,
     pub component: Option<String>,
+    /// The named target the event is about; absent for a config without targets (and for
+    /// events about the whole process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub outcome: String,
     pub correlation_id: String,
     pub details: serde_json::Value,
@@ -135,6 +139,8 @@ pub struct Journal {
     path: PathBuf,
     identity: Identity,
     options: JournalOptions,
+    /// Stamped on every event this handle writes.
+    target: Option<String>,
 }
 
 /// What a rotation did.
@@ -151,7 +157,17 @@ pub struct Rotation {
 
 impl Journal {
     pub fn new(path: impl Into<PathBuf>, identity: Identity) -> Journal {
-        Journal { path: path.into(), identity, options: JournalOptions::default() }
+        Journal { path: path.into(), identity, options: JournalOptions::default(), target: None }
+    }
+
+    /// Events written through this handle are about `target`.
+    pub fn with_target(mut self, target: Option<String>) -> Journal {
+        self.target = target;
+        self
+    }
+
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
     }
 
     pub fn with_options(mut self, options: JournalOptions) -> Journal {
@@ -287,6 +303,7 @@ impl Journal {
             host: self.identity.host.clone(),
             user: self.identity.user.clone(),
             pid: self.identity.pid,
+            target: if new.kind == ROTATED { None } else { self.target.clone() },
             kind: new.kind,
             component: new.component,
             outcome: new.outcome,

@@ -15,6 +15,8 @@ pub struct Filter {
     /// `recovery` matches `recovery.attempt` and `recovery.pending`; `recovery.attempt` matches itself.
     pub kinds: Vec<String>,
     pub component: Option<String>,
+    /// Only events about this named target.
+    pub target: Option<String>,
     pub since: Option<DateTime<Utc>>,
 }
 
@@ -26,7 +28,8 @@ impl Filter {
             });
         let component_ok = self.component.as_ref().is_none_or(|c| event.component.as_deref() == Some(c));
         let since_ok = self.since.is_none_or(|since| event.ts >= since);
-        kind_ok && component_ok && since_ok
+        let target_ok = self.target.as_ref().is_none_or(|t| event.target.as_deref() == Some(t));
+        kind_ok && component_ok && since_ok && target_ok
     }
 }
 

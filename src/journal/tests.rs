@@ -108,7 +108,7 @@ fn recent_reads_newest_with_filters_across_blocks() {
     assert_eq!(all.len(), 1500);
     assert!(all.windows(2).all(|w| w[0].seq + 1 == w[1].seq), "oldest first, none lost");
 
-    let filter = Filter { kinds: vec!["health".into()], component: Some("redis".into()), since: None };
+    let filter = Filter { kinds: vec!["health".into()], component: Some("redis".into()), target: None, since: None };
     let (some, _) = recent(j.path(), &filter, 5).unwrap();
     let seen: Vec<u64> = some.iter().map(|e| e.details["i"].as_u64().unwrap()).collect();
     assert_eq!(seen, vec![1470, 1476, 1482, 1488, 1494]);
@@ -433,7 +433,7 @@ mod prop {
                 prop_assert!(!report.ok || report.torn.is_some(), "damage went unnoticed: {:?}", report);
             }
             let _ = recent(j.path(), &Filter::default(), 0);
-            let _ = crate::recovery::state::derive(j.path(), crate::journal::now(), chrono::Duration::hours(2));
+            let _ = crate::recovery::state::derive(j.path(), crate::journal::now(), chrono::Duration::hours(2), None);
             let _ = j.append(note(99));
         }
     }

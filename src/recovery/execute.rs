@@ -153,7 +153,7 @@ pub fn plan(config: &Config, strategy: Strategy) -> Result<Plan, PlanError> {
 }
 
 fn token_path(config: &Config) -> PathBuf {
-    config.state_dir.join("openwebui.token")
+    config.target_dir().join("openwebui.token")
 }
 
 /// What an execution did, before verification.
@@ -811,7 +811,7 @@ fn disk_cleanup(config: &Config) -> Result<Done, String> {
             }
             Ok(_lock) => {
                 let snapshots = crate::snapshot::list::list(&dest).map_err(|e| e.to_string())?;
-                let protected = Protected::find(&snapshots, &config.state_dir, &config.journal_path());
+                let protected = Protected::find(&snapshots, &config.target_dir(), &config.journal_path());
                 let decisions =
                     prune::plan(&snapshots, Retention { keep_last: Some(keep), ..Default::default() }, &protected);
                 let mut pruned = 0;

@@ -87,9 +87,14 @@ pub struct RecoveryState {
     pub lines_read: u64,
 }
 
-/// Reads the state as of `now`, looking back `horizon` (attempts, approvals, transitions) and
-/// `MAX_DISABLE` (disable windows).
-pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io::Result<RecoveryState> {
+/// Reads the state of `target` (its events only; `None`: a config without targets) as of `now`,
+/// looking back `horizon` (attempts, approvals, transitions) and `MAX_DISABLE` (disable windows).
+pub fn derive(
+    journal: &Path,
+    now: DateTime<Utc>,
+    horizon: Duration,
+    target: Option<&str>,
+) -> std::io::Result<RecoveryState> {
     let mut state = RecoveryState { now, ..RecoveryState::default() };
     // Timestamps are UTC RFC 3339; their first 19 characters (to the second) compare as text,
     // so most lines are judged without parsing a date.
@@ -111,10 +116,11 @@ pub fn derive(journal: &Path, now: DateTime<Utc>, horizon: Duration) -> std::io:
             ATTEMPT | STARTED | PENDING | GRANTED | DENIED | TRANSITION => ts >= short.as_str(),
             _ => false,
         };
-        if wanted {
-            if let Ok(event) = serde_json::from_slice::<Event>(&line) {
-                newest_first.push(event);
-            }
+        if wanted
+            && let Ok(event) = serde_json::from_slice::<Event>(&line)
+            && event.target.as_deref() == target
+        {
+            newest_first.push(event);
         }
     }
     for event in newest_first.iter() {

@@ -172,8 +172,9 @@ pub async fn component_loop(
     let mut probes: Option<Probes> = None;
     let mut breaker = Breaker::new(3, std::time::Duration::from_secs(30));
     let path = shared.journal.path().to_path_buf();
+    let target = shared.journal.target().map(String::from);
     let mut known: Option<Status> = offload::run("reading the last journaled status", JOURNAL_DEADLINE, move || {
-        crate::health::last_journaled(&path, &[component]).get(&component).copied()
+        crate::health::last_journaled(&path, target.as_deref(), &[component]).get(&component).copied()
     })
     .await
     .ok()
@@ -284,8 +285,9 @@ async fn auto_recover(
     }
     // Exclusive with `recover` and `approve` (and other serves) on this host; busy: they decide.
     let path = shared.journal.path().to_path_buf();
+    let scoped = config.scoped(component);
     let lock = offload::run("taking the recovery lock", JOURNAL_DEADLINE, move || {
-        crate::snapshot::lock::acquire_recovery(&path, component.name(), "ifctl serve")
+        crate::snapshot::lock::acquire_recovery(&path, &scoped, "ifctl serve")
     })
     .await;
     let Ok(Ok(_lock)) = lock else {

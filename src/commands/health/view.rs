@@ -33,8 +33,46 @@ fn status_cell(status: Status, color: bool) -> Cell {
 
 /// The table plus reasons and hints, ready to print.
 pub fn table(report: &HealthReport, tty: bool, color: bool) -> String {
-    let with_breakers = report.components.iter().any(|c| c.breaker.is_some());
-    let mut headers = vec!["COMPONENT", "STATUS", "LATENCY"];
+    let mut out = rows(&[(None, report)], tty, color);
+    out.push_str(&rollup(report));
+    out.push('\n');
+    out
+}
+
+/// One table for several targets, with a TARGET column, and the roll-up of all of them.
+pub fn fleet_table(
+    reports: &[(String, HealthReport)],
+    status: Status,
+    duration_ms: f64,
+    tty: bool,
+    color: bool,
+) -> String {
+    let named: Vec<(Option<&str>, &HealthReport)> = reports.iter().map(|(n, r)| (Some(n.as_str()), r)).collect();
+    let mut out = rows(&named, tty, color);
+    let culprits: Vec<String> = reports
+        .iter()
+        .flat_map(|(name, r)| {
+            r.components
+                .iter()
+                .filter(|c| c.critical && c.status != Status::Healthy)
+                .map(move |c| format!("{name} {} {}", c.component, c.status))
+        })
+        .collect();
+    let because = if culprits.is_empty() { String::new() } else { format!(" ({})", culprits.join(", ")) };
+    out.push_str(&format!(
+        "Overall: {}{because}, {} targets checked in {duration_ms:.1} ms.\n",
+        paint(status),
+        reports.len()
+    ));
+    out
+}
+
+fn rows(reports: &[(Option<&str>, &HealthReport)], tty: bool, color: bool) -> String {
+    let all = || reports.iter().flat_map(|(t, r)| r.components.iter().map(move |c| (*t, c)));
+    let with_targets = reports.iter().any(|(t, _)| t.is_some());
+    let with_breakers = all().any(|(_, c)| c.breaker.is_some());
+    let mut headers = if with_targets { vec!["TARGET"] } else { Vec::new() };
+    headers.extend(["COMPONENT", "STATUS", "LATENCY"]);
     if with_breakers {
         headers.push("BREAKER");
     }
@@ -43,9 +81,10 @@ pub fn table(report: &HealthReport, tty: bool, color: bool) -> String {
     if color {
         table.enforce_styling();
     }
-    for c in &report.components {
+    for (target, c) in all() {
         let name = if c.critical { c.component.to_string() } else { format!("{} (non-critical)", c.component) };
-        let mut row = vec![Cell::new(name), status_cell(c.status, color), Cell::new(format!("{:.1} ms", c.latency_ms))];
+        let mut row = if with_targets { vec![Cell::new(target.unwrap_or("-"))] } else { Vec::new() };
+        row.extend([Cell::new(name), status_cell(c.status, color), Cell::new(format!("{:.1} ms", c.latency_ms))]);
         if with_breakers {
             row.push(Cell::new(c.breaker.map_or(String::from("-"), |b| match b.retry_in_s {
                 Some(s) => format!("{} (retry in {s:.0}s)", b.state.as_str()),
@@ -65,16 +104,18 @@ pub fn table(report: &HealthReport, tty: bool, color: bool) -> String {
     }
     // No padding after the last column: a row is as wide as what it says.
     let mut out: String = table.to_string().lines().map(|l| format!("{}\n", l.trim_end())).collect();
-    for c in &report.components {
+    let scope = |target: Option<&str>, c: &ComponentReport| match target {
+        Some(t) => format!("{t} {}", c.component),
+        None => c.component.to_string(),
+    };
+    for (target, c) in all() {
         for note in c.recovery.as_ref().map(recovery_notes).unwrap_or_default() {
-            out.push_str(&format!("  recovery ({}): {note}\n", c.component));
+            out.push_str(&format!("  recovery ({}): {note}\n", scope(target, c)));
         }
     }
-    for c in report.components.iter().filter(|c| c.hint.is_some()) {
-        out.push_str(&format!("  hint ({}): {}\n", c.component, c.hint.as_deref().unwrap_or("")));
+    for (target, c) in all().filter(|(_, c)| c.hint.is_some()) {
+        out.push_str(&format!("  hint ({}): {}\n", scope(target, c), c.hint.as_deref().unwrap_or("")));
     }
-    out.push_str(&rollup(report));
-    out.push('\n');
     out
 }
 

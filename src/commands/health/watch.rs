@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, args: WatchArgs) -> Result<u8, Failure> {
             .map(|c| (*c, Breaker::new(config.health.breaker_failures, config.health.breaker_open_for)))
             .collect(),
         last: BTreeMap::new(),
-        known: health::last_journaled(journal.path(), &components),
+        known: health::last_journaled(journal.path(), journal.target(), &components),
         shown: BTreeMap::new(),
         shown_breakers: BTreeMap::new(),
     };

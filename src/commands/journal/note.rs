@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: NoteArgs) -> Result<u8, Failure> {
     if args.text.trim().is_empty() {
         return Err(CliError::usage("the note is empty").into());
     }
-    let resolved = ctx.config()?;
+    let resolved = ctx.config_any()?;
     let journal = ctx.journal(&resolved);
     let mut event = NewEvent::new("operator.note", "noted").details(serde_json::json!({"text": args.text}));
     if let Some(component) = args.component {

@@ -28,7 +28,7 @@ pub struct RotateArgs {
 }
 
 pub fn run(ctx: &Context, args: RotateArgs) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let resolved = ctx.config_any()?;
     let journal = ctx.journal(&resolved);
     let rotation = journal.rotate(&args.reason)?;
     if ctx.printer.json() {

@@ -49,7 +49,7 @@ fn parse_head(text: &str) -> Result<Head, String> {
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let resolved = ctx.config_any()?;
     let config = &resolved.config;
     let path = config.journal_path();
     let mut anchors: Vec<Anchor> =

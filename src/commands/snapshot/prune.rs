@@ -149,7 +149,7 @@ where
     Fut: std::future::Future<Output = Result<(), SnapshotError>>,
 {
     let retention = Retention { keep_last: args.keep_last, keep_daily: args.keep_daily, keep_weekly: args.keep_weekly };
-    let mut protected = Protected::find(snapshots, &resolved.config.state_dir, &resolved.config.journal_path());
+    let mut protected = Protected::find(snapshots, &resolved.config.target_dir(), &resolved.config.journal_path());
     protected.not_for_rollback = matches!(repo, Repository::Remote(_));
     let decisions = plan(snapshots, retention, &protected);
     let mut deleted = Vec::new();

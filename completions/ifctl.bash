@@ -58,6 +58,9 @@ _ifctl() {
             ifctl,snapshot)
                 cmd="ifctl__subcmd__snapshot"
                 ;;
+            ifctl,targets)
+                cmd="ifctl__subcmd__targets"
+                ;;
             ifctl,validate)
                 cmd="ifctl__subcmd__validate"
                 ;;
@@ -132,6 +135,9 @@ _ifctl() {
                 ;;
             ifctl__subcmd__help,snapshot)
                 cmd="ifctl__subcmd__help__subcmd__snapshot"
+                ;;
+            ifctl__subcmd__help,targets)
+                cmd="ifctl__subcmd__help__subcmd__targets"
                 ;;
             ifctl__subcmd__help,validate)
                 cmd="ifctl__subcmd__help__subcmd__validate"
@@ -245,7 +251,7 @@ _ifctl() {
 
     case "${cmd}" in
         ifctl)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version health recover approve disable enable serve history snapshot migrate validate journal config completions man help"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +262,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -275,7 +285,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__approve)
-            opts="-q -v -h -V --list --deny --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --list --deny --reason --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,6 +307,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -313,7 +327,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__completions)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +338,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -343,7 +361,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__config)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version show help"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +372,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,7 +437,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__config__subcmd__show)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -426,6 +448,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -445,7 +471,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__disable)
-            opts="-c -q -v -h -V --component --for --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-c -q -v -h -V --component --for --reason --all-targets --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -475,6 +501,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -491,7 +521,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__enable)
-            opts="-c -q -v -h -V --component --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-c -q -v -h -V --component --all-targets --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -513,6 +543,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -529,7 +563,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__health)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version check watch help"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version check watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +574,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -559,7 +597,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__health__subcmd__check)
-            opts="-c -q -v -h -V --component --format --timeout --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-c -q -v -h -V --component --format --timeout --all-targets --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -586,6 +624,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -661,7 +703,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__health__subcmd__watch)
-            opts="-c -q -v -h -V --component --interval --count --timeout --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-c -q -v -h -V --component --interval --count --timeout --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -695,6 +737,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -711,7 +757,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__help)
-            opts="health recover approve disable enable serve history snapshot migrate validate journal config completions man help"
+            opts="health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1088,6 +1134,20 @@ _ifctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ifctl__subcmd__help__subcmd__targets)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ifctl__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1103,7 +1163,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__history)
-            opts="-c -k -n -f -q -v -h -V --component --kind --since --limit --follow --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-c -k -n -f -q -v -h -V --component --kind --since --limit --follow --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1145,6 +1205,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1161,7 +1225,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version verify note rotate help"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version verify note rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1172,6 +1236,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1261,7 +1329,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__note)
-            opts="-c -q -v -h -V --component --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-c -q -v -h -V --component --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1283,6 +1351,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1299,7 +1371,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__rotate)
-            opts="-q -v -h -V --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --reason --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1314,6 +1386,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1333,7 +1409,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__journal__subcmd__verify)
-            opts="-q -v -h -V --anchor --anchor-log --no-snapshot-anchors --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --anchor --anchor-log --no-snapshot-anchors --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1355,6 +1431,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1371,7 +1451,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__man)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1382,6 +1462,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1401,7 +1485,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__migrate)
-            opts="-y -q -v -h -V --spec --dry-run --from-snapshot --resume --batch-size --checkpoint-every --max-quarantine --sample --yes --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-y -q -v -h -V --spec --dry-run --from-snapshot --resume --batch-size --checkpoint-every --max-quarantine --sample --yes --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1439,6 +1523,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1455,7 +1543,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__recover)
-            opts="-c -q -v -h -V --component --strategy --dry-run --reason --failure --revert --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-c -q -v -h -V --component --strategy --dry-run --reason --failure --revert --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1493,6 +1581,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1509,7 +1601,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__serve)
-            opts="-q -v -h -V --listen --interval --log-format --insecure-status --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --listen --interval --log-format --insecure-status --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1535,6 +1627,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1551,7 +1647,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot)
-            opts="-q -v -h -V --config --state-dir --output --color --quiet --verbose --utc --help --version create list restore verify prune unlock help"
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version create list restore verify prune unlock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1562,6 +1658,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1581,7 +1681,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__create)
-            opts="-q -v -h -V --name --collection --dest --repo --wait --page-size --encrypt --recipient --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --name --collection --dest --repo --wait --page-size --encrypt --recipient --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1616,6 +1716,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1747,7 +1851,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__list)
-            opts="-q -v -h -V --dest --repo --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --dest --repo --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1769,6 +1873,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1785,7 +1893,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__prune)
-            opts="-q -v -h -V --keep-last --keep-daily --keep-weekly --dry-run --dest --repo --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --keep-last --keep-daily --keep-weekly --dry-run --dest --repo --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1819,6 +1927,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1835,7 +1947,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__restore)
-            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --repo --identity --batch-size --wait --allow-index-change --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-y -q -v -h -V --collection --dry-run --no-backup --yes --dest --repo --identity --batch-size --wait --allow-index-change --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1869,6 +1981,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1885,7 +2001,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__unlock)
-            opts="-q -v -h -V --dest --repo --reason --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --dest --repo --reason --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1911,6 +2027,10 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1927,7 +2047,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__snapshot__subcmd__verify)
-            opts="-q -v -h -V --dest --repo --identity --deep --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --dest --repo --identity --deep --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1953,6 +2073,44 @@ _ifctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ifctl__subcmd__targets)
+            opts="-q -v -h -V --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -1969,7 +2127,7 @@ _ifctl() {
             return 0
             ;;
         ifctl__subcmd__validate)
-            opts="-q -v -h -V --spec --report --sample --baseline --config --state-dir --output --color --quiet --verbose --utc --help --version"
+            opts="-q -v -h -V --spec --report --sample --baseline --config --state-dir --target --output --color --quiet --verbose --utc --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1996,6 +2154,10 @@ _ifctl() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ifctl_global_optspecs
-    string join \n config= state-dir= output= color= q/quiet v/verbose utc h/help V/version
+    string join \n config= state-dir= target= output= color= q/quiet v/verbose utc h/help V/version
 end
 
 function __fish_ifctl_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c ifctl -n "__fish_ifctl_needs_command" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_needs_command" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_needs_command" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_needs_command" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_needs_command" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -48,11 +49,13 @@ complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "migrate" -d 'Move colle
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "validate" -d 'Check migrated collections: ids, fields, types, neighbours, dimensions, citations'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "journal" -d 'Work with the audit journal'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "targets" -d 'List the config\'s named targets (stacks) and where each value came from'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "man" -d 'Write man pages for every command into a directory'
 complete -c ifctl -n "__fish_ifctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and not __fish_seen_subcommand_from check watch help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -77,11 +80,13 @@ nagios\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l timeout -d 'Deadline of each probe, e.g. 500ms, 2s [default: health.timeout, 2s]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l all-targets -d 'Check every target of the config at once (`[targets.*]`)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from check" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
@@ -96,6 +101,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subc
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l timeout -d 'Deadline of each probe [default: health.timeout, 2s]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand health; and __fish_seen_subcommand_from watch" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -137,6 +143,7 @@ error\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l revert -d 'Undo the recovery attempt with this journal sequence number (`ifctl history` shows it); model_failover attempts can be undone' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand recover" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -152,6 +159,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l deny -d 'Deny (c
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l reason -d 'Why (journaled)' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand approve" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -171,11 +179,13 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l for -d 'How long
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l reason -d 'Why (journaled, shown in health output)' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l all-targets -d 'Disable it on every target of the config'
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand disable" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
@@ -187,11 +197,13 @@ openwebui\t''
 system\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l all-targets -d 'Enable it on every target of the config'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s q -l quiet -d 'Print only results and errors'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -s v -l verbose -d 'Print more detail on stderr'
 complete -c ifctl -n "__fish_ifctl_using_subcommand enable" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
@@ -203,6 +215,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l log-format -d 'Log
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand serve" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -223,6 +236,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l since -d 'Only e
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s n -l limit -d 'Show at most the N newest matching events; 0 for all' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -236,6 +250,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s h -l help -d 'Pr
 complete -c ifctl -n "__fish_ifctl_using_subcommand history" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list restore verify prune unlock help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -260,6 +275,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l recipient -d 'Encrypt to this age recipient (`age1…`; repeatable) instead of the configured ones' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -275,6 +291,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -291,6 +308,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l batch-size -d 'Records per add request (also capped at 32 MiB per request)' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -310,6 +328,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l identity -d 'age identity file for an encrypted snapshot [default: snapshots.encryption.identity_file]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -327,6 +346,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l repo -l dest -d 'Snapshot repository: a directory, file:///path, s3://bucket/prefix, gs://…, az://… [default: snapshots.repository, else snapshots.dir]' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -342,6 +362,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_su
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l reason -d 'Why the lock is being removed (journaled)' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand snapshot; and __fish_seen_subcommand_from unlock" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -367,6 +388,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l max-quarantine -
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l sample -d 'Sampled nearest-neighbour queries per collection in the verify phase' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand migrate" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -386,6 +408,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l sample -d 'Samp
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l baseline -d 'Snapshot to compare against [default: the last migration\'s pre-migration snapshot]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -398,6 +421,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s h -l help -d 'P
 complete -c ifctl -n "__fish_ifctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and not __fish_seen_subcommand_from verify note rotate help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -416,6 +440,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_sub
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l anchor-log -d 'A log holding anchor lines (a syslog file, journalctl output; `-` for stdin) (repeatable)' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -433,6 +458,7 @@ openwebui\t''
 system\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from note" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -446,6 +472,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_sub
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l reason -d 'Why, recorded in the `journal.rotated` event' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from rotate" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -462,6 +489,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_sub
 complete -c ifctl -n "__fish_ifctl_using_subcommand journal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -476,6 +504,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -488,8 +517,22 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subc
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print every resolved setting and where it came from (secrets masked)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
+json\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -s q -l quiet -d 'Print only results and errors'
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -s v -l verbose -d 'Print more detail on stderr'
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ifctl -n "__fish_ifctl_using_subcommand targets" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -502,6 +545,7 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s h -l help -d
 complete -c ifctl -n "__fish_ifctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l config -d 'Config file [default: $IFCTL_CONFIG, else $XDG_CONFIG_HOME/ifctl/ifctl.toml]' -r -F
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l state-dir -d 'Directory for the journal, snapshots and checkpoints [default: $IFCTL_STATE_DIR, else $XDG_STATE_HOME/ifctl]' -r -F
+complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l target -d 'The stack to act on, one of the config\'s `[targets.<name>]` [default: $IFCTL_TARGET, else `default_target`]; `ifctl targets` lists them' -r
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l output -d 'Output for people or a stable JSON schema on stdout (errors too)' -r -f -a "human\t''
 json\t''"
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l color -d 'When to use colour (never with NO_COLOR set, or with JSON)' -r -f -a "auto\t''
@@ -512,21 +556,22 @@ complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s v -l verbose -d 'Pri
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -l utc -d 'Show times in UTC instead of the local zone (TZ) in human output (JSON, Prometheus and the journal are always UTC)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ifctl -n "__fish_ifctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "recover" -d 'Run a recovery strategy for a component (by policy, verified, journaled)'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "approve" -d 'Approve, list or deny recoveries waiting for approval'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "disable" -d 'Disable automatic recovery for a while (the kill switch)'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "enable" -d 'End a disable window early'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "serve" -d 'The long-running loop: checks, recovery by policy, /livez /readyz /status /metrics'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "migrate" -d 'Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "validate" -d 'Check migrated collections: ids, fields, types, neighbours, dimensions, citations'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "journal" -d 'Work with the audit journal'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "config" -d 'Inspect the resolved configuration'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
-complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "health" -d 'Check the health of Redis, Chroma, OpenWebUI and the host'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "recover" -d 'Run a recovery strategy for a component (by policy, verified, journaled)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "approve" -d 'Approve, list or deny recoveries waiting for approval'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "disable" -d 'Disable automatic recovery for a while (the kill switch)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "enable" -d 'End a disable window early'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "serve" -d 'The long-running loop: checks, recovery by policy, /livez /readyz /status /metrics'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "history" -d 'Show journal events: health transitions, recoveries, snapshots, migrations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "snapshot" -d 'Snapshots of Chroma collections: create, list, restore, verify, prune'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "migrate" -d 'Move collection metadata to a new schema (checkpointed, verified, rolled back on loss)'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "validate" -d 'Check migrated collections: ids, fields, types, neighbours, dimensions, citations'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "journal" -d 'Work with the audit journal'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "targets" -d 'List the config\'s named targets (stacks) and where each value came from'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "man" -d 'Write man pages for every command into a directory'
+complete -c ifctl -n "__fish_ifctl_using_subcommand help; and not __fish_seen_subcommand_from health recover approve disable enable serve history snapshot migrate validate journal config targets completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "check" -d 'Probe every component once and exit with a Nagios status code'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from health" -f -a "watch" -d 'Probe repeatedly, redraw a live table (or print status changes when piped)'
 complete -c ifctl -n "__fish_ifctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Export Chroma collections to a verified tar.gz of Parquet files'

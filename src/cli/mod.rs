@@ -188,6 +188,14 @@ impl Context {
         Ok(all)
     }
 
+    /// The configuration of target `name` (flags and environment applied, as for one target).
+    pub fn config_named(&self, name: &str) -> Result<Resolved, CliError> {
+        let loaded = self.load()?;
+        let overrides = Overrides { target: Some(name.to_string()), ..self.overrides() };
+        let chosen = loaded.chosen(&ProcessEnv, &overrides)?;
+        Ok(loaded.stack(&ProcessEnv, chosen, true)?)
+    }
+
     /// The targets as loaded, for `ifctl targets`.
     pub fn loaded(&self) -> Result<config::Loaded, CliError> {
         self.load()

@@ -21,6 +21,8 @@ pub const AFTER_HELP: &str = concat!(
     "patterns, snapshot…), the component is still unhealthy (but for model_failover, which the\n",
     "probe cannot judge), and the policy allows an attempt.\n",
     "Otherwise it refuses and says which. Approving twice runs it once.\n",
+    "With targets, an action id knows its target (no --target needed); `--list` without a target\n",
+    "lists every target's pending actions.\n",
     "\n",
     "EXIT STATUS:\n",
     "  0    approved and recovered; denied; or listed\n",
@@ -47,8 +49,97 @@ pub struct ApproveArgs {
     pub reason: Option<String>,
 }
 
+/// The config an approval acts under: the target its action id was queued for (found in the
+/// journal), which must agree with a target named on the command line.
+fn for_action(ctx: &Context, id: &str) -> Result<crate::config::Resolved, CliError> {
+    let any = ctx.config_any()?;
+    if any.target_names().is_empty() {
+        return Ok(any);
+    }
+    let since = crate::journal::now() - chrono::Duration::days(8);
+    let queued = crate::journal::newest_mentioning(&any.config.journal_path(), id, since, |e| {
+        e.kind == state::PENDING && e.details.get("action_id").and_then(|v| v.as_str()) == Some(id)
+    });
+    match queued.and_then(|e| e.target) {
+        Some(target) => match &any.config.target {
+            Some(chosen) if *chosen != target => {
+                Err(CliError::usage(format!("`{id}` was queued for target `{target}`, not `{chosen}`"))
+                    .hint(format!("run it without --target, or with --target {target}")))
+            }
+            _ => ctx.config_named(&target),
+        },
+        None => ctx.config(),
+    }
+}
+
+/// `--list`: the pending actions of `targets` (every target of the config when none is chosen),
+/// with a TARGET column and `target` fields when `labelled`.
+fn list(ctx: &Context, targets: Vec<crate::config::Resolved>, labelled: bool) -> Result<u8, Failure> {
+    let mut rows: Vec<(String, state::Pending)> = Vec::new();
+    for resolved in targets {
+        let config = &resolved.config;
+        let st = state::derive(
+            &config.journal_path(),
+            crate::journal::now(),
+            recovery::horizon(config),
+            config.target.as_deref(),
+        )
+        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+        rows.extend(st.pending().into_iter().map(|p| (config.target_name().to_string(), p.clone())));
+    }
+    if ctx.printer.json() {
+        let docs: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(target, p)| {
+                let mut v = serde_json::to_value(p).expect("pending serializes");
+                if labelled {
+                    v["target"] = serde_json::json!(target);
+                }
+                v
+            })
+            .collect();
+        ctx.printer.json_value(&docs)?;
+    } else if rows.is_empty() {
+        ctx.printer.status("No actions are waiting for approval.");
+    } else {
+        let mut headers = vec!["ACTION ID", "STRATEGY", "REQUESTED", "EXPIRES", "PLAN"];
+        if labelled {
+            headers.insert(0, "TARGET");
+        }
+        let mut table = new_table(&headers, ctx.printer.stdout_is_tty());
+        for (target, p) in rows {
+            let mut row = vec![
+                p.action_id.clone(),
+                p.plan.strategy.qualified(),
+                crate::cli::time::human(&p.ts),
+                crate::cli::time::human(&p.expires_at),
+                p.plan.actions.join("; "),
+            ];
+            if labelled {
+                row.insert(0, target);
+            }
+            table.add_row(row);
+        }
+        ctx.printer.line(&table.to_string())?;
+    }
+    Ok(exit::SUCCESS)
+}
+
 pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let resolved = match (&args.action_id, &args.deny) {
+        (Some(id), _) | (None, Some(id)) => for_action(ctx, id)?,
+        (None, None) => {
+            let any = ctx.config_any()?;
+            if any.config.target.is_none() && !any.target_names().is_empty() {
+                return list(ctx, ctx.fleet()?, true);
+            }
+            if args.list {
+                let labelled = any.config.target.is_some();
+                return list(ctx, vec![any], labelled);
+            }
+            any
+        }
+    };
     let config = &resolved.config;
     let journal = ctx.journal(&resolved);
     let st = state::derive(
@@ -58,28 +149,6 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
         config.target.as_deref(),
     )
     .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
-    if args.list {
-        let pending = st.pending();
-        if ctx.printer.json() {
-            ctx.printer.json_value(&pending)?;
-        } else if pending.is_empty() {
-            ctx.printer.status("No actions are waiting for approval.");
-        } else {
-            let mut table =
-                new_table(&["ACTION ID", "STRATEGY", "REQUESTED", "EXPIRES", "PLAN"], ctx.printer.stdout_is_tty());
-            for p in pending {
-                table.add_row(vec![
-                    p.action_id.clone(),
-                    p.plan.strategy.qualified(),
-                    crate::cli::time::human(&p.ts),
-                    crate::cli::time::human(&p.expires_at),
-                    p.plan.actions.join("; "),
-                ]);
-            }
-            ctx.printer.line(&table.to_string())?;
-        }
-        return Ok(exit::SUCCESS);
-    }
     let (id, deny) = match (&args.deny, &args.action_id) {
         (Some(id), _) => (id.clone(), true),
         (None, Some(id)) => (id.clone(), false),

@@ -9,7 +9,7 @@ use crate::config::{Component, ProcessEnv};
 use crate::exit;
 use crate::health::Secrets;
 use crate::journal::NewEvent;
-use crate::serve::{Log, Shared, http, journal_stop};
+use crate::serve::{Fleet, Log, Shared, TargetLog, http, journal_stop};
 
 pub const AFTER_HELP: &str = concat!(
     "EXAMPLES:\n",
@@ -56,7 +56,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let fleet = watched(ctx)?;
     let apply_flags = |mut config: crate::config::Config| {
         if let Some(listen) = args.listen {
             config.serve.listen = listen.to_string();
@@ -68,7 +68,9 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         }
         config
     };
-    let config = apply_flags(resolved.config.clone());
+    let labelled = fleet.iter().any(|r| r.config.target.is_some());
+    let first = fleet.first().expect("a fleet has a member");
+    let config = apply_flags(first.config.clone());
     let addr: std::net::SocketAddr = config.serve.listen.parse().map_err(|_| CliError::usage("bad `serve.listen`"))?;
     if let Some(interval) =
         args.interval.filter(|i| *i < crate::config::MIN_INTERVAL || *i > Duration::from_secs(86_400))
@@ -92,16 +94,25 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         ))
         .into());
     }
-    let journal = ctx.journal(&resolved);
+    let process_journal = ctx.journal(first).with_target(None);
     // One serve per state dir, held until it exits.
-    let _serve_lock = crate::snapshot::lock::acquire_serve(journal.path(), &format!("ifctl serve on {addr}"))?;
+    let _serve_lock = crate::snapshot::lock::acquire_serve(process_journal.path(), &format!("ifctl serve on {addr}"))?;
     let log: Arc<dyn Log> = Arc::new(StderrLog {
         format: args.log_format,
-        correlation_id: journal.correlation_id().to_string(),
+        correlation_id: process_journal.correlation_id().to_string(),
         quiet: ctx.printer.quiet,
     });
-    let secrets = Secrets::from_env(&config, &ProcessEnv);
-    let shared = Shared::new(config, secrets, journal);
+    let members: Vec<Arc<Shared>> = fleet
+        .iter()
+        .map(|resolved| {
+            let config = apply_flags(resolved.config.clone());
+            let secrets = Secrets::from_env(&config, &ProcessEnv);
+            // One correlation id for the whole serve: its events read as one run.
+            let journal = process_journal.clone().with_target(config.target.clone());
+            Shared::new(config, secrets, journal)
+        })
+        .collect();
+    let fleet = Arc::new(Fleet { members, labelled, journal: process_journal });
     let runtime = crate::cli::runtime();
     let local = tokio::task::LocalSet::new();
     let outcome = local.block_on(&runtime, async move {
@@ -111,20 +122,28 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         })?;
         listener.set_nonblocking(true).map_err(|e| CliError::failed(e.to_string()))?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        shared.journal.append(NewEvent::new("serve.started", "started").details(serde_json::json!({
-            "listen": addr.to_string(), "interval_s": shared.config().health.interval.as_secs_f64(),
+        let targets: Vec<String> = fleet.members.iter().filter_map(|m| m.config().target.clone()).collect();
+        fleet.journal.append(NewEvent::new("serve.started", "started").details(serde_json::json!({
+            "listen": addr.to_string(), "interval_s": config.health.interval.as_secs_f64(), "targets": targets,
         })))?;
-        log.log("info", None, &format!("listening on http://{addr}"), serde_json::json!({}));
+        let watching = if targets.is_empty() { String::new() } else { format!(", watching {}", targets.join(", ")) };
+        log.log("info", None, &format!("listening on http://{addr}{watching}"), serde_json::json!({}));
         // Each loop has a thread of its own: a long recovery or a blocked call delays only its
-        // own component.
+        // own component of its own target.
         let mut loops = Vec::new();
-        for component in Component::ALL {
-            let handle = crate::serve::spawn_loop(shared.clone(), component, log.clone(), stop_rx.clone())
-                .map_err(|e| CliError::failed(format!("cannot start the {component} loop: {e}")))?;
-            loops.push((component, handle));
+        for shared in &fleet.members {
+            let member_log: Arc<dyn Log> = match shared.config().target.clone() {
+                Some(target) => Arc::new(TargetLog { inner: log.clone(), target }),
+                None => log.clone(),
+            };
+            for component in Component::ALL {
+                let handle = crate::serve::spawn_loop(shared.clone(), component, member_log.clone(), stop_rx.clone())
+                    .map_err(|e| CliError::failed(format!("cannot start the {component} loop: {e}")))?;
+                loops.push((shared.clone(), component, handle));
+            }
         }
         // HTTP has a thread and runtime of its own: nothing the loops do (fsync, parsing) delays it.
-        let router = http::router(shared.clone(), addr.ip().is_loopback(), args.insecure_status);
+        let router = http::router(fleet.clone(), addr.ip().is_loopback(), args.insecure_status);
         let mut http_stop = stop_rx.clone();
         let server = std::thread::spawn(move || -> std::io::Result<()> {
             let rt = crate::cli::runtime();
@@ -145,16 +164,13 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
             tokio::select! {
                 _ = term.recv() => break,
                 _ = int.recv() => break,
-                _ = hup.recv() => match ctx.config() {
-                    Ok(new) => {
-                        let config = apply_flags(new.config);
-                        let secrets = Secrets::from_env(&config, &ProcessEnv);
-                        shared.reload(config, secrets);
-                        let _ = shared.journal.append(NewEvent::new("config.reloaded", "ok"));
+                _ = hup.recv() => match reload(ctx, &fleet, &apply_flags) {
+                    Ok(()) => {
+                        let _ = fleet.journal.append(NewEvent::new("config.reloaded", "ok"));
                         log.log("info", None, "configuration reloaded", serde_json::json!({}));
                     }
                     Err(e) => {
-                        let _ = shared.journal.append(NewEvent::new("config.reload_failed", "rejected")
+                        let _ = fleet.journal.append(NewEvent::new("config.reload_failed", "rejected")
                             .details(serde_json::json!({"error": e.message})));
                         log.log("error", None, "new configuration rejected; the old one stays in force",
                             serde_json::json!({"error": e.message}));
@@ -167,23 +183,63 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
         // Loops stop at their next await; one still recovering at the deadline is abandoned (and
         // journaled as interrupted), one blocked for good is left to the process exit.
         let deadline = std::time::Instant::now() + Duration::from_millis(2500);
-        while loops.iter().any(|(_, h)| !h.is_finished()) && std::time::Instant::now() < deadline {
+        while loops.iter().any(|(_, _, h)| !h.is_finished()) && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let beats = shared.beats.read().expect("beats lock").clone();
-        let interrupted: Vec<Component> = loops
-            .iter()
-            .filter(|(c, h)| !h.is_finished() && beats.get(c).is_some_and(|b| b.recovering))
-            .map(|(c, _)| *c)
-            .collect();
-        journal_stop(&shared, &interrupted);
+        let mut all_interrupted = Vec::new();
+        for shared in &fleet.members {
+            let beats = shared.beats.read().expect("beats lock").clone();
+            let interrupted: Vec<Component> = loops
+                .iter()
+                .filter(|(s, c, h)| {
+                    Arc::ptr_eq(s, shared) && !h.is_finished() && beats.get(c).is_some_and(|b| b.recovering)
+                })
+                .map(|(_, c, _)| *c)
+                .collect();
+            journal_stop(shared, &interrupted);
+            all_interrupted.extend(interrupted.iter().map(|c| shared.config().scoped(*c)));
+        }
         let _ = server.join();
-        log.log("info", None, "stopped", serde_json::json!({"interrupted": interrupted}));
-        let _ = shared.journal.append(NewEvent::new("serve.stopped", "stopped"));
+        log.log("info", None, "stopped", serde_json::json!({"interrupted": all_interrupted}));
+        let _ = fleet.journal.append(NewEvent::new("serve.stopped", "stopped"));
         Ok::<u8, Failure>(exit::SUCCESS)
     });
     // Blocking work still queued (a DNS lookup, say) must not hold the exit past the 5 s promise.
     drop(local);
     runtime.shutdown_timeout(Duration::from_millis(300));
     outcome
+}
+
+/// The targets serve watches: the one named by --target or IFCTL_TARGET, else every target of
+/// the config (`default_target` does not narrow it), else the config's one stack.
+fn watched(ctx: &Context) -> Result<Vec<crate::config::Resolved>, CliError> {
+    let named = ctx.global.target.is_some()
+        || crate::config::Environment::var(&ProcessEnv, crate::config::env::TARGET).is_some();
+    if named { Ok(vec![ctx.config()?]) } else { ctx.fleet() }
+}
+
+/// SIGHUP: the new config of every watched target, all or nothing. The set of targets cannot
+/// change under a running serve (its loops are per target): that needs a restart.
+fn reload(
+    ctx: &Context,
+    fleet: &Fleet,
+    apply_flags: &dyn Fn(crate::config::Config) -> crate::config::Config,
+) -> Result<(), CliError> {
+    let new = watched(ctx)?;
+    let names = |list: Vec<Option<String>>| list.into_iter().map(|t| t.unwrap_or_default()).collect::<Vec<_>>();
+    let before = names(fleet.members.iter().map(|m| m.config().target.clone()).collect());
+    let after = names(new.iter().map(|r| r.config.target.clone()).collect());
+    if before != after {
+        return Err(CliError::usage(format!(
+            "the targets changed ({} → {}); restart serve to watch a different set",
+            before.join(", "),
+            after.join(", ")
+        )));
+    }
+    for (shared, resolved) in fleet.members.iter().zip(new) {
+        let config = apply_flags(resolved.config);
+        let secrets = Secrets::from_env(&config, &ProcessEnv);
+        shared.reload(config, secrets);
+    }
+    Ok(())
 }

@@ -28,6 +28,38 @@ pub trait Log: Send + Sync {
     fn log(&self, level: &'static str, component: Option<Component>, message: &str, fields: serde_json::Value);
 }
 
+/// A target's loops log through this: every line says which target it is about.
+pub struct TargetLog {
+    pub inner: Arc<dyn Log>,
+    pub target: String,
+}
+
+impl Log for TargetLog {
+    fn log(&self, level: &'static str, component: Option<Component>, message: &str, fields: serde_json::Value) {
+        let mut fields = fields;
+        if let Some(map) = fields.as_object_mut() {
+            map.insert("target".into(), serde_json::json!(self.target));
+        }
+        self.inner.log(level, component, &format!("[{}] {message}", self.target), fields);
+    }
+}
+
+/// Every target serve watches: one [`Shared`] each. `labelled`: the config has targets, so
+/// metrics carry a `target` label and `/status` and `/readyz` answer per target.
+pub struct Fleet {
+    pub members: Vec<Arc<Shared>>,
+    pub labelled: bool,
+    /// Events about serve itself (started, stopped, reloads) carry no target.
+    pub journal: Journal,
+}
+
+impl Fleet {
+    /// The member watching target `name`.
+    pub fn member(&self, name: &str) -> Option<&Arc<Shared>> {
+        self.members.iter().find(|m| m.config().target_name() == name)
+    }
+}
+
 /// The state every loop writes and the HTTP handlers read.
 pub struct Shared {
     pub config: RwLock<Arc<Config>>,
@@ -155,7 +187,11 @@ pub fn spawn_loop(
     log: Arc<dyn Log>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name(format!("ifctl-{component}")).spawn(move || {
+    let name = match &shared.config().target {
+        Some(target) => format!("ifctl-{target}-{component}"),
+        None => format!("ifctl-{component}"),
+    };
+    std::thread::Builder::new().name(name).spawn(move || {
         crate::cli::runtime().block_on(component_loop(shared, component, log, stop));
     })
 }

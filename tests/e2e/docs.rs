@@ -103,19 +103,24 @@ fn selected(expr: &str) -> Vec<(String, Vec<String>)> {
 }
 
 /// Every query of the Grafana dashboard and every alert rule selects metrics and labels that a
-/// real `/metrics` scrape of `serve` has (Prometheus adds `job` and `instance`).
+/// real `/metrics` scrape of `serve` has (Prometheus adds `job` and `instance`) — a serve of a
+/// config with a named target, so per-target metrics carry `target`.
 #[test]
 fn dashboard_and_alert_queries_match_a_real_scrape() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
     let redis = crate::harness::redis();
     let chroma = crate::harness::chroma();
     crate::harness::seed_collection(chroma.port, "notes_alpha", 5);
+    let openwebui = crate::harness::closed_port();
     let mut env = Env::new();
-    env.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", redis.port))
-        .set("IFCTL_CHROMADB_URL", format!("http://127.0.0.1:{}", chroma.port))
-        .set("IFCTL_CHROMADB_COLLECTIONS", "notes_alpha")
-        .set("IFCTL_DISK_PATHS", "/");
-    env.run(&["snapshot", "create"]).expect_code(0);
+    for var in ["IFCTL_REDIS_URL", "IFCTL_CHROMADB_URL", "IFCTL_OPENWEBUI_URL"] {
+        env.unset(var);
+    }
+    env.write_config(&format!(
+        "[targets.local]\nredis = {{ url = \"redis://127.0.0.1:{}\" }}\nchromadb = {{ url = \"http://127.0.0.1:{}\", expected_collections = [\"notes_alpha\"] }}\nopenwebui = {{ url = \"http://127.0.0.1:{}\" }}\nsystem = {{ disk_paths = [\"/\"] }}\n",
+        redis.port, chroma.port, openwebui.port
+    ));
+    env.run(&["--target", "local", "snapshot", "create"]).expect_code(0);
     let port = crate::harness::free_port();
     // OpenWebUI is down (a closed port): serve's attempts fill the recovery families.
     let mut serve = env.spawn_quiet(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--interval", "300ms"]);
@@ -329,11 +334,12 @@ fn runbook_commands_parse_and_the_safe_ones_run() {
     let moto = crate::harness::moto();
     assert_eq!(crate::harness::s3(moto.port, "PUT", "/backups", None).0, 200);
     crate::harness::use_moto(&mut env, moto.port);
-    // Configured the way the runbooks assume.
+    // Configured the way the runbooks assume: one named target, `prod`, chosen by default (the
+    // per-stack variables above apply to it), so `--target prod` and `--all-targets` lines run too.
     let logs = env.home.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     env.write_config(&format!(
-        "[recovery.redis]\nrestart_command = \"true\"\n[recovery.openwebui]\nprimary_model = \"m1\"\n\
+        "default_target = \"prod\"\n[targets.prod]\n[recovery.redis]\nrestart_command = \"true\"\n[recovery.openwebui]\nprimary_model = \"m1\"\n\
          [recovery.system]\ncleanup_paths = [{{ path = \"{}\", older_than = \"7d\" }}]\n",
         logs.display()
     ));

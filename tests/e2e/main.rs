@@ -14,4 +14,5 @@ mod repository;
 mod secrets;
 mod serve;
 mod snapshot;
+mod targets;
 mod watch;

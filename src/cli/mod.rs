@@ -160,6 +160,20 @@ impl Context {
         Ok(resolved)
     }
 
+    /// [`Context::config`] for commands that change a stack (snapshot, restore, prune, migrate,
+    /// recover): with targets, they say on stderr which target they act on and why.
+    pub fn acting_config(&self) -> Result<Resolved, CliError> {
+        let resolved = self.config()?;
+        if let (Some(target), Some(by)) = (&resolved.config.target, &resolved.chosen_by) {
+            let by = match by {
+                config::Source::File(_) | config::Source::Target(..) => "`default_target`".to_string(),
+                other => other.to_string(),
+            };
+            self.printer.status(&format!("Target `{target}` (chosen by {by})."));
+        }
+        Ok(resolved)
+    }
+
     /// Whether the running command offers `--all-targets` (for the hint above).
     fn fleet_hint(&self) -> bool {
         std::env::args().any(|a| a == "health")

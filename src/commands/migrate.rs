@@ -86,7 +86,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
     if args.dry_run {
         return dry_run(ctx, &args, &spec, max_quarantine);
     }
-    let resolved = ctx.config()?;
+    let resolved = ctx.acting_config()?;
     let config = &resolved.config;
     let journal = ctx.journal(&resolved);
     let dir = config.target_dir().join("migrations");
@@ -222,7 +222,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
 }
 
 fn dry_run(ctx: &Context, args: &MigrateArgs, spec: &Spec, max_quarantine: f64) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let resolved = ctx.acting_config()?;
     let config = &resolved.config;
     let scratch = config.state_dir.join("tmp");
     let (plan, offline) = match &args.from_snapshot {

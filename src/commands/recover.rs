@@ -62,7 +62,7 @@ pub struct RecoverArgs {
 }
 
 pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
-    let resolved = ctx.config()?;
+    let resolved = ctx.acting_config()?;
     let config = &resolved.config;
     let journal = ctx.journal(&resolved);
     let secrets = Secrets::from_env(config, &ProcessEnv);

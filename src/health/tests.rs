@@ -168,3 +168,26 @@ fn values_format_for_people() {
     assert_eq!(fmt_value(12.0, Unit::Bytes), "12 B");
     assert_eq!(fmt_value(91.04, Unit::Percent), "91.0%");
 }
+
+#[test]
+fn one_nagios_line_for_several_targets_names_only_the_troubled_ones() {
+    let prod = HealthReport::new(
+        vec![report(Component::Redis, Status::Unhealthy, true), report(Component::Chromadb, Status::Healthy, true)],
+        chrono::Utc::now(),
+        1.0,
+    );
+    let staging = HealthReport::new(
+        vec![report(Component::Redis, Status::Healthy, true), report(Component::Chromadb, Status::Healthy, true)],
+        chrono::Utc::now(),
+        1.0,
+    );
+    let line = render::nagios_fleet(&[("prod", &prod), ("staging", &staging)], Status::Unhealthy);
+    assert!(
+        line.starts_with("IFCTL CRITICAL - prod: redis unhealthy: redis is unhealthy; 1 other targets healthy | "),
+        "{line}"
+    );
+    assert!(line.contains("prod_redis_check=") && line.contains("staging_chromadb_check="), "{line}");
+    assert_eq!(line.lines().count(), 1);
+    let calm = render::nagios_fleet(&[("staging", &staging)], Status::Healthy);
+    assert!(calm.starts_with("IFCTL OK - 1 targets healthy | staging_redis_check="), "{calm}");
+}

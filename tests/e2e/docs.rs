@@ -222,19 +222,33 @@ fn prometheus_output_with_random_label_values_passes_promtool() {
             components.push(report);
         }
         let text = render::prometheus(&HealthReport::new(components, chrono::Utc::now(), 1.0));
-        let mut check = std::process::Command::new(&promtool)
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        check.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-        let out = check.wait_with_output().unwrap();
-        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        // promtool exits 1 for lint warnings too; only parse errors matter here.
-        assert!(out.status.success() || !said.contains("error"), "round {round}: {said}\n{text}");
+        // Two targets' texts merged: every family once, every sample labelled `target`.
+        let fleet = render::prometheus_fleet(&[("prod", text.clone()), ("staging.eu-1", text.clone())]);
+        assert_eq!(fleet.matches("# TYPE ifctl_component_status ").count(), 1, "{fleet}");
+        let samples = |t: &str| t.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count();
+        assert_eq!(samples(&fleet), 2 * samples(&text));
+        assert!(
+            fleet
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .all(|l| l.contains("{target=\"prod\"") || l.contains("{target=\"staging.eu-1\"")),
+            "{fleet}"
+        );
+        for text in [text, fleet] {
+            let mut check = std::process::Command::new(&promtool)
+                .args(["check", "metrics"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            check.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            let out = check.wait_with_output().unwrap();
+            let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            // promtool exits 1 for lint warnings too; only parse errors matter here.
+            assert!(out.status.success() || !said.contains("error"), "round {round}: {said}\n{text}");
+        }
     }
 }
 

@@ -66,7 +66,7 @@ pub struct CreateArgs {
 }
 
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let resolved = ctx.acting_config()?;
     let config = &resolved.config;
     if args.page_size == Some(0) {
         return Err(CliError::usage("`--page-size` must be at least 1").into());

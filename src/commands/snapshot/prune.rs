@@ -57,7 +57,7 @@ pub fn run(ctx: &Context, args: PruneArgs) -> Result<u8, Failure> {
     if retention.is_empty() {
         return Err(CliError::usage("give at least one of --keep-last, --keep-daily, --keep-weekly").into());
     }
-    let resolved = ctx.config()?;
+    let resolved = ctx.acting_config()?;
     let config = &resolved.config;
     let repo = args.repo.open(config)?;
     match &repo {

@@ -81,7 +81,7 @@ pub struct RestoreArgs {
 }
 
 pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
-    let resolved = ctx.config()?;
+    let resolved = ctx.acting_config()?;
     let config = &resolved.config;
     let repo = super::RepoArg { repo: args.dest.clone() }.open(config)?;
     // The backup of the live collections stays on this host when the repository is remote.

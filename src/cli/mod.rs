@@ -176,7 +176,7 @@ impl Context {
 
     /// Whether the running command offers `--all-targets` (for the hint above).
     fn fleet_hint(&self) -> bool {
-        std::env::args().any(|a| a == "health")
+        std::env::args().any(|a| a == "health") && std::env::args().any(|a| a == "check")
     }
 
     /// The configuration of the chosen target, or of the top level when none is chosen — for

@@ -127,6 +127,7 @@ pub fn run(ctx: &Context, args: MigrateArgs) -> Result<u8, Failure> {
                 page_size: None,
                 wait: true,
                 journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
+                target: config.target.clone(),
                 sealing: None,
                 pick_free_name: false,
             };
@@ -247,6 +248,7 @@ fn dry_run(ctx: &Context, args: &MigrateArgs, spec: &Spec, max_quarantine: f64) 
                 page_size: None,
                 wait: false,
                 journal_head: None,
+                target: config.target.clone(),
                 sealing: None,
                 pick_free_name: false,
             };

@@ -309,6 +309,7 @@ async fn export(
         page_size: None,
         wait: true,
         journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
+        target: config.target.clone(),
         sealing: None,
         pick_free_name: true,
     };

@@ -41,6 +41,8 @@ pub struct CreateOptions {
     pub wait: bool,
     /// The audit journal's head, recorded in `metadata.json` as an anchor.
     pub journal_head: Option<crate::journal::anchor::RecordedHead>,
+    /// The named target the snapshot is taken from (recorded in `metadata.json`).
+    pub target: Option<String>,
     /// Encrypt the archive (`<name>.tar.gz.age`).
     pub sealing: Option<Arc<Sealing>>,
     /// `name` is a base: under the lock, take `name`, else `name-2`, `name-3`, … (two automatic
@@ -303,6 +305,7 @@ async fn stage(
         chroma: source,
         collections: entries,
         journal_head: opts.journal_head.clone(),
+        target: opts.target.clone(),
     };
     let metadata_path = work.join(METADATA_FILE);
     std::fs::write(&metadata_path, sorted_pretty_json(&manifest))

@@ -26,6 +26,9 @@ pub struct Listed {
     pub encrypted: bool,
     /// Why the manifest could not be read, if it could not.
     pub problem: Option<String>,
+    /// The named target it was taken from (absent without targets, or when encrypted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// The audit journal's head when it was taken (an anchor for `journal verify`).
     #[serde(skip)]
     pub journal_head: Option<crate::journal::anchor::RecordedHead>,
@@ -82,6 +85,7 @@ pub fn sealed(name: &str, path: PathBuf, bytes: u64) -> Listed {
         checksums: false,
         encrypted: true,
         problem: None,
+        target: None,
         journal_head: None,
         location: None,
     }
@@ -113,6 +117,7 @@ pub fn described(name: &str, path: PathBuf, bytes: u64, head: Result<(SnapshotMa
         checksums: false,
         encrypted: false,
         problem: None,
+        target: None,
         journal_head: None,
         location: None,
     };
@@ -122,6 +127,7 @@ pub fn described(name: &str, path: PathBuf, bytes: u64, head: Result<(SnapshotMa
             listed.created_at = Some(manifest.created_at);
             listed.rows = manifest.total_rows();
             listed.journal_head = manifest.journal_head.clone();
+            listed.target = manifest.target.clone();
             listed.collections = manifest.collections.into_iter().map(|c| c.name).collect();
             if !checksums {
                 listed.problem = Some(format!("no {CHECKSUMS_FILE} before the data"));

@@ -45,6 +45,9 @@ pub struct SnapshotManifest {
     /// that `journal verify` checks (absent in snapshots of ifctl before 0.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal_head: Option<crate::journal::anchor::RecordedHead>,
+    /// The named target (`[targets.<name>]`) it was taken from; absent without targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -179,6 +179,7 @@ mod tests {
             checksums: true,
             encrypted: false,
             problem: None,
+            target: None,
             journal_head: None,
             location: None,
         }

@@ -227,6 +227,28 @@ restart_command = "touch {marker}"
     enabled.expect_code(0);
     assert!(enabled.stdout.contains("on target `prod`") && enabled.stdout.contains("on target `staging`"));
 
+    // Snapshots live in their target's own place and name it; restoring one into another target
+    // says so before anything happens.
+    let created = env.run(&["--target", "staging", "snapshot", "create"]);
+    created.expect_code(0);
+    assert!(created.stderr.contains("Target `staging` (chosen by flag --target)"), "{}", created.stderr);
+    let listed = env.run(&["--output", "json", "--target", "staging", "snapshot", "list"]).json();
+    let snap = &listed.as_array().unwrap()[0];
+    assert_eq!(snap["target"], "staging");
+    let path = snap["path"].as_str().unwrap();
+    assert!(path.starts_with(&env.state_dir().join("targets/staging/snapshots").display().to_string()), "{path}");
+    assert_eq!(env.run(&["--output", "json", "--target", "prod", "snapshot", "list"]).json(), serde_json::json!([]));
+    let into_prod = env.run(&["--target", "prod", "snapshot", "restore", path, "--dry-run"]);
+    into_prod.expect_code(0);
+    assert!(
+        into_prod.stderr.contains("was taken from target `staging`; restoring it into target `prod`"),
+        "{}",
+        into_prod.stderr
+    );
+    let events = harness::read(&env.journal());
+    let made = events.lines().find(|l| l.contains("\"snapshot.created\"")).unwrap();
+    assert!(made.contains("\"target\":\"staging\""), "{made}");
+
     // The per-stack variables would point every target at one server: ignored, with a warning.
     let mut shared = Env::new();
     shared.write_config(&config);

@@ -89,6 +89,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8, Failure> {
         page_size: args.page_size,
         wait: args.wait,
         journal_head: crate::journal::anchor::RecordedHead::of(&config.journal_path()),
+        target: config.target.clone(),
         sealing,
         pick_free_name: args.name.is_none(),
     };

@@ -101,6 +101,17 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
     let journal = ctx.journal(&resolved);
     let prepared = runtime.block_on(prepare(&chroma, &opts)).map_err(|e| fetched.explain(e))?;
     let plan = &prepared.plan;
+    // Restoring one stack's snapshot into another is legitimate (staging from prod) but never
+    // an accident nobody saw.
+    let taken_from = prepared.verified.unpacked.manifest.target.as_deref();
+    if taken_from.is_some() && taken_from != config.target.as_deref() {
+        ctx.printer.warn(&format!(
+            "`{}` was taken from target `{}`; restoring it into {}",
+            plan.snapshot,
+            taken_from.unwrap_or_default(),
+            config.target.as_ref().map_or("this stack".to_string(), |t| format!("target `{t}`"))
+        ));
+    }
     if args.dry_run {
         show_plan(ctx, plan, true)?;
         return Ok(exit::SUCCESS);
@@ -143,6 +154,7 @@ pub fn run(ctx: &Context, args: RestoreArgs) -> Result<u8, Failure> {
                         page_size: None,
                         wait: true,
                         journal_head: crate::journal::anchor::RecordedHead::of(journal.path()),
+                        target: config.target.clone(),
                         sealing: None,
                         pick_free_name: true,
                     };

@@ -256,3 +256,70 @@ restart_command = "touch {marker}"
     run.expect_code(0);
     assert!(run.stderr.contains("IFCTL_REDIS_URL") && run.stderr.contains("ignored"), "{}", run.stderr);
 }
+
+/// Two recoveries at once: on two targets they run side by side (each holds its own target's
+/// lock); a second one on the same target and component exits 6 naming the first.
+#[test]
+fn recoveries_on_two_targets_run_side_by_side_and_one_target_is_exclusive() {
+    let mut prod = harness::redis();
+    let mut staging = harness::redis();
+    let restart = |server: &harness::Server, delay: &str| {
+        let dir = server.dir.path().display();
+        format!(
+            "sleep {delay}; redis-server --port {} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir {dir} --pidfile {dir}/restarted.pid",
+            server.port
+        )
+    };
+    let _guards = [
+        harness::PidFileGuard(prod.dir.path().join("restarted.pid")),
+        harness::PidFileGuard(staging.dir.path().join("restarted.pid")),
+    ];
+    let mut env = Env::new();
+    env.unset("IFCTL_REDIS_URL");
+    env.write_config(&format!(
+        "[recovery]\nneeds_approval = []\n\n[targets.prod.redis]\nurl = \"redis://127.0.0.1:{}\"\n[targets.prod.recovery.redis]\nrestart_command = \"{}\"\n\n\
+         [targets.staging.redis]\nurl = \"redis://127.0.0.1:{}\"\n[targets.staging.recovery.redis]\nrestart_command = \"{}\"\n",
+        prod.port,
+        restart(&prod, "4"),
+        staging.port,
+        restart(&staging, "0"),
+    ));
+    prod.kill();
+    staging.kill();
+    let slow = env
+        .command(&["--target", "prod", "recover", "-c", "redis", "--strategy", "restart"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The write-ahead `recovery.started` says prod's restart is under way (and holds its lock).
+    wait_for("prod's restart to begin", Duration::from_secs(20), || {
+        harness::read(&env.journal())
+            .lines()
+            .any(|l| l.contains("\"recovery.started\"") && l.contains("\"target\":\"prod\""))
+    });
+    let same = env.run(&["--target", "prod", "recover", "-c", "redis", "--strategy", "restart"]);
+    same.expect_code(6);
+    assert!(same.stderr.contains("ifctl recover"), "names the holder: {}", same.stderr);
+    let other = env.run(&["--target", "staging", "recover", "-c", "redis", "--strategy", "restart"]);
+    other.expect_code(0);
+    let out = slow.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // Staging's recovery did not wait for prod's (which sleeps 4 s before restarting).
+    assert!(other.elapsed < Duration::from_secs(4), "staging waited for prod: {:?}", other.elapsed);
+    let attempts: Vec<Value> = harness::read(&env.journal())
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["kind"] == "recovery.attempt" && e["outcome"] == "success")
+        .collect();
+    let mut targets: Vec<&str> = attempts.iter().map(|e| e["target"].as_str().unwrap()).collect();
+    targets.sort();
+    assert_eq!(targets, ["prod", "staging"], "{attempts:#?}");
+    // Each target's budget counts its own attempt only.
+    for target in ["prod", "staging"] {
+        let report = env.run(&["--output", "json", "--target", target, "health", "check", "-c", "redis"]).json();
+        let redis = &report["components"][0];
+        assert_eq!(redis["status"], "healthy", "{report:#}");
+        assert_eq!(redis["recovery"]["attempts_last_hour"], 1, "{report:#}");
+    }
+}

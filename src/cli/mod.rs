@@ -129,10 +129,16 @@ impl Context {
         }
     }
 
+    /// Reads the config file. With targets, every target is resolved and checked, whichever is
+    /// used: a mistake in one is a mistake in the file, and two targets sharing a snapshot place
+    /// would let one's prune delete the other's snapshots.
     fn load(&self) -> Result<config::Loaded, CliError> {
         let loaded = config::load(&ProcessEnv, &self.overrides())?;
         if let Some(file) = loaded.file() {
             self.printer.debug(&format!("config file `{}`", file.display()));
+        }
+        if !loaded.names().is_empty() {
+            loaded.every(&ProcessEnv)?;
         }
         Ok(loaded)
     }

@@ -323,3 +323,44 @@ fn recoveries_on_two_targets_run_side_by_side_and_one_target_is_exclusive() {
         assert_eq!(redis["recovery"]["attempts_last_hour"], 1, "{report:#}");
     }
 }
+
+/// A mistake in any target stops every command, on any target, with the file, line and key:
+/// a bad value, an unknown section, two targets sharing one snapshot place (one's prune would
+/// delete the other's snapshots), a target name that is not one.
+#[test]
+fn a_mistake_in_any_target_stops_every_command_naming_it() {
+    let mut env = Env::new();
+    let path = env.write_config("[targets.prod]\n[targets.staging.redis]\nurl = \"http://10.0.0.9:6379\"\n");
+    let run = env.run(&["--target", "prod", "health", "check", "-c", "system"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains(&format!("config file `{}` (line 3)", path.display()))
+            && run.stderr.contains("targets.staging.redis.url"),
+        "{}",
+        run.stderr
+    );
+    env.run(&["--target", "prod", "snapshot", "list"]).expect_code(2);
+
+    env.write_config("[targets.prod.serve]\nlisten = \"0.0.0.0:9109\"\n");
+    let run = env.run(&["targets"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("targets.prod.serve") && run.stderr.contains("unknown field"), "{}", run.stderr);
+
+    env.write_config(
+        "[snapshots]\ndir = \"/srv/snaps\"\n[targets.prod]\n[targets.staging.snapshots]\ndir = \"/srv/snaps/prod\"\n",
+    );
+    let run = env.run(&["--target", "staging", "snapshot", "prune", "--keep-last", "1", "--dry-run"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("`prod` and `staging` keep snapshots in the same place"), "{}", run.stderr);
+
+    env.write_config("[targets.\"prod eu\"]\n");
+    let run = env.run(&["targets"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("not a valid target name"), "{}", run.stderr);
+
+    // Without targets nothing of this applies: the old config keeps working as it did.
+    env.write_config("[system]\ncritical = false\n");
+    let run = env.run(&["targets"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("No targets"), "{}", run.stdout);
+}

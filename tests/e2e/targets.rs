@@ -45,7 +45,7 @@ fn component<'a>(report: &'a Value, target: &str, name: &str) -> &'a Value {
 #[test]
 fn two_stacks_as_two_targets_only_the_broken_one_is_unhealthy_and_recovered() {
     let mut prod_redis = harness::redis();
-    let staging_redis = harness::redis();
+    let mut staging_redis = harness::redis();
     let (prod_chroma, staging_chroma) = (harness::chroma(), harness::chroma());
     harness::seed_collection(prod_chroma.port, "notes_prod", 5);
     harness::seed_collection(staging_chroma.port, "notes_staging", 7);
@@ -149,6 +149,17 @@ restart_command = "touch {marker}"
         "{}",
         nagios.stdout
     );
+
+    // Targets are probed at once, each under its deadline: staging's hung Redis (SIGSTOP) costs
+    // one deadline, not one per target, and prod's dead one is still reported at once.
+    staging_redis.freeze();
+    let hung = env.run(&["--output", "json", "health", "check", "--all-targets", "-c", "redis", "--timeout", "1s"]);
+    staging_redis.thaw();
+    hung.expect_code(2);
+    assert!(hung.elapsed < Duration::from_millis(2500), "took {:?}", hung.elapsed);
+    let report = hung.json();
+    assert_eq!(component(&report, "staging", "redis")["problem"], "timeout", "{report:#}");
+    assert_eq!(component(&report, "prod", "redis")["problem"], "unreachable", "{report:#}");
 
     // serve watches both: it recovers prod's Redis by prod's command and leaves staging alone.
     let port = harness::free_port();

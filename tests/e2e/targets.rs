@@ -202,11 +202,19 @@ restart_command = "touch {marker}"
     assert!(metrics.contains("ifctl_component_up{target=\"staging\",component=\"redis\"} 1"), "{metrics}");
     assert!(metrics.contains("ifctl_build_info{version="), "process-wide metrics carry no target: {metrics}");
 
-    rustix::process::kill_process(
-        rustix::process::Pid::from_raw(serve.id() as i32).unwrap(),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    // A reload cannot change the set of watched targets under running loops: rejected, named.
+    std::fs::write(&config_path, format!("{config}\n[targets.qa]\n")).unwrap();
+    let pid = rustix::process::Pid::from_raw(serve.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).unwrap();
+    wait_for("config.reload_failed", Duration::from_secs(5), || {
+        harness::read(&env.journal()).contains("config.reload_failed")
+    });
+    let rejected = harness::read(&env.journal());
+    let rejected = rejected.lines().find(|l| l.contains("config.reload_failed")).unwrap();
+    assert!(rejected.contains("restart serve"), "{rejected}");
+    std::fs::write(&config_path, &config).unwrap();
+
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     assert_eq!(serve.wait().unwrap().code(), Some(0));
 
     // The journal says which target each event is about; only prod was recovered.

@@ -75,6 +75,9 @@ impl From<ConfigError> for CliError {
             ConfigError::Syntax { path, line, .. } => {
                 format!("fix line {line} of `{}`, then run again", path.display())
             }
+            ConfigError::Invalid { key, .. } if key == "target" || key == "default_target" => {
+                "`ifctl targets` lists the targets the config file defines".to_string()
+            }
             ConfigError::Invalid { origin, key, .. } => {
                 format!("fix `{key}` in {origin}, then run again; `ifctl config show` lists every value once it loads")
             }

@@ -163,6 +163,9 @@ impl Context {
         if let Some(target) = &resolved.config.target {
             self.printer.debug(&format!("target `{target}`"));
         }
+        for warning in &resolved.warnings {
+            self.printer.warn(warning);
+        }
         Ok(resolved)
     }
 
@@ -198,12 +201,12 @@ impl Context {
     /// warning.
     pub fn fleet(&self) -> Result<Vec<Resolved>, CliError> {
         let loaded = self.load()?;
-        let (all, ignored) = loaded.every(&ProcessEnv)?;
-        if !ignored.is_empty() {
-            self.printer.warn(&format!(
-                "{} ignored: with several targets each takes its values from its `[targets.<name>]` table",
-                ignored.join(", ")
-            ));
+        let (all, warnings) = loaded.every(&ProcessEnv)?;
+        for warning in warnings {
+            self.printer.warn(&warning);
+        }
+        if let Some(target) = crate::config::Environment::var(&ProcessEnv, config::env::TARGET) {
+            self.printer.warn(&format!("IFCTL_TARGET={target} is ignored: every target is used"));
         }
         Ok(all)
     }

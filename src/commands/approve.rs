@@ -62,11 +62,14 @@ fn for_action(ctx: &Context, id: &str) -> Result<crate::config::Resolved, CliErr
     });
     match queued.and_then(|e| e.target) {
         Some(target) => match &any.config.target {
-            Some(chosen) if *chosen != target => {
+            Some(chosen) if *chosen != target && any.target_named() => {
                 Err(CliError::usage(format!("`{id}` was queued for target `{target}`, not `{chosen}`"))
-                    .hint(format!("run it without --target, or with --target {target}")))
+                    .hint(format!("run it without --target and IFCTL_TARGET, or with --target {target}")))
             }
-            _ => ctx.config_named(&target),
+            _ => {
+                ctx.printer.status(&format!("Target `{target}` (the one `{id}` was queued for)."));
+                ctx.config_named(&target)
+            }
         },
         None => ctx.config(),
     }
@@ -85,7 +88,12 @@ fn list(ctx: &Context, targets: Vec<crate::config::Resolved>, labelled: bool) ->
             config.target.as_deref(),
         )
         .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
-        rows.extend(st.pending().into_iter().map(|p| (config.target_name().to_string(), p.clone())));
+        for p in st.pending() {
+            // One queued before the config had targets shows under each target: list it once.
+            if !rows.iter().any(|(_, seen)| seen.action_id == p.action_id) {
+                rows.push((config.target_name().to_string(), p.clone()));
+            }
+        }
     }
     if ctx.printer.json() {
         let docs: Vec<serde_json::Value> = rows
@@ -130,7 +138,8 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
         (Some(id), _) | (None, Some(id)) => for_action(ctx, id)?,
         (None, None) => {
             let any = ctx.config_any()?;
-            if any.config.target.is_none() && !any.target_names().is_empty() {
+            // `default_target` does not narrow the list: an approval waits on any target.
+            if !any.target_named() && !any.target_names().is_empty() {
                 return list(ctx, ctx.fleet()?, true);
             }
             if args.list {

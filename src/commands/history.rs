@@ -65,10 +65,7 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<u8, Failure> {
     let path = resolved.config.journal_path();
     // A target named on this command line (or by IFCTL_TARGET) filters; `default_target` does
     // not: the record of every target is the point of `history`.
-    let target = match resolved.chosen_by {
-        Some(crate::config::Source::Flag(_) | crate::config::Source::Env(_)) => resolved.config.target.clone(),
-        _ => None,
-    };
+    let target = if resolved.target_named() { resolved.config.target.clone() } else { None };
     let filter = Filter {
         kinds: args.kinds.clone(),
         component: args.component.map(|c| c.name().to_string()),

@@ -40,7 +40,7 @@ pub const AFTER_HELP: &str = concat!(
     "  0    stopped by SIGTERM/SIGINT\n",
     "  1    the server failed\n",
     "  2    usage or configuration error (e.g. the address is in use)\n",
-    "  6    another serve runs on this state dir (its pid is named)"
+    "  6    another serve watches this stack or one of these targets (its pid is named)"
 );
 
 #[derive(Debug, clap::Args)]
@@ -101,7 +101,15 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
     }
     let process_journal = ctx.journal(first).with_target(None);
     // One serve per state dir, held until it exits.
-    let _serve_lock = crate::snapshot::lock::acquire_serve(process_journal.path(), &format!("ifctl serve on {addr}"))?;
+    // One serve per stack, held until it exits: a serve of every target holds every target's.
+    let mut _serve_locks = Vec::new();
+    for resolved in &fleet {
+        _serve_locks.push(crate::snapshot::lock::acquire_serve(
+            process_journal.path(),
+            resolved.config.target.as_deref(),
+            &format!("ifctl serve on {addr}"),
+        )?);
+    }
     let log: Arc<dyn Log> = Arc::new(StderrLog {
         format: args.log_format,
         correlation_id: process_journal.correlation_id().to_string(),

@@ -105,6 +105,8 @@ pub fn run(ctx: &Context, _args: TargetsArgs) -> Result<u8, Failure> {
                 serde_json::Value::Null => "(unset)".into(),
                 other => other.to_string(),
             };
+            // Masked before the table measures it, so the columns line up.
+            let value = crate::config::redact_userinfo(&value).into_owned();
             let name = if i == 0 { label.clone() } else { String::new() };
             table.add_row(vec![name, row.key.clone(), value, row.source.clone()]);
         }

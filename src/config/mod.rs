@@ -133,6 +133,9 @@ pub struct Resolved {
     pub lines: BTreeMap<String, usize>,
     /// How this config was chosen among the file's targets (`None` without targets).
     pub chosen_by: Option<Source>,
+    /// What the operator should know about how it resolved (an environment variable overriding
+    /// what a target's file says).
+    pub warnings: Vec<String>,
 }
 
 impl Resolved {
@@ -262,7 +265,7 @@ pub fn load(env: &dyn Environment, overrides: &Overrides) -> Result<Loaded, Conf
         config.state_dir = dir.clone();
         sources.insert("state_dir".into(), Source::Flag("--state-dir"));
     }
-    let base = Resolved { config, file, sources, lines, chosen_by: None };
+    let base = Resolved { config, file, sources, lines, chosen_by: None, warnings: Vec::new() };
     for name in base.config.targets.keys() {
         if !model::valid_target_name(name) {
             return Err(ConfigError::Invalid {
@@ -337,7 +340,21 @@ impl Loaded {
         };
         resolved.chosen_by = chosen.map(|(_, source)| source);
         if with_env {
+            let before = resolved.sources.clone();
             apply_env(env, &mut resolved.config, &mut resolved.sources)?;
+            // An old `export IFCTL_REDIS_URL=…` would silently point a named target at another
+            // stack, whose restart command is this target's: say so every time.
+            if let Some(name) = &resolved.config.target {
+                for (key, source) in &resolved.sources {
+                    if let (Source::Env(var), Some(was @ (Source::File(_) | Source::Target(..)))) =
+                        (source, before.get(key))
+                    {
+                        resolved.warnings.push(format!(
+                            "{var} overrides `{key}` of target `{name}` ({was}): this command acts on the stack it names"
+                        ));
+                    }
+                }
+            }
         }
         for url in [&resolved.config.redis.url, &resolved.config.chromadb.url, &resolved.config.openwebui.url] {
             secret::remember_url_secrets(url);
@@ -351,32 +368,60 @@ impl Loaded {
         Ok(resolved)
     }
 
-    /// Every target, resolved (the top level alone for a file without targets). The per-stack
-    /// variables would point every target at one server, so they apply only without targets;
-    /// the names of those ignored are returned for a warning.
-    pub fn every(&self, env: &dyn Environment) -> Result<(Vec<Resolved>, Vec<&'static str>), ConfigError> {
+    /// Every target, resolved (the top level alone for a file without targets), and warnings
+    /// for the operator. Two things a target inherits would reach every stack at once, so here —
+    /// unlike for the one target in use — they do not apply: the per-stack variables (one server
+    /// for all) and secrets the target's own table does not name (one stack's password sent to
+    /// every other). Snapshot places must be apart: neither the same nor one inside another.
+    pub fn every(&self, env: &dyn Environment) -> Result<(Vec<Resolved>, Vec<String>), ConfigError> {
         if self.base.config.targets.is_empty() {
             return Ok((vec![self.stack(env, None, true)?], Vec::new()));
         }
-        let ignored: Vec<&'static str> = env::PER_TARGET.iter().copied().filter(|v| env.var(v).is_some()).collect();
+        let mut warnings = Vec::new();
+        let set: Vec<&'static str> = env::PER_TARGET.iter().copied().filter(|v| env.var(v).is_some()).collect();
+        if !set.is_empty() {
+            warnings.push(format!(
+                "{} set: a command on one target (--target, IFCTL_TARGET, default_target) uses {} instead of the file, but with every target at once {} ignored",
+                set.join(", "),
+                if set.len() == 1 { "it" } else { "them" },
+                if set.len() == 1 { "it is" } else { "they are" },
+            ));
+        }
         let mut all: Vec<Resolved> = Vec::new();
+        let mut dropped: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for name in self.names() {
             let source = self.base.source_of(&format!("targets.{name}"));
-            let resolved = self.stack(env, Some((name.clone(), source)), false)?;
+            let mut resolved = self.stack(env, Some((name.clone(), source)), false)?;
+            for what in drop_inherited_secrets(&mut resolved, env) {
+                dropped.entry(what).or_default().push(name.clone());
+            }
             let location = resolved.config.snapshot_repository();
-            if let Some(other) = all.iter().find(|o| o.config.snapshot_repository() == location) {
+            let inside = |a: &str, b: &str| {
+                let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+                a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/"))
+            };
+            if let Some(other) = all.iter().find(|o| inside(&o.config.snapshot_repository(), &location)) {
                 return Err(ConfigError::Invalid {
                     origin: self.base.file_origin(&format!("targets.{name}.snapshots")),
                     key: format!("targets.{name}.snapshots"),
                     reason: format!(
-                        "targets `{}` and `{name}` keep snapshots in the same place ({location}); prune and restore would mix their snapshots — give each its own `snapshots.dir` or `snapshots.repository`",
-                        other.config.target_name()
+                        "targets `{}` and `{name}` keep snapshots in the same place or one inside the other ({} and {location}); prune and restore would mix their snapshots — give each its own `snapshots.dir` or `snapshots.repository`",
+                        other.config.target_name(),
+                        other.config.snapshot_repository()
                     ),
                 });
             }
             all.push(resolved);
         }
-        Ok((all, ignored))
+        for (what, targets) in dropped {
+            warnings.push(format!(
+                "{what} is not used for target{} {} when every target is checked: inherited secrets would go to every stack; name one in each target's own table (e.g. `[targets.{}.redis] password_env = \"…\"`)",
+                if targets.len() == 1 { "" } else { "s" },
+                targets.join(", "),
+                targets[0]
+            ));
+        }
+        Ok((all, warnings))
     }
 
     /// The top level with `[targets.<name>]` merged over it; sources and lines re-keyed so that
@@ -430,8 +475,52 @@ impl Loaded {
                 *repo = format!("{}/{name}", repo.trim_end_matches('/'));
             }
         }
-        Ok(Resolved { config, file: base.file.clone(), sources, lines, chosen_by: None })
+        Ok(Resolved { config, file: base.file.clone(), sources, lines, chosen_by: None, warnings: Vec::new() })
     }
+}
+
+/// Where each secret comes from: its variable's key and, if any, its file's key.
+const SECRET_SOURCES: [(&str, Option<&str>); 6] = [
+    ("redis.password_env", Some("redis.password_file")),
+    ("chromadb.token_env", Some("chromadb.token_file")),
+    ("openwebui.api_key_env", Some("openwebui.api_key_file")),
+    ("openwebui.token_env", Some("openwebui.token_file")),
+    ("openwebui.email_env", None),
+    ("openwebui.password_env", Some("openwebui.password_file")),
+];
+
+/// Clears the secret variables and files a target inherits instead of naming them in its own
+/// table; returns the ones that held something (`IFCTL_REDIS_PASSWORD`, `file /etc/…`). A
+/// cleared variable's name says which key to set, so every hint that names it says so too.
+fn drop_inherited_secrets(resolved: &mut Resolved, env: &dyn Environment) -> Vec<String> {
+    let name = resolved.config.target_name().to_string();
+    let mut value = serde_json::to_value(&resolved.config).unwrap_or_default();
+    let mut dropped = Vec::new();
+    for (var_key, file_key) in SECRET_SOURCES {
+        let own = |key: &str| matches!(resolved.source_of(key), Source::Target(..));
+        if own(var_key) || file_key.is_some_and(own) {
+            continue;
+        }
+        let (section, field) = var_key.split_once('.').expect("dotted");
+        if let Some(var) = value[section][field].as_str().filter(|v| env.var(v).is_some()) {
+            dropped.push(var.to_string());
+        }
+        value[section][field] = serde_json::json!(format!("<set targets.{name}.{var_key}>"));
+        if let Some(file_key) = file_key {
+            let (section, field) = file_key.split_once('.').expect("dotted");
+            if let Some(path) = value[section][field].as_str() {
+                dropped.push(format!("`{path}`"));
+            }
+            value[section][field] = serde_json::Value::Null;
+        }
+    }
+    if let Ok(mut config) = serde_json::from_value::<Config>(value) {
+        config.source_file = resolved.config.source_file.take();
+        config.target = resolved.config.target.take();
+        config.targets = std::mem::take(&mut resolved.config.targets);
+        resolved.config = config;
+    }
+    dropped
 }
 
 /// Merges `over` into `into` key by key: tables merge, every other value (arrays too) replaces.
@@ -454,6 +543,12 @@ impl Resolved {
             Some(line) => format!("config file `{}` (line {line})", path.display()),
             None => format!("config file `{}`", path.display()),
         }
+    }
+
+    /// Whether the target was named for this command (`--target`, `IFCTL_TARGET`) rather than
+    /// taken from `default_target`: commands that read across targets narrow only to a named one.
+    pub fn target_named(&self) -> bool {
+        matches!(self.chosen_by, Some(Source::Flag(_) | Source::Env(_)))
     }
 
     /// The names of the config file's targets, sorted.

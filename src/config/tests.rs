@@ -452,16 +452,51 @@ fn every_target_at_once_ignores_per_stack_variables_and_refuses_shared_snapshot_
     let dir = tempfile::tempdir().unwrap();
     let path = two_targets(&dir, "");
     let e = env(&[("IFCTL_REDIS_URL", "redis://one-for-all:1")]);
-    let (all, ignored) = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    let (all, warnings) = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
     assert_eq!(
         all.iter().map(|r| r.config.redis.url.as_str()).collect::<Vec<_>>(),
         ["rediss://prod:6380", "redis://10.0.0.1:6379"]
     );
-    assert_eq!(ignored, ["IFCTL_REDIS_URL"]);
+    assert!(warnings[0].starts_with("IFCTL_REDIS_URL set") && warnings[0].contains("ignored"), "{warnings:?}");
     // One target alone: the variable applies (flags and environment beat the file).
     assert_eq!(resolve(&e, &with(&path, Some("prod"))).unwrap().config.redis.url, "redis://one-for-all:1");
 
     let path = two_targets(&dir, "[targets.qa.snapshots]\nrepository = \"s3://bucket/ifctl/prod\"\n");
     let err = load(&env(&[]), &with(&path, None)).unwrap().every(&env(&[])).unwrap_err().to_string();
     assert!(err.contains("same place") && err.contains("`prod` and `qa`"), "{err}");
+    // One inside another is as bad: a recursive listing of the outer one sees the inner's.
+    let path = two_targets(&dir, "[targets.qa.snapshots]\nrepository = \"s3://bucket/ifctl\"\n");
+    let err = load(&env(&[]), &with(&path, None)).unwrap().every(&env(&[])).unwrap_err().to_string();
+    assert!(err.contains("one inside the other"), "{err}");
+}
+
+#[test]
+fn every_target_at_once_uses_only_the_secrets_a_target_names_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("top.pass"), "pw").unwrap();
+    let path = two_targets(&dir, "[targets.staging.redis]\npassword_env = \"STAGING_REDIS_PASSWORD\"\n");
+    let text =
+        std::fs::read_to_string(&path).unwrap().replacen("[redis]\n", "[redis]\npassword_file = \"top.pass\"\n", 1);
+    std::fs::write(&path, text).unwrap();
+    let e = env(&[("IFCTL_REDIS_PASSWORD", "prod-secret"), ("IFCTL_CHROMADB_TOKEN", "tok")]);
+    let (all, warnings) = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    let (prod, staging) = (&all[0].config, &all[1].config);
+    // prod inherits the default variable and the top-level file: neither is used for it here.
+    assert_eq!(prod.redis.password_env, "<set targets.prod.redis.password_env>");
+    assert_eq!(prod.redis.password_file, None);
+    assert_eq!(prod.chromadb.token_env, "<set targets.prod.chromadb.token_env>");
+    // staging names its own variable: kept (and the inherited file is dropped with it unused).
+    assert_eq!(staging.redis.password_env, "STAGING_REDIS_PASSWORD");
+    // Nothing else changes on the way.
+    assert_eq!(prod.redis.url, "rediss://prod:6380");
+    assert_eq!(prod.snapshot_repository(), "s3://bucket/ifctl/prod");
+    assert_eq!(prod.health.timeout, Config::default().health.timeout);
+    let joined = warnings.join("\n");
+    assert!(joined.contains("IFCTL_REDIS_PASSWORD is not used for target prod"), "{joined}");
+    assert!(joined.contains("IFCTL_CHROMADB_TOKEN is not used for targets prod, staging"), "{joined}");
+    assert!(joined.contains("top.pass"), "{joined}");
+    assert!(!joined.contains("prod-secret") && !joined.contains("tok\""), "no secret value in a warning: {joined}");
+    // The one target in use inherits them as always.
+    let one = resolve(&e, &with(&path, Some("prod"))).unwrap();
+    assert_eq!(one.config.redis.password_env, "IFCTL_REDIS_PASSWORD");
 }

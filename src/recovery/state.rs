@@ -87,8 +87,11 @@ pub struct RecoveryState {
     pub lines_read: u64,
 }
 
-/// Reads the state of `target` (its events only; `None`: a config without targets) as of `now`,
-/// looking back `horizon` (attempts, approvals, transitions) and `MAX_DISABLE` (disable windows).
+/// Reads the state of `target` as of `now`, looking back `horizon` (attempts, approvals,
+/// transitions) and `MAX_DISABLE` (disable windows). A target's state is its own events and those
+/// without a target — written before the config had targets, about the one stack there was — so
+/// adding targets never forgets a disable window or a spent budget (it may apply them to more
+/// stacks than before, the safe side). `None` (a config without targets) reads only those.
 pub fn derive(
     journal: &Path,
     now: DateTime<Utc>,
@@ -118,7 +121,7 @@ pub fn derive(
         };
         if wanted
             && let Ok(event) = serde_json::from_slice::<Event>(&line)
-            && event.target.as_deref() == target
+            && (event.target.is_none() || event.target.as_deref() == target)
         {
             newest_first.push(event);
         }
@@ -287,4 +290,49 @@ fn parse_component(name: &str) -> Option<Component> {
 
 fn parse_ts(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Identity, Journal, NewEvent};
+
+    fn attempt(journal: &Journal) {
+        journal
+            .append(NewEvent::new(ATTEMPT, "failure").component("redis").details(serde_json::json!({
+                "strategy": "restart", "attempt_id": uuid::Uuid::now_v7().to_string(),
+            })))
+            .unwrap();
+    }
+
+    /// A target's state is its own events and those written before the config had targets;
+    /// never another target's.
+    #[test]
+    fn a_target_counts_its_own_and_untargeted_events_never_another_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let untargeted = Journal::new(&path, Identity::current());
+        attempt(&untargeted);
+        let prod = untargeted.clone().with_target(Some("prod".into()));
+        attempt(&prod);
+        attempt(&prod);
+        untargeted
+            .clone()
+            .with_target(Some("staging".into()))
+            .append(
+                NewEvent::new(DISABLED, "disabled")
+                    .details(serde_json::json!({"until": "2999-01-01T00:00:00Z", "reason": "staging only"})),
+            )
+            .unwrap();
+        let now = crate::journal::now();
+        let hour = Duration::hours(2);
+        let count = |target: Option<&str>| {
+            derive(&path, now, hour, target).unwrap().counted_attempts(Component::Redis, Duration::hours(1)).len()
+        };
+        assert_eq!(count(Some("prod")), 3, "its two and the one from before targets");
+        assert_eq!(count(Some("staging")), 1, "only the one from before targets");
+        assert_eq!(count(None), 1, "without targets: the untargeted ones, as always");
+        assert!(derive(&path, now, hour, Some("staging")).unwrap().disabled(Component::Redis).is_some());
+        assert!(derive(&path, now, hour, Some("prod")).unwrap().disabled(Component::Redis).is_none());
+    }
 }

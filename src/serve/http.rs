@@ -33,7 +33,10 @@ struct TargetQuery {
 impl TargetQuery {
     fn parse(RawQuery(raw): RawQuery) -> TargetQuery {
         let target = raw.as_deref().and_then(|q| {
-            url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "target").map(|(_, v)| v.into_owned())
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "target")
+                .map(|(_, v)| v.into_owned())
+                .filter(|v| !v.is_empty())
         });
         TargetQuery { target }
     }

@@ -102,20 +102,21 @@ pub fn acquire_recovery(journal: &Path, component: &str, action: &str) -> Result
     acquire_file(&path, &format!("recovery of {component}"), action, false, hint, |_| {})
 }
 
-/// Takes the lock on running `serve` over this state dir, for as long as serve runs: a second
-/// serve (a manual one beside systemd's, say) would probe, recover and journal everything twice.
-/// Busy fails naming the holder (exit 6).
-pub fn acquire_serve(journal: &Path, action: &str) -> Result<DestLock, SnapshotError> {
-    let path = locks_dir(journal)?.join("serve.lock");
-    let hint = "one serve per state dir and stack — two would probe, recover and journal everything twice: stop that one first";
-    acquire_file(
-        &path,
-        &format!("serve on state dir `{}`", journal.parent().unwrap_or(journal).display()),
-        action,
-        false,
-        hint,
-        |_| {},
-    )
+/// Takes the lock on running `serve` for a stack — `target`, or the one stack of a config without
+/// targets — for as long as serve runs: a second serve of it (a manual one beside systemd's, say)
+/// would probe, recover and journal everything twice. A serve of every target takes every
+/// target's. Busy fails naming the holder (exit 6).
+pub fn acquire_serve(journal: &Path, target: Option<&str>, action: &str) -> Result<DestLock, SnapshotError> {
+    let (file, what) = match target {
+        Some(name) => (format!("serve-{name}.lock"), format!("serve of target `{name}`")),
+        None => (
+            "serve.lock".to_string(),
+            format!("serve on state dir `{}`", journal.parent().unwrap_or(journal).display()),
+        ),
+    };
+    let path = locks_dir(journal)?.join(file);
+    let hint = "one serve per stack — two would probe, recover and journal everything twice: stop that one first";
+    acquire_file(&path, &what, action, false, hint, |_| {})
 }
 
 /// `<state_dir>/locks`, beside the journal, created when missing.

@@ -324,8 +324,7 @@ fn a_second_serve_on_the_same_state_dir_is_refused() {
     let second = env.run(&["serve", "--listen", &format!("127.0.0.1:{}", harness::free_port())]);
     second.expect_code(6);
     assert!(
-        second.stderr.contains(&format!("pid {}", first.0.id()))
-            && second.stderr.contains("one serve per state dir and stack"),
+        second.stderr.contains(&format!("pid {}", first.0.id())) && second.stderr.contains("one serve per stack"),
         "{}",
         second.stderr
     );

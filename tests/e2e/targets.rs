@@ -176,6 +176,10 @@ restart_command = "touch {marker}"
     wait_for("/readyz 200 (prod recovered)", Duration::from_secs(20), || {
         harness::http_get(port, "/readyz").is_some_and(|(s, _)| s == 200)
     });
+    // One serve per stack: a second serve of one of these targets is refused naming the first.
+    let second = env.run(&["--target", "staging", "serve", "--listen", &format!("127.0.0.1:{}", harness::free_port())]);
+    second.expect_code(6);
+    assert!(second.stderr.contains("serve of target `staging`"), "{}", second.stderr);
     let (code, body) = harness::http_get(port, "/readyz?target=nope").unwrap();
     assert_eq!(code, 404, "{body}");
     assert!(body.contains("prod, staging"), "{body}");
@@ -268,12 +272,48 @@ restart_command = "touch {marker}"
     let made = events.lines().find(|l| l.contains("\"snapshot.created\"")).unwrap();
     assert!(made.contains("\"target\":\"staging\""), "{made}");
 
-    // The per-stack variables would point every target at one server: ignored, with a warning.
+    // A place shared by accident (the environment points prod at staging's snapshots): prod's
+    // prune keeps what is staging's, and says why.
+    let staging_place = env.state_dir().join("targets/staging/snapshots");
+    let mut shared_place = Env::new();
+    shared_place.write_config(&config);
+    for var in ["IFCTL_REDIS_URL", "IFCTL_CHROMADB_URL", "IFCTL_OPENWEBUI_URL"] {
+        shared_place.unset(var);
+    }
+    shared_place.set("IFCTL_SNAPSHOT_DIR", staging_place.display().to_string());
+    let prune = shared_place.run(&["--output", "json", "--target", "prod", "snapshot", "prune", "--keep-last", "1"]);
+    prune.expect_code(0);
+    let decision = &prune.json()["decisions"][0];
+    assert_eq!(decision["keep"], true, "{decision}");
+    assert!(decision["reasons"][0].as_str().unwrap().contains("taken from target `staging`"), "{decision}");
+    assert_eq!(
+        std::fs::read_dir(&staging_place)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "gz"))
+            .count(),
+        1
+    );
+
+    // The per-stack variables would point every target at one server, and an inherited secret
+    // would go to every stack: ignored, with a warning that never shows the secret. (These Redis
+    // servers have no password: AUTH with one fails, so a leaked password shows as unhealthy.)
     let mut shared = Env::new();
     shared.write_config(&config);
+    shared.set("IFCTL_REDIS_PASSWORD", "s3cr3t-prod-only");
     let run = shared.run(&["health", "check", "--all-targets", "-c", "redis"]);
     run.expect_code(0);
     assert!(run.stderr.contains("IFCTL_REDIS_URL") && run.stderr.contains("ignored"), "{}", run.stderr);
+    assert!(run.stderr.contains("IFCTL_REDIS_PASSWORD is not used for targets prod, staging"), "{}", run.stderr);
+    assert!(!run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"));
+    // One target in use inherits it as always, and a variable overriding its file is named.
+    shared.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", staging_redis.port));
+    let one = shared.run(&["--target", "prod", "health", "check", "-c", "redis"]);
+    assert!(one.stderr.contains("IFCTL_REDIS_URL overrides `redis.url` of target `prod`"), "{}", one.stderr);
+    assert!(
+        one.stdout.contains("unhealthy") || one.stdout.contains("credentials"),
+        "the password was sent: {}",
+        one.stdout
+    );
 }
 
 /// Two recoveries at once: on two targets they run side by side (each holds its own target's
@@ -296,8 +336,8 @@ fn recoveries_on_two_targets_run_side_by_side_and_one_target_is_exclusive() {
     let mut env = Env::new();
     env.unset("IFCTL_REDIS_URL");
     env.write_config(&format!(
-        "[recovery]\nneeds_approval = []\n\n[targets.prod.redis]\nurl = \"redis://127.0.0.1:{}\"\n[targets.prod.recovery.redis]\nrestart_command = \"{}\"\n\n\
-         [targets.staging.redis]\nurl = \"redis://127.0.0.1:{}\"\n[targets.staging.recovery.redis]\nrestart_command = \"{}\"\n",
+        "default_target = \"prod\"\n[recovery]\nneeds_approval = [\"redis.flush_unexpiring\"]\n\n[targets.prod.redis]\nurl = \"redis://127.0.0.1:{}\"\n[targets.prod.recovery.redis]\nrestart_command = \"{}\"\n\n\
+         [targets.staging.redis]\nurl = \"redis://127.0.0.1:{}\"\n[targets.staging.recovery.redis]\nrestart_command = \"{}\"\nflush_patterns = [\"cache:*\"]\n",
         prod.port,
         restart(&prod, "4"),
         staging.port,
@@ -341,6 +381,36 @@ fn recoveries_on_two_targets_run_side_by_side_and_one_target_is_exclusive() {
         assert_eq!(redis["status"], "healthy", "{report:#}");
         assert_eq!(redis["recovery"]["attempts_last_hour"], 1, "{report:#}");
     }
+    // An action queued on staging, with `default_target = "prod"`: `approve --list` shows every
+    // target's, and the action id alone finds its target (no --target needed).
+    let queued = env.run(&[
+        "--output",
+        "json",
+        "--target",
+        "staging",
+        "recover",
+        "-c",
+        "redis",
+        "--strategy",
+        "flush_unexpiring",
+    ]);
+    queued.expect_code(5);
+    let id = queued.json()["action_id"].as_str().unwrap().to_string();
+    let listed = env.run(&["--output", "json", "approve", "--list"]);
+    listed.expect_code(0);
+    let listed = listed.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed:#}");
+    assert_eq!((listed[0]["action_id"].as_str(), listed[0]["target"].as_str()), (Some(id.as_str()), Some("staging")));
+    let denied = env.run(&["approve", "--deny", &id, "--reason", "not now"]);
+    denied.expect_code(0);
+    assert!(denied.stderr.contains("Target `staging`"), "{}", denied.stderr);
+    let journal = harness::read(&env.journal());
+    let event = journal.lines().find(|l| l.contains("\"approval.denied\"")).unwrap();
+    assert!(event.contains("\"target\":\"staging\""), "{event}");
+    // Named for this command, a different target is refused, saying whose the action is.
+    let wrong = env.run(&["--target", "prod", "approve", &id]);
+    wrong.expect_code(2);
+    assert!(wrong.stderr.contains("queued for target `staging`, not `prod`"), "{}", wrong.stderr);
 }
 
 /// A mistake in any target stops every command, on any target, with the file, line and key:
@@ -382,4 +452,31 @@ fn a_mistake_in_any_target_stops_every_command_naming_it() {
     let run = env.run(&["targets"]);
     run.expect_code(0);
     assert!(run.stdout.contains("No targets"), "{}", run.stdout);
+}
+
+/// A config that gains targets keeps what the journal says about the stack it had: a disable
+/// window written before still holds — for every target, the safe side. (Budgets and approvals
+/// come from the same reading: `recovery::state` unit tests.)
+#[test]
+fn adding_targets_keeps_disable_windows_written_before() {
+    let mut env = Env::new();
+    env.write_config("[recovery]\nneeds_approval = []\n");
+    env.run(&["disable", "-c", "redis", "--for", "1h", "--reason", "maintenance INC-1"]).expect_code(0);
+    let before = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
+    assert_eq!(before["components"][0]["recovery"]["disabled"]["reason"], "maintenance INC-1");
+
+    env.write_config("default_target = \"main\"\n[recovery]\nneeds_approval = []\n[targets.main]\n[targets.other]\n");
+    for target in ["main", "other"] {
+        let after = env.run(&["--output", "json", "--target", target, "health", "check", "-c", "redis"]).json();
+        assert_eq!(
+            after["components"][0]["recovery"]["disabled"]["reason"], "maintenance INC-1",
+            "{target}: {after:#}"
+        );
+    }
+    // Enabling one target ends the window there only.
+    env.run(&["--target", "other", "enable", "-c", "redis"]).expect_code(0);
+    let other = env.run(&["--output", "json", "--target", "other", "health", "check", "-c", "redis"]).json();
+    assert!(other["components"][0]["recovery"].get("disabled").is_none_or(Value::is_null), "{other:#}");
+    let main = env.run(&["--output", "json", "health", "check", "-c", "redis"]).json();
+    assert_eq!(main["components"][0]["recovery"]["disabled"]["reason"], "maintenance INC-1");
 }

@@ -151,7 +151,23 @@ where
     let retention = Retention { keep_last: args.keep_last, keep_daily: args.keep_daily, keep_weekly: args.keep_weekly };
     let mut protected = Protected::find(snapshots, &resolved.config.target_dir(), &resolved.config.journal_path());
     protected.not_for_rollback = matches!(repo, Repository::Remote(_));
-    let decisions = plan(snapshots, retention, &protected);
+    // Another target's snapshot (a place shared through the environment or --repo) is never this
+    // target's to delete, and takes none of its retention slots.
+    let mine = resolved.config.target.as_deref();
+    let foreign = |s: &Listed| s.target.clone().filter(|t| Some(t.as_str()) != mine);
+    let own: Vec<Listed> = snapshots.iter().filter(|s| foreign(s).is_none()).cloned().collect();
+    let own_decisions = plan(&own, retention, &protected);
+    let decisions: Vec<crate::snapshot::prune::Decision> = snapshots
+        .iter()
+        .map(|s| match foreign(s) {
+            Some(t) => crate::snapshot::prune::Decision {
+                name: s.name.clone(),
+                keep: true,
+                reasons: vec![format!("taken from target `{t}`: prune it there")],
+            },
+            None => own_decisions.iter().find(|d| d.name == s.name).cloned().expect("every own snapshot is decided"),
+        })
+        .collect();
     let mut deleted = Vec::new();
     if !args.dry_run {
         for (s, d) in snapshots.iter().zip(&decisions) {

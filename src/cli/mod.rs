@@ -193,22 +193,46 @@ impl Context {
     pub fn config_any(&self) -> Result<Resolved, CliError> {
         let loaded = self.load()?;
         let chosen = loaded.chosen(&ProcessEnv, &self.overrides())?;
-        Ok(loaded.stack(&ProcessEnv, chosen, true)?)
+        let resolved = loaded.stack(&ProcessEnv, chosen, true)?;
+        for warning in &resolved.warnings {
+            self.printer.warn(warning);
+        }
+        Ok(resolved)
     }
 
     /// Every target's configuration (one for a config without targets), each validated. The
     /// per-stack `IFCTL_*` variables would point every target at one server: ignored, with a
     /// warning.
     pub fn fleet(&self) -> Result<Vec<Resolved>, CliError> {
-        let loaded = self.load()?;
-        let (all, warnings) = loaded.every(&ProcessEnv)?;
-        for warning in warnings {
-            self.printer.warn(&warning);
+        let every = self.load()?.every(&ProcessEnv)?;
+        for warning in every.warnings.iter().chain(&every.secrets) {
+            self.printer.warn(warning);
         }
         if let Some(target) = crate::config::Environment::var(&ProcessEnv, config::env::TARGET) {
             self.printer.warn(&format!("IFCTL_TARGET={target} is ignored: every target is used"));
         }
-        Ok(all)
+        Ok(every.all)
+    }
+
+    /// [`Context::fleet`] for `serve`, which runs unattended: an inherited secret it would not use
+    /// is a configuration error (each target would be probed without it and journaled as failing
+    /// for as long as serve runs), not a warning scrolled past.
+    pub fn fleet_for_serve(&self) -> Result<Vec<Resolved>, CliError> {
+        let every = self.load()?.every(&ProcessEnv)?;
+        if let Some(first) = every.secrets.first() {
+            return Err(CliError::new(ErrorKind::Config, first.clone()).hint(
+                "give each target its own secret variable or file in its `[targets.<name>.…]` table, or unset the inherited one; `ifctl --target NAME config show` shows what each target uses",
+            ));
+        }
+        for warning in &every.warnings {
+            self.printer.warn(warning);
+        }
+        Ok(every.all)
+    }
+
+    /// Every target without warnings, for listing them (`ifctl targets` checks nothing).
+    pub fn fleet_quiet(&self) -> Result<Vec<Resolved>, CliError> {
+        Ok(self.load()?.every(&ProcessEnv)?.all)
     }
 
     /// The configuration of target `name` (flags and environment applied, as for one target).

@@ -60,7 +60,18 @@ fn for_action(ctx: &Context, id: &str) -> Result<crate::config::Resolved, CliErr
     let queued = crate::journal::newest_mentioning(&any.config.journal_path(), id, since, |e| {
         e.kind == state::PENDING && e.details.get("action_id").and_then(|v| v.as_str()) == Some(id)
     });
-    match queued.and_then(|e| e.target) {
+    let Some(queued) = queued else {
+        // Unknown here: say so, rather than ask for a target it would not help to give.
+        return Err(CliError::usage(format!("no recovery is waiting for approval under `{id}`"))
+            .hint(format!("`{}` shows the pending ones of every target", ctx.follow_up("approve --list"))));
+    };
+    match queued.target {
+        // Queued before the config had targets: which stack it was for is a person's call.
+        None if !any.target_named() => {
+            Err(CliError::usage(format!("`{id}` was queued before the config had targets, so it names no target"))
+                .hint("name the stack it is for: `ifctl --target NAME approve …` (its plan must still match there)"))
+        }
+        None => Ok(any),
         Some(target) => match &any.config.target {
             Some(chosen) if *chosen != target && any.target_named() => {
                 Err(CliError::usage(format!("`{id}` was queued for target `{target}`, not `{chosen}`"))
@@ -71,7 +82,6 @@ fn for_action(ctx: &Context, id: &str) -> Result<crate::config::Resolved, CliErr
                 ctx.config_named(&target)
             }
         },
-        None => ctx.config(),
     }
 }
 

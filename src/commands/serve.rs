@@ -228,7 +228,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
 fn watched(ctx: &Context) -> Result<Vec<crate::config::Resolved>, CliError> {
     let named = ctx.global.target.is_some()
         || crate::config::Environment::var(&ProcessEnv, crate::config::env::TARGET).is_some();
-    if named { Ok(vec![ctx.config()?]) } else { ctx.fleet() }
+    if named { Ok(vec![ctx.config()?]) } else { ctx.fleet_for_serve() }
 }
 
 /// SIGHUP: the new config of every watched target, all or nothing. The set of targets cannot

@@ -49,7 +49,7 @@ const MAIN_KEYS: [&str; 3] = ["redis.url", "chromadb.url", "openwebui.url"];
 
 pub fn run(ctx: &Context, _args: TargetsArgs) -> Result<u8, Failure> {
     let loaded = ctx.loaded()?;
-    let fleet = ctx.fleet()?;
+    let fleet = ctx.fleet_quiet()?;
     let file = loaded.file().map(|f| f.display().to_string());
     let names = loaded.names();
     let mut shown = Vec::new();

@@ -214,6 +214,16 @@ pub fn resolve(env: &dyn Environment, overrides: &Overrides) -> Result<Resolved,
     loaded.stack(env, chosen, true)
 }
 
+/// Every target at once ([`Loaded::every`]) and what the operator should know about it.
+#[derive(Debug)]
+pub struct Every {
+    pub all: Vec<Resolved>,
+    /// Per-stack variables that are set but not used.
+    pub warnings: Vec<String>,
+    /// Inherited secrets that are set but not used (names and paths, never values).
+    pub secrets: Vec<String>,
+}
+
 /// The config file read and checked, before a target is chosen.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -274,6 +284,20 @@ pub fn load(env: &dyn Environment, overrides: &Overrides) -> Result<Loaded, Conf
                 reason: format!(
                     "`{name}` is not a valid target name: 1–63 characters from [A-Za-z0-9_.-], starting with a letter or digit"
                 ),
+            });
+        }
+    }
+    if let Some(name) = &base.config.default_target {
+        if !base.config.targets.contains_key(name) {
+            let names: Vec<&str> = base.config.targets.keys().map(String::as_str).collect();
+            return Err(ConfigError::Invalid {
+                origin: base.file_origin("default_target"),
+                key: "default_target".into(),
+                reason: if names.is_empty() {
+                    format!("there is no target `{name}`: the config file defines no `[targets.<name>]` tables")
+                } else {
+                    format!("there is no target `{name}`; the config file defines: {}", names.join(", "))
+                },
             });
         }
     }
@@ -339,6 +363,9 @@ impl Loaded {
             Some((name, _)) => self.merged(name)?,
         };
         resolved.chosen_by = chosen.map(|(_, source)| source);
+        if resolved.config.target.is_some() {
+            drop_inherited_secrets(&mut resolved, env, false);
+        }
         if with_env {
             let before = resolved.sources.clone();
             apply_env(env, &mut resolved.config, &mut resolved.sources)?;
@@ -373,9 +400,9 @@ impl Loaded {
     /// unlike for the one target in use — they do not apply: the per-stack variables (one server
     /// for all) and secrets the target's own table does not name (one stack's password sent to
     /// every other). Snapshot places must be apart: neither the same nor one inside another.
-    pub fn every(&self, env: &dyn Environment) -> Result<(Vec<Resolved>, Vec<String>), ConfigError> {
+    pub fn every(&self, env: &dyn Environment) -> Result<Every, ConfigError> {
         if self.base.config.targets.is_empty() {
-            return Ok((vec![self.stack(env, None, true)?], Vec::new()));
+            return Ok(Every { all: vec![self.stack(env, None, true)?], warnings: Vec::new(), secrets: Vec::new() });
         }
         let mut warnings = Vec::new();
         let set: Vec<&'static str> = env::PER_TARGET.iter().copied().filter(|v| env.var(v).is_some()).collect();
@@ -392,12 +419,15 @@ impl Loaded {
         for name in self.names() {
             let source = self.base.source_of(&format!("targets.{name}"));
             let mut resolved = self.stack(env, Some((name.clone(), source)), false)?;
-            for what in drop_inherited_secrets(&mut resolved, env) {
+            for what in drop_inherited_secrets(&mut resolved, env, true) {
                 dropped.entry(what).or_default().push(name.clone());
             }
             let location = resolved.config.snapshot_repository();
             let inside = |a: &str, b: &str| {
-                let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+                // `file:///x` and `/x` are one place.
+                let plain = |p: &str| p.strip_prefix("file://").unwrap_or(p).trim_end_matches('/').to_string();
+                let (a, b) = (plain(a), plain(b));
+                let (a, b) = (a.as_str(), b.as_str());
                 a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/"))
             };
             if let Some(other) = all.iter().find(|o| inside(&o.config.snapshot_repository(), &location)) {
@@ -413,15 +443,16 @@ impl Loaded {
             }
             all.push(resolved);
         }
+        let mut secrets = Vec::new();
         for (what, targets) in dropped {
-            warnings.push(format!(
+            secrets.push(format!(
                 "{what} is not used for target{} {} when every target is checked: inherited secrets would go to every stack; name one in each target's own table (e.g. `[targets.{}.redis] password_env = \"…\"`)",
                 if targets.len() == 1 { "" } else { "s" },
                 targets.join(", "),
                 targets[0]
             ));
         }
-        Ok((all, warnings))
+        Ok(Every { all, warnings, secrets })
     }
 
     /// The top level with `[targets.<name>]` merged over it; sources and lines re-keyed so that
@@ -489,32 +520,58 @@ const SECRET_SOURCES: [(&str, Option<&str>); 6] = [
     ("openwebui.password_env", Some("openwebui.password_file")),
 ];
 
-/// Clears the secret variables and files a target inherits instead of naming them in its own
-/// table; returns the ones that held something (`IFCTL_REDIS_PASSWORD`, `file /etc/…`). A
-/// cleared variable's name says which key to set, so every hint that names it says so too.
-fn drop_inherited_secrets(resolved: &mut Resolved, env: &dyn Environment) -> Vec<String> {
+/// Whether a secret variable name is one ifctl put in place of an inherited one it does not use
+/// (its text says why and which key to set); hints show it as it is.
+pub fn unused_secret(name: &str) -> bool {
+    name.starts_with('<')
+}
+
+/// The secrets a target may use. A target that names one source of a secret (its variable or
+/// its file) uses only that: the inherited other one (say the default `IFCTL_REDIS_PASSWORD`,
+/// exported for another stack) is not used. With `every_target`, one that names neither uses none:
+/// the top level's would go to every stack at once. Returns what was set and is not used
+/// (variable names, `file` paths — never values), for a warning.
+fn drop_inherited_secrets(resolved: &mut Resolved, env: &dyn Environment, every_target: bool) -> Vec<String> {
     let name = resolved.config.target_name().to_string();
     let mut value = serde_json::to_value(&resolved.config).unwrap_or_default();
     let mut dropped = Vec::new();
+    let mut changed = false;
     for (var_key, file_key) in SECRET_SOURCES {
         let own = |key: &str| matches!(resolved.source_of(key), Source::Target(..));
-        if own(var_key) || file_key.is_some_and(own) {
+        let (own_var, own_file) = (own(var_key), file_key.is_some_and(own));
+        if own_var && (own_file || file_key.is_none()) {
             continue;
         }
-        let (section, field) = var_key.split_once('.').expect("dotted");
-        if let Some(var) = value[section][field].as_str().filter(|v| env.var(v).is_some()) {
-            dropped.push(var.to_string());
-        }
-        value[section][field] = serde_json::json!(format!("<set targets.{name}.{var_key}>"));
-        if let Some(file_key) = file_key {
-            let (section, field) = file_key.split_once('.').expect("dotted");
-            if let Some(path) = value[section][field].as_str() {
-                dropped.push(format!("`{path}`"));
+        let (var_section, var_field) = var_key.split_once('.').expect("dotted");
+        let file = file_key.map(|k| k.split_once('.').expect("dotted"));
+        let placeholder = match (own_var, own_file) {
+            (false, true) => format!("<not used: targets.{name}.{} is set>", file_key.unwrap_or_default()),
+            (true, _) => String::new(),
+            (false, false) if every_target => {
+                format!("<inherited, not used with every target at once: set targets.{name}.{var_key}>")
             }
-            value[section][field] = serde_json::Value::Null;
+            (false, false) => continue,
+        };
+        if !own_var {
+            if let Some(var) = value[var_section][var_field].as_str().filter(|v| env.var(v).is_some())
+                && !own_file
+            {
+                dropped.push(var.to_string());
+            }
+            value[var_section][var_field] = serde_json::json!(placeholder);
+            changed = true;
+        }
+        if let Some((section, field)) = file.filter(|_| !own_file) {
+            if let Some(path) = value[section][field].as_str().filter(|_| !own_var) {
+                dropped.push(format!("file `{path}`"));
+            }
+            if !value[section][field].is_null() {
+                value[section][field] = serde_json::Value::Null;
+                changed = true;
+            }
         }
     }
-    if let Ok(mut config) = serde_json::from_value::<Config>(value) {
+    if changed && let Ok(mut config) = serde_json::from_value::<Config>(value) {
         config.source_file = resolved.config.source_file.take();
         config.target = resolved.config.target.take();
         config.targets = std::mem::take(&mut resolved.config.targets);

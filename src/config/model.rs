@@ -798,10 +798,13 @@ pub(super) fn validate(resolved: &Resolved) -> Result<(), ConfigError> {
         }
     }
     if c.health.timeout > c.health.interval {
+        // Name the one that was set: a short interval under the default timeout is the interval's.
+        let key =
+            if resolved.source_of("health.timeout") == Source::Default { "health.interval" } else { "health.timeout" };
         fail(
-            "health.timeout",
+            key,
             format!(
-                "{} is longer than `health.interval` ({}): a probe would still run when the next is due",
+                "`health.timeout` ({}) is longer than `health.interval` ({}): a probe would still run when the next is due",
                 humantime::format_duration(c.health.timeout),
                 humantime::format_duration(c.health.interval)
             ),

@@ -452,7 +452,8 @@ fn every_target_at_once_ignores_per_stack_variables_and_refuses_shared_snapshot_
     let dir = tempfile::tempdir().unwrap();
     let path = two_targets(&dir, "");
     let e = env(&[("IFCTL_REDIS_URL", "redis://one-for-all:1")]);
-    let (all, warnings) = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    let Every { all, warnings, secrets } = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    let warnings: Vec<String> = warnings.into_iter().chain(secrets).collect();
     assert_eq!(
         all.iter().map(|r| r.config.redis.url.as_str()).collect::<Vec<_>>(),
         ["rediss://prod:6380", "redis://10.0.0.1:6379"]
@@ -479,14 +480,17 @@ fn every_target_at_once_uses_only_the_secrets_a_target_names_itself() {
         std::fs::read_to_string(&path).unwrap().replacen("[redis]\n", "[redis]\npassword_file = \"top.pass\"\n", 1);
     std::fs::write(&path, text).unwrap();
     let e = env(&[("IFCTL_REDIS_PASSWORD", "prod-secret"), ("IFCTL_CHROMADB_TOKEN", "tok")]);
-    let (all, warnings) = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    let Every { all, warnings, secrets } = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    let warnings: Vec<String> = warnings.into_iter().chain(secrets).collect();
     let (prod, staging) = (&all[0].config, &all[1].config);
     // prod inherits the default variable and the top-level file: neither is used for it here.
-    assert_eq!(prod.redis.password_env, "<set targets.prod.redis.password_env>");
+    assert!(unused_secret(&prod.redis.password_env));
+    assert!(prod.redis.password_env.contains("set targets.prod.redis.password_env"), "{}", prod.redis.password_env);
     assert_eq!(prod.redis.password_file, None);
-    assert_eq!(prod.chromadb.token_env, "<set targets.prod.chromadb.token_env>");
-    // staging names its own variable: kept (and the inherited file is dropped with it unused).
+    assert!(prod.chromadb.token_env.contains("set targets.prod.chromadb.token_env"));
+    // staging names its own variable: kept, and the inherited file is not used.
     assert_eq!(staging.redis.password_env, "STAGING_REDIS_PASSWORD");
+    assert_eq!(staging.redis.password_file, None);
     // Nothing else changes on the way.
     assert_eq!(prod.redis.url, "rediss://prod:6380");
     assert_eq!(prod.snapshot_repository(), "s3://bucket/ifctl/prod");
@@ -499,4 +503,51 @@ fn every_target_at_once_uses_only_the_secrets_a_target_names_itself() {
     // The one target in use inherits them as always.
     let one = resolve(&e, &with(&path, Some("prod"))).unwrap();
     assert_eq!(one.config.redis.password_env, "IFCTL_REDIS_PASSWORD");
+}
+
+#[test]
+fn a_target_naming_one_source_of_a_secret_uses_only_that_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("top.pass"), "top").unwrap();
+    std::fs::write(dir.path().join("prod.pass"), "prod").unwrap();
+    let path = write(
+        &dir,
+        "[redis]\npassword_file = \"top.pass\"\n[targets.prod.redis]\npassword_file = \"prod.pass\"\n\
+         [targets.staging.redis]\npassword_env = \"STAGING_PW\"\n[targets.qa]\n",
+    );
+    let e = env(&[("IFCTL_REDIS_PASSWORD", "exported-for-someone-else")]);
+    // prod names its file: the inherited default variable is not used, even alone.
+    let prod = resolve(&e, &with(&path, Some("prod"))).unwrap().config;
+    assert_eq!(prod.redis.password_file, Some(dir.path().join("prod.pass")));
+    assert!(unused_secret(&prod.redis.password_env), "{}", prod.redis.password_env);
+    assert!(prod.redis.password_env.contains("targets.prod.redis.password_file"), "{}", prod.redis.password_env);
+    // staging names its variable: the inherited file is not used.
+    let staging = resolve(&e, &with(&path, Some("staging"))).unwrap().config;
+    assert_eq!((staging.redis.password_env.as_str(), staging.redis.password_file.as_ref()), ("STAGING_PW", None));
+    // qa names neither: alone it inherits both, as a config without targets would.
+    let qa = resolve(&e, &with(&path, Some("qa"))).unwrap().config;
+    assert_eq!(qa.redis.password_env, "IFCTL_REDIS_PASSWORD");
+    assert_eq!(qa.redis.password_file, Some(dir.path().join("top.pass")));
+    // With every target at once, qa uses neither, and the warning names what is set.
+    let every = load(&e, &with(&path, None)).unwrap().every(&e).unwrap();
+    let qa = &every.all[1].config;
+    assert_eq!(qa.target.as_deref(), Some("qa"));
+    assert!(unused_secret(&qa.redis.password_env) && qa.redis.password_file.is_none());
+    let said = every.secrets.join("\n");
+    assert!(said.contains("IFCTL_REDIS_PASSWORD is not used for target qa") && said.contains("top.pass"), "{said}");
+    assert!(!said.contains("target prod") && !said.contains("staging"), "prod and staging name their own: {said}");
+}
+
+#[test]
+fn default_target_must_name_a_target_and_file_urls_are_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "default_target = \"nope\"\n[targets.prod]\n");
+    let err = load(&env(&[]), &with(&path, None)).unwrap_err().to_string();
+    assert!(err.contains("default_target") && err.contains("no target `nope`") && err.contains("(line 1)"), "{err}");
+    let path = write(
+        &dir,
+        "[targets.prod.snapshots]\nrepository = \"file:///srv/snaps\"\n[targets.staging.snapshots]\ndir = \"/srv/snaps/staging\"\n",
+    );
+    let err = load(&env(&[]), &with(&path, None)).unwrap().every(&env(&[])).unwrap_err().to_string();
+    assert!(err.contains("one inside the other"), "{err}");
 }

@@ -147,7 +147,11 @@ fn classify(report: &mut ComponentReport, url: &str, err: &redis::RedisError, pa
             Status::Unhealthy,
             Problem::Auth,
             format!("Redis refused ifctl's credentials: {text}"),
-            Some(format!("set the password in `{password_env}` (or `redis.password_file`)")),
+            Some(if crate::config::unused_secret(password_env) {
+                format!("no password is used for this target here: {password_env}")
+            } else {
+                format!("set the password in `{password_env}` (or `redis.password_file`)")
+            }),
         );
     } else if matches!(err.code(), Some("NOPERM")) || text.contains("NOPERM") {
         // Reachable, but the ACL user may not run what the probe needs: not a failure to restart.

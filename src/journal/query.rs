@@ -15,7 +15,8 @@ pub struct Filter {
     /// `recovery` matches `recovery.attempt` and `recovery.pending`; `recovery.attempt` matches itself.
     pub kinds: Vec<String>,
     pub component: Option<String>,
-    /// Only events about this named target.
+    /// Only events about this named target (and untargeted ones about a component, written
+    /// before the config had targets).
     pub target: Option<String>,
     pub since: Option<DateTime<Utc>>,
 }
@@ -28,7 +29,11 @@ impl Filter {
             });
         let component_ok = self.component.as_ref().is_none_or(|c| event.component.as_deref() == Some(c));
         let since_ok = self.since.is_none_or(|since| event.ts >= since);
-        let target_ok = self.target.as_ref().is_none_or(|t| event.target.as_deref() == Some(t));
+        // A target's events, and those about a component from before the config had targets
+        // (they count for every target: `recovery::state::derive`).
+        let target_ok = self.target.as_ref().is_none_or(|t| {
+            event.target.as_deref() == Some(t) || (event.target.is_none() && event.component.is_some())
+        });
         kind_ok && component_ok && since_ok && target_ok
     }
 }

@@ -305,6 +305,12 @@ restart_command = "touch {marker}"
     assert!(run.stderr.contains("IFCTL_REDIS_URL") && run.stderr.contains("ignored"), "{}", run.stderr);
     assert!(run.stderr.contains("IFCTL_REDIS_PASSWORD is not used for targets prod, staging"), "{}", run.stderr);
     assert!(!run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"));
+    // serve runs unattended: an inherited secret it would not use is an error at start, not a
+    // warning scrolled past while every target fails its probe.
+    let serve = shared.run(&["serve", "--listen", &format!("127.0.0.1:{}", harness::free_port())]);
+    serve.expect_code(2);
+    assert!(serve.stderr.contains("IFCTL_REDIS_PASSWORD is not used"), "{}", serve.stderr);
+    assert!(!serve.stderr.contains("s3cr3t"));
     // One target in use inherits it as always, and a variable overriding its file is named.
     shared.set("IFCTL_REDIS_URL", format!("redis://127.0.0.1:{}", staging_redis.port));
     let one = shared.run(&["--target", "prod", "health", "check", "-c", "redis"]);
@@ -407,6 +413,10 @@ fn recoveries_on_two_targets_run_side_by_side_and_one_target_is_exclusive() {
     let journal = harness::read(&env.journal());
     let event = journal.lines().find(|l| l.contains("\"approval.denied\"")).unwrap();
     assert!(event.contains("\"target\":\"staging\""), "{event}");
+    // An id nobody queued is named as such, not answered with "choose a target".
+    let unknown = env.run(&["approve", "0193a8f2-0000-7000-8000-000000000000"]);
+    unknown.expect_code(2);
+    assert!(unknown.stderr.contains("no recovery is waiting for approval"), "{}", unknown.stderr);
     // Named for this command, a different target is refused, saying whose the action is.
     let wrong = env.run(&["--target", "prod", "approve", &id]);
     wrong.expect_code(2);
@@ -429,6 +439,19 @@ fn a_mistake_in_any_target_stops_every_command_naming_it() {
         run.stderr
     );
     env.run(&["--target", "prod", "snapshot", "list"]).expect_code(2);
+    // A Nagios check shows stdout only: the UNKNOWN says why there too.
+    let nagios = env.run(&["--target", "prod", "health", "check", "--format", "nagios"]);
+    nagios.expect_code(3);
+    assert!(
+        nagios.stdout.starts_with("IFCTL UNKNOWN - ") && nagios.stdout.contains("targets.staging.redis.url"),
+        "{}",
+        nagios.stdout
+    );
+    // default_target must name a target, for every command (serve and --all-targets too).
+    env.write_config("default_target = \"nope\"\n[targets.prod]\n");
+    let run = env.run(&["health", "check", "--all-targets"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("there is no target `nope`"), "{}", run.stderr);
 
     env.write_config("[targets.prod.serve]\nlisten = \"0.0.0.0:9109\"\n");
     let run = env.run(&["targets"]);

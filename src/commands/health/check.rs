@@ -58,6 +58,17 @@ pub struct CheckArgs {
 }
 
 pub fn run(ctx: &Context, args: CheckArgs) -> Result<u8, Failure> {
+    let nagios = args.format == Some(Format::Nagios) && !ctx.printer.json();
+    let outcome = check(ctx, args);
+    // A Nagios check shows only stdout: an UNKNOWN must say why there, not only on stderr.
+    if nagios && let Err(Failure::Error(error)) = &outcome {
+        let reason = error.message.replace(['\n', '\r'], " ").replace('|', "/");
+        ctx.printer.line(&format!("IFCTL UNKNOWN - {reason}"))?;
+    }
+    outcome
+}
+
+fn check(ctx: &Context, args: CheckArgs) -> Result<u8, Failure> {
     if args.all_targets {
         if ctx.global.target.is_some() {
             return Err(CliError::usage("--all-targets and --target exclude each other")

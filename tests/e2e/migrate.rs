@@ -581,3 +581,48 @@ fn migration_killed_at_every_phase_boundary_resumes_to_a_clean_runs_result() {
         assert_no_leftovers(chroma.port, point);
     }
 }
+
+/// Migrations are per target: one killed mid-import on `prod` leaves its checkpoint in prod's own
+/// directory, `staging`'s migration runs meanwhile as if nothing waited, and prod resumes; every
+/// migration event names its target.
+#[test]
+fn a_waiting_checkpoint_belongs_to_its_target_only() {
+    let (prod, staging) = (harness::chroma(), harness::chroma());
+    seed_v1(prod.port);
+    seed_v1(staging.port);
+    let mut env = Env::new();
+    env.unset("IFCTL_CHROMADB_URL");
+    env.write_config(&format!(
+        "[targets.prod.chromadb]\nurl = \"http://127.0.0.1:{}\"\n[targets.staging.chromadb]\nurl = \"http://127.0.0.1:{}\"\n",
+        prod.port, staging.port
+    ));
+    let spec = spec_path();
+    let spec = spec.to_str().unwrap();
+    let args =
+        ["--target", "prod", "migrate", "--spec", spec, "--yes", "--batch-size", "40", "--checkpoint-every", "80"];
+    let mut child = migrating(&env, &args);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(env.state_dir().join("targets/prod/migrations/checkpoint.json").exists());
+    assert!(!env.state_dir().join("migrations/checkpoint.json").exists());
+
+    let other = env.run(&["--target", "staging", "migrate", "--spec", spec, "--yes"]);
+    other.expect_code(0);
+    assert!(other.stderr.contains("Target `staging`"), "{}", other.stderr);
+    env.run(&["--target", "prod", "migrate", "--spec", spec, "--yes"]).expect_code(2); // prod's waits
+    env.run(&["--target", "prod", "migrate", "--spec", spec, "--resume", "--yes"]).expect_code(0);
+    assert_no_leftovers(prod.port, "prod");
+    assert_no_leftovers(staging.port, "staging");
+    let events: Vec<Value> = harness::read(&env.journal()).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let migrations: Vec<&Value> =
+        events.iter().filter(|e| e["kind"].as_str().unwrap().starts_with("migration.")).collect();
+    assert!(migrations.len() >= 4, "{migrations:#?}");
+    assert!(
+        migrations.iter().all(|e| e["target"] == "prod" || e["target"] == "staging"),
+        "every migration event names its target: {migrations:#?}"
+    );
+    let done = |t: &str| {
+        migrations.iter().any(|e| e["target"] == t && e["kind"] == "migration.finished" && e["outcome"] == "ok")
+    };
+    assert!(done("prod") && done("staging"), "{migrations:#?}");
+}

@@ -261,6 +261,9 @@ restart_command = "touch {marker}"
     let path = snap["path"].as_str().unwrap();
     assert!(path.starts_with(&env.state_dir().join("targets/staging/snapshots").display().to_string()), "{path}");
     assert_eq!(env.run(&["--output", "json", "--target", "prod", "snapshot", "list"]).json(), serde_json::json!([]));
+    let table = env.run(&["--target", "staging", "snapshot", "list"]);
+    let row = table.stdout.lines().find(|l| l.contains("snap-")).unwrap_or_default().to_string();
+    assert!(table.stdout.contains("TARGET") && row.contains("staging"), "{}", table.stdout);
     let into_prod = env.run(&["--target", "prod", "snapshot", "restore", path, "--dry-run"]);
     into_prod.expect_code(0);
     assert!(

@@ -48,10 +48,15 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8, Failure> {
         ctx.printer.status(&format!("No snapshots in `{}`.", repo.describe()));
         return Ok(exit::SUCCESS);
     }
-    let mut table =
-        new_table(&["NAME", "CREATED", "COLLECTIONS", "ROWS", "SIZE", "CHECKSUMS"], ctx.printer.stdout_is_tty());
+    // With targets, which stack each snapshot was taken from (`-`: before targets, or sealed).
+    let with_target = !resolved.target_names().is_empty();
+    let mut headers = vec!["NAME", "CREATED", "COLLECTIONS", "ROWS", "SIZE", "CHECKSUMS"];
+    if with_target {
+        headers.insert(1, "TARGET");
+    }
+    let mut table = new_table(&headers, ctx.printer.stdout_is_tty());
     for s in &snapshots {
-        table.add_row(vec![
+        let mut row = vec![
             s.name.clone(),
             s.created_at.map_or("?".into(), |t| crate::cli::time::human(&t)),
             if s.encrypted {
@@ -70,7 +75,11 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8, Failure> {
             } else {
                 "MISSING".into()
             },
-        ]);
+        ];
+        if with_target {
+            row.insert(1, s.target.clone().unwrap_or_else(|| "-".into()));
+        }
+        table.add_row(row);
     }
     ctx.printer.line(&table.to_string())?;
     Ok(exit::SUCCESS)

@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<u8, Failure> {
     let spec = Spec::load(&args.spec).map_err(|e| CliError::usage(e.to_string()))?;
     let resolved = ctx.config()?;
     let config = &resolved.config;
-    let last = last_migration(&config.journal_path());
+    let last = last_migration(&config.journal_path(), config.target.as_deref());
     let (baseline, quarantine) = match (&args.baseline, last) {
         (Some(path), Some((snapshot, q))) if *path == snapshot => (path.clone(), q),
         (Some(path), _) => (path.clone(), Default::default()),
@@ -116,8 +116,13 @@ pub fn print_report(ctx: &Context, report: &Report) -> Result<(), Failure> {
 }
 
 /// The pre-migration snapshot and quarantined rows of the last finished migration.
-fn last_migration(journal: &std::path::Path) -> Option<(PathBuf, std::collections::BTreeMap<String, Vec<RowFailure>>)> {
-    let filter = Filter { kinds: vec!["migration.finished".into()], ..Filter::default() };
+fn last_migration(
+    journal: &std::path::Path,
+    target: Option<&str>,
+) -> Option<(PathBuf, std::collections::BTreeMap<String, Vec<RowFailure>>)> {
+    // This target's (another's names a snapshot of another stack).
+    let filter =
+        Filter { kinds: vec!["migration.finished".into()], target: target.map(String::from), ..Filter::default() };
     let (events, _) = crate::journal::recent(journal, &filter, 1).ok()?;
     let details = &events.last()?.details;
     let snapshot = PathBuf::from(details.get("snapshot")?.as_str()?);

@@ -15,7 +15,7 @@ mod verify;
 pub use anchor::Head;
 pub use canonical::canonical_json;
 pub use jcs::{es_number, jcs};
-pub use query::{Filter, ReadNotes, end_offset, newest_mentioning, read_from, recent};
+pub use query::{Filter, ReadNotes, about_target, end_offset, newest_mentioning, read_from, recent};
 pub(crate) use query::{line_second, string_field, to_second, ts_finder};
 pub use segments::NewestFirst;
 pub use tail::ReverseLines;

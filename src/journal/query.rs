@@ -38,6 +38,12 @@ impl Filter {
     }
 }
 
+/// Whether `event` is about `target`: its own, or written before the config had targets (about
+/// the one stack there was). With no target (a config without targets) every event is.
+pub fn about_target(event: &Event, target: Option<&str>) -> bool {
+    target.is_none() || event.target.is_none() || event.target.as_deref() == target
+}
+
 /// What a read found besides events.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReadNotes {

@@ -337,7 +337,7 @@ async fn reconcile_swaps(
         checkpoint.collections.iter().filter(|c| c.import_name != c.name).cloned().collect();
     let mut changed = false;
     for ck in in_place {
-        let Some(event) = swap_event(journal.path(), &ck.import_name) else { continue };
+        let Some(event) = swap_event(journal, &ck.import_name) else { continue };
         let old = event.details.get("old").and_then(Value::as_str).map(str::to_string);
         if !ck.swapped && chroma.collection(&ck.import_name).await?.is_some() {
             // Staging not swapped in; the source renamed away means killed between the renames.
@@ -372,16 +372,17 @@ async fn reconcile_swaps(
     Ok(())
 }
 
-/// The newest `migration.swap` event (last 90 days) of this staging collection.
-fn swap_event(journal: &Path, staging: &str) -> Option<crate::journal::Event> {
+/// The newest `migration.swap` event (last 90 days) of this staging collection on the journal's
+/// target (staging names repeat across targets: same spec, same tag).
+fn swap_event(journal: &Journal, staging: &str) -> Option<crate::journal::Event> {
     let since = crate::journal::now() - chrono::Duration::days(90);
-    crate::journal::newest_mentioning(journal, &format!("\"staging\":\"{staging}\""), since, |e| {
-        e.kind == "migration.swap"
+    crate::journal::newest_mentioning(journal.path(), &format!("\"staging\":\"{staging}\""), since, |e| {
+        e.kind == "migration.swap" && crate::journal::about_target(e, journal.target())
     })
 }
 
 /// Whether the journal records a `migration.swap` of this staging collection.
-fn swap_started(journal: &Path, staging: &str) -> bool {
+fn swap_started(journal: &Journal, staging: &str) -> bool {
     swap_event(journal, staging).is_some()
 }
 
@@ -508,7 +509,7 @@ pub async fn rollback(
     for ck in &checkpoint.collections {
         let swapped = ck.swapped
             || (ck.import_name != ck.name
-                && swap_started(journal.path(), &ck.import_name)
+                && swap_started(journal, &ck.import_name)
                 && chroma.collection(&ck.import_name).await?.is_none());
         if swapped {
             restored.push(ck.name.clone());

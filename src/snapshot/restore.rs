@@ -37,6 +37,8 @@ pub struct RestoreOptions {
     pub scratch: PathBuf,
     /// The journal: proof of which leftover collections ifctl made, and by which process.
     pub journal: PathBuf,
+    /// The named target restored into: only its events (and untargeted ones) are that proof.
+    pub target: Option<String>,
     /// `chromadb.lock_stale_after`: when another host's lock record on a collection may be
     /// taken over.
     pub lock_stale_after: std::time::Duration,
@@ -154,7 +156,7 @@ pub async fn prepare(chroma: &ChromaClient, opts: &RestoreOptions) -> Result<Pre
         )));
     }
     let wanted: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    let repairs = leftovers(chroma, &wanted, &opts.journal).await?;
+    let repairs = leftovers(chroma, &wanted, &opts.journal, opts.target.as_deref()).await?;
     let plan = Plan {
         snapshot: manifest.name.clone(),
         created_at: manifest.created_at,
@@ -250,6 +252,7 @@ impl RestoreOptions {
             batch_rows: 1000,
             scratch: config.state_dir.join("tmp"),
             journal: config.journal_path(),
+            target: config.target.clone(),
             lock_stale_after: config.chromadb.lock_stale_after,
             allow_index_change: false,
         }
@@ -509,6 +512,7 @@ pub(super) async fn leftovers(
     chroma: &ChromaClient,
     wanted: &HashSet<&str>,
     journal: &std::path::Path,
+    target: Option<&str>,
 ) -> Result<Vec<Repair>, SnapshotError> {
     let all = chroma.list_collections().await?;
     let names: HashSet<&str> = all.iter().map(|c| c.name.as_str()).collect();
@@ -528,7 +532,7 @@ pub(super) async fn leftovers(
     let here = crate::journal::Identity::current();
     let mut repairs = Vec::new();
     for (base, action, leftover) in candidates {
-        let Some(owner) = owner_in_journal(journal, leftover) else { continue };
+        let Some(owner) = owner_in_journal(journal, target, leftover) else { continue };
         let alive = owner.host == here.host && owner.pid != here.pid && super::lock::process_alive(owner.pid);
         if !alive {
             repairs.push(Repair { collection: base.to_string(), action, leftover: leftover.to_string() });
@@ -537,11 +541,15 @@ pub(super) async fn leftovers(
     Ok(repairs)
 }
 
-/// The journal event (last 90 days) that recorded ifctl making collection `name`: a staging
-/// collection it created, or the old copy a swap renamed the live collection to.
-fn owner_in_journal(journal: &std::path::Path, name: &str) -> Option<crate::journal::Event> {
+/// The journal event (last 90 days) that recorded ifctl making collection `name` on `target`'s
+/// Chroma: a staging collection it created, or the old copy a swap renamed the live collection
+/// to. Another target's event about a collection of the same name proves nothing here.
+fn owner_in_journal(journal: &std::path::Path, target: Option<&str>, name: &str) -> Option<crate::journal::Event> {
     let since = crate::journal::now() - chrono::Duration::days(90);
     crate::journal::newest_mentioning(journal, &format!("\"{name}\""), since, |event| {
+        if !crate::journal::about_target(event, target) {
+            return false;
+        }
         let made = match event.kind.as_str() {
             OWNED => event.details.get("leftover"),
             "snapshot.swap" | "migration.swap" => event.details.get("old"),

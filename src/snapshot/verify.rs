@@ -164,7 +164,7 @@ pub async fn deep_verify(
     // process gone) are removed first; other leftovers are the next restore's to repair.
     let names: std::collections::HashSet<&str> =
         verified.unpacked.manifest.collections.iter().map(|e| e.name.as_str()).collect();
-    let mut stale = leftovers(chroma, &names, journal.path()).await?;
+    let mut stale = leftovers(chroma, &names, journal.path(), journal.target()).await?;
     stale.retain(|r| r.leftover.contains(VERIFY));
     repair(chroma, &stale, journal).await?;
     let tag = operation_tag();

@@ -583,8 +583,10 @@ fn migration_killed_at_every_phase_boundary_resumes_to_a_clean_runs_result() {
 }
 
 /// Migrations are per target: one killed mid-import on `prod` leaves its checkpoint in prod's own
-/// directory, `staging`'s migration runs meanwhile as if nothing waited, and prod resumes; every
-/// migration event names its target.
+/// directory; `staging`'s migration — same spec, so the same staging collection names — runs
+/// meanwhile as if nothing waited; prod resumes to a migration that validates (staging's
+/// `migration.swap` events once made prod's resume take collections it had not imported yet for
+/// swapped, found by this test in CI); every migration event names its target.
 #[test]
 fn a_waiting_checkpoint_belongs_to_its_target_only() {
     let (prod, staging) = (harness::chroma(), harness::chroma());

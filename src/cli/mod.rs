@@ -132,15 +132,26 @@ impl Context {
     /// Reads the config file. With targets, every target is resolved and checked, whichever is
     /// used: a mistake in one is a mistake in the file, and two targets sharing a snapshot place
     /// would let one's prune delete the other's snapshots.
-    fn load(&self) -> Result<config::Loaded, CliError> {
+    /// Returns that check's result too, so commands on every target do not resolve them twice.
+    fn checked(&self) -> Result<(config::Loaded, Option<config::Every>), CliError> {
         let loaded = config::load(&ProcessEnv, &self.overrides())?;
         if let Some(file) = loaded.file() {
             self.printer.debug(&format!("config file `{}`", file.display()));
         }
-        if !loaded.names().is_empty() {
-            loaded.every(&ProcessEnv)?;
+        let every = if loaded.names().is_empty() { None } else { Some(loaded.every(&ProcessEnv)?) };
+        Ok((loaded, every))
+    }
+
+    fn load(&self) -> Result<config::Loaded, CliError> {
+        Ok(self.checked()?.0)
+    }
+
+    /// Every target at once (the one stack of a config without targets).
+    fn every(&self) -> Result<config::Every, CliError> {
+        match self.checked()? {
+            (_, Some(every)) => Ok(every),
+            (loaded, None) => Ok(loaded.every(&ProcessEnv)?),
         }
-        Ok(loaded)
     }
 
     /// The configuration of the stack to act on: defaults < file < target < environment < flags.
@@ -204,7 +215,7 @@ impl Context {
     /// per-stack `IFCTL_*` variables would point every target at one server: ignored, with a
     /// warning.
     pub fn fleet(&self) -> Result<Vec<Resolved>, CliError> {
-        let every = self.load()?.every(&ProcessEnv)?;
+        let every = self.every()?;
         for warning in every.warnings.iter().chain(&every.secrets) {
             self.printer.warn(warning);
         }
@@ -218,7 +229,7 @@ impl Context {
     /// is a configuration error (each target would be probed without it and journaled as failing
     /// for as long as serve runs), not a warning scrolled past.
     pub fn fleet_for_serve(&self) -> Result<Vec<Resolved>, CliError> {
-        let every = self.load()?.every(&ProcessEnv)?;
+        let every = self.every()?;
         if let Some(first) = every.secrets.first() {
             return Err(CliError::new(ErrorKind::Config, first.clone()).hint(
                 "give each target its own secret variable or file in its `[targets.<name>.…]` table, or unset the inherited one; `ifctl --target NAME config show` shows what each target uses",
@@ -232,7 +243,7 @@ impl Context {
 
     /// Every target without warnings, for listing them (`ifctl targets` checks nothing).
     pub fn fleet_quiet(&self) -> Result<Vec<Resolved>, CliError> {
-        Ok(self.load()?.every(&ProcessEnv)?.all)
+        Ok(self.every()?.all)
     }
 
     /// The configuration of target `name` (flags and environment applied, as for one target).

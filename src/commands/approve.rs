@@ -91,13 +91,8 @@ fn list(ctx: &Context, targets: Vec<crate::config::Resolved>, labelled: bool) ->
     let mut rows: Vec<(String, state::Pending)> = Vec::new();
     for resolved in targets {
         let config = &resolved.config;
-        let st = state::derive(
-            &config.journal_path(),
-            crate::journal::now(),
-            recovery::horizon(config),
-            config.target.as_deref(),
-        )
-        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+        let st = state::derive_for(config, crate::journal::now())
+            .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
         for p in st.pending() {
             // One queued before the config had targets shows under each target: list it once.
             if !rows.iter().any(|(_, seen)| seen.action_id == p.action_id) {
@@ -161,13 +156,8 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
     };
     let config = &resolved.config;
     let journal = ctx.journal(&resolved);
-    let st = state::derive(
-        &config.journal_path(),
-        crate::journal::now(),
-        recovery::horizon(config),
-        config.target.as_deref(),
-    )
-    .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    let st = state::derive_for(config, crate::journal::now())
+        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     let (id, deny) = match (&args.deny, &args.action_id) {
         (Some(id), _) => (id.clone(), true),
         (None, Some(id)) => (id.clone(), false),
@@ -183,13 +173,8 @@ pub fn run(ctx: &Context, args: ApproveArgs) -> Result<u8, Failure> {
     // read again under the lock, so an approval granted meanwhile is seen.
     let action = format!("ifctl approve {id}");
     let _lock = crate::snapshot::lock::acquire_recovery(&config.journal_path(), &config.scoped(component), &action)?;
-    let st = state::derive(
-        &config.journal_path(),
-        crate::journal::now(),
-        recovery::horizon(config),
-        config.target.as_deref(),
-    )
-    .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    let st = state::derive_for(config, crate::journal::now())
+        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     let request = st.requests.get(&id).ok_or_else(unknown)?;
     let refuse = |why: String| -> Failure { CliError::new(ErrorKind::Refused, why).into() };
     if let Some(closed) = st.closed.get(&id) {

@@ -110,8 +110,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> Result<u8, CliFailure> {
         )?)
     };
     let now = crate::journal::now();
-    let st = state::derive(&config.journal_path(), now, recovery::horizon(config), config.target.as_deref())
-        .map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
+    let st = state::derive_for(config, now).map_err(|e| CliError::failed(format!("cannot read the journal: {e}")))?;
     let failure = args.failure.unwrap_or_else(|| Failure::from_report(&target));
     let Some(strategy) = args.strategy else {
         // No strategy named: one round of the escalation ladder, as serve walks it.

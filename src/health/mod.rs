@@ -288,12 +288,7 @@ impl HealthReport {
     /// Attaches each component's recovery state (from the journal) to the report.
     pub fn attach_recovery(&mut self, config: &crate::config::Config) {
         let now = crate::journal::now();
-        let Ok(state) = crate::recovery::state::derive(
-            &config.journal_path(),
-            now,
-            crate::recovery::horizon(config),
-            config.target.as_deref(),
-        ) else {
+        let Ok(state) = crate::recovery::state::derive_for(config, now) else {
             return;
         };
         for c in &mut self.components {

@@ -231,6 +231,11 @@ pub fn derive(
     Ok(state)
 }
 
+/// [`derive`] for the stack `config` describes: its journal, the policy's horizon, its target.
+pub fn derive_for(config: &crate::config::Config, now: DateTime<Utc>) -> std::io::Result<RecoveryState> {
+    derive(&config.journal_path(), now, super::horizon(config), config.target.as_deref())
+}
+
 impl RecoveryState {
     /// The approved action `action_id` ran (or began to): it cannot be approved again.
     fn close_executed(&mut self, action_id: &str, event: &Event) {

@@ -55,7 +55,10 @@ pub async fn connect(
     client: &redis::Client,
     deadline: std::time::Duration,
 ) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
-    let config =
-        redis::AsyncConnectionConfig::new().set_connection_timeout(Some(deadline)).set_response_timeout(Some(deadline));
+    // The connection (TLS handshake included) gets nine tenths of it: ending before the caller's
+    // own deadline, a handshake nobody answers is named as such, not as a hang.
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(deadline.mul_f64(0.9)))
+        .set_response_timeout(Some(deadline));
     client.get_multiplexed_async_connection_with_config(&config).await
 }
